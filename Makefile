@@ -1,0 +1,50 @@
+# Examforge — developer entry points. Quick start: `make run`, `make test`.
+# Without DATABASE_URL every target that needs a database starts the embedded PostgreSQL
+# (scripts/devdb.py, data in .pgdata/) for as long as it runs.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
+
+.PHONY: install run test lint format check-migrations schema check-deploy bench clean db-stop
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+run: install  ## set up, load demo data and serve on http://$(HOST):$(PORT)
+	$(WITH_DB) env HOST=$(HOST) PORT=$(PORT) sh scripts/run.sh
+
+test: install  ## the whole suite on PostgreSQL
+	$(WITH_DB) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check-migrations: install
+	$(WITH_DB) $(PY) manage.py makemigrations --check --dry-run
+
+schema: install
+	$(PY) manage.py spectacular --validate --fail-on-warn --file openapi.yaml
+
+db-stop:
+	$(PY) scripts/devdb.py stop
+
+clean: db-stop
+	rm -rf .pgdata staticfiles .pytest_cache

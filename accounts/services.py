@@ -1,0 +1,462 @@
+"""Every write of the accounts domain: registration, logins, tokens, devices, OTP."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from accounts import sms
+from accounts.errors import (
+    AccountDisabled,
+    InvalidCredentials,
+    OTPExhausted,
+    OTPExpired,
+    OTPInvalid,
+    PasswordNotSet,
+    TokenInvalid,
+)
+from accounts.models import Device, OTPChallenge, User, normalize_email
+from accounts.tokens import (
+    DEVICE_CLAIM,
+    TokenPair,
+    new_refresh_token,
+    pair,
+    parse_refresh_token,
+    token_expiry,
+)
+from core.api.client import ClientInfo
+from core.errors import ApplicationError, NotFound
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    user: User
+    device: Device
+    tokens: TokenPair
+
+
+class FieldError(ApplicationError):
+    code = "invalid"
+    detail = "Some fields are not valid."
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def normalize_phone(raw: str) -> str:
+    """E.164 form of a phone number, or a field error. Local numbers take the default
+    region (``PHONE_DEFAULT_REGION``, India unless configured)."""
+    try:
+        number = phonenumbers.parse(raw, settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise FieldError(fields={"phone": ["Enter a valid phone number."]}) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise FieldError(fields={"phone": ["Enter a valid phone number."]})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _validate_new_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise FieldError(fields={"password": list(exc.messages)}) from exc
+
+
+def _user_conflicts(*, email: str | None, phone: str | None, exclude_pk: int | None = None):
+    errors: dict[str, list[str]] = {}
+    others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
+    if email and others.filter(email=normalize_email(email)).exists():
+        errors["email"] = ["An account with this email already exists."]
+    if phone and others.filter(phone=phone).exists():
+        errors["phone"] = ["An account with this phone number already exists."]
+    return errors
+
+
+def _blacklist_jti(jti: str) -> None:
+    outstanding = OutstandingToken.objects.filter(jti=jti).first()
+    if outstanding is not None:
+        BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
+# --- devices and tokens --------------------------------------------------------------------
+
+
+def device_login(*, user: User, method: str, client: ClientInfo) -> AuthResult:
+    """Start a device session for an already-authenticated user and mint its tokens.
+
+    Refuses inactive users here, at the one place tokens are minted, whatever the login
+    path was.
+    """
+    if not user.is_active:
+        raise AccountDisabled()
+    with transaction.atomic():
+        device = Device(user=user, login_method=method, **_client_fields(client))
+        refresh = new_refresh_token(user=user, device_id=str(device.id))
+        device.current_jti = refresh["jti"]
+        device.expires_at = token_expiry(refresh)
+        device.save()
+        OutstandingToken.objects.create(
+            user=user,
+            jti=refresh["jti"],
+            token=str(refresh),
+            created_at=timezone.now(),
+            expires_at=device.expires_at,
+        )
+        update_last_login(None, user)
+    return AuthResult(user=user, device=device, tokens=pair(refresh))
+
+
+def _client_fields(client: ClientInfo) -> dict:
+    return {"user_agent": client.user_agent, "ip_address": client.ip_address}
+
+
+@transaction.atomic
+def token_refresh(*, refresh: str) -> TokenPair:
+    """Exchange a refresh token for a new pair; the presented one stops working.
+
+    Only the newest refresh token of a live device is accepted. The device row is locked,
+    so two concurrent refreshes with the same token yield one new pair and one 401.
+    """
+    token = parse_refresh_token(refresh)
+    device = (
+        Device.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=token.get(DEVICE_CLAIM))
+        .first()
+        if _is_uuid(token.get(DEVICE_CLAIM))
+        else None
+    )
+    if device is None or device.revoked_at is not None or device.current_jti != token["jti"]:
+        raise TokenInvalid()
+    if not device.user.is_active:
+        raise AccountDisabled()
+
+    old_jti = token["jti"]
+    token.set_jti()
+    token.set_exp()
+    token.set_iat()
+    now = timezone.now()
+    OutstandingToken.objects.create(
+        user=device.user,
+        jti=token["jti"],
+        token=str(token),
+        created_at=now,
+        expires_at=token_expiry(token),
+    )
+    _blacklist_jti(old_jti)
+    Device.objects.filter(pk=device.pk).update(
+        current_jti=token["jti"], expires_at=token_expiry(token), last_used_at=now
+    )
+    return pair(token)
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _revoke(devices) -> int:
+    """Revoke the given device rows (already locked by the caller)."""
+    now = timezone.now()
+    count = 0
+    for device in devices:
+        _blacklist_jti(device.current_jti)
+        device.revoked_at = now
+        device.save(update_fields=["revoked_at", "updated_at"])
+        count += 1
+    return count
+
+
+@transaction.atomic
+def auth_logout(*, refresh: str) -> None:
+    """Log out one device: its refresh token (and every later one) stops working."""
+    token = parse_refresh_token(refresh)
+    device = (
+        Device.objects.select_for_update().filter(pk=token.get(DEVICE_CLAIM)).first()
+        if _is_uuid(token.get(DEVICE_CLAIM))
+        else None
+    )
+    if device is None or device.revoked_at is not None or device.current_jti != token["jti"]:
+        raise TokenInvalid()
+    _revoke([device])
+
+
+@transaction.atomic
+def auth_logout_all(*, user: User) -> int:
+    """Log out every device of the user. Returns how many were live."""
+    live = Device.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
+    return _revoke(live.order_by("pk"))
+
+
+@transaction.atomic
+def device_revoke(*, user: User, device_id) -> Device:
+    """Revoke one of the user's own devices. Another user's device is simply not found."""
+    device = (
+        Device.objects.select_for_update().filter(pk=device_id, user=user).first()
+        if _is_uuid(device_id)
+        else None
+    )
+    if device is None:
+        raise NotFound("No such device.")
+    if device.revoked_at is None:
+        _revoke([device])
+    return device
+
+
+# --- registration and login ---------------------------------------------------------------
+
+
+def user_register(
+    *,
+    email: str,
+    password: str,
+    full_name: str = "",
+    phone: str | None = None,
+    client: ClientInfo,
+) -> AuthResult:
+    """Create a learner account and log it in on the calling device.
+
+    The email is unique whatever its case; a weak password is refused with the
+    validators' reasons. Nothing is written when anything is refused.
+    """
+    email = normalize_email(email)
+    phone = normalize_phone(phone) if phone else None
+    user = User(email=email, phone=phone, full_name=full_name.strip())
+    _validate_new_password(password, user)
+    conflicts = _user_conflicts(email=email, phone=phone)
+    if conflicts:
+        raise FieldError(fields=conflicts)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+            return device_login(user=user, method="register", client=client)
+    except IntegrityError as exc:
+        # Lost a race with a concurrent registration of the same email or phone.
+        raise FieldError(fields=_user_conflicts(email=email, phone=phone) or None) from exc
+
+
+def auth_login(*, email: str, password: str, client: ClientInfo) -> AuthResult:
+    """Password login. Unknown email, wrong password and a disabled account all get the
+    same answer, after the same password-hashing work."""
+    user = authenticate(username=normalize_email(email), password=password)
+    if user is None:
+        raise InvalidCredentials()
+    return device_login(user=user, method="password", client=client)
+
+
+# --- profile --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, **changes) -> User:
+    """Change the learner's own name or phone. A changed phone is unverified again."""
+    allowed = {"full_name", "phone"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise FieldError(fields={name: ["This field cannot be changed here."] for name in unknown})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    update_fields: list[str] = []
+    if "full_name" in changes:
+        user.full_name = changes["full_name"].strip()
+        update_fields.append("full_name")
+    if "phone" in changes:
+        phone = normalize_phone(changes["phone"]) if changes["phone"] else None
+        if phone != user.phone:
+            if phone is None and not user.email:
+                raise FieldError(fields={"phone": ["An account without email needs a phone."]})
+            conflicts = _user_conflicts(email=None, phone=phone, exclude_pk=user.pk)
+            if conflicts:
+                raise FieldError(fields=conflicts)
+            user.phone = phone
+            user.phone_verified_at = None
+            update_fields += ["phone", "phone_verified_at"]
+    if not update_fields:
+        return user
+    try:
+        with transaction.atomic():
+            user.save(update_fields=update_fields)
+    except IntegrityError as exc:
+        raise FieldError(fields=_user_conflicts(email=None, phone=user.phone)) from exc
+    return user
+
+
+@transaction.atomic
+def user_change_password(
+    *, user: User, old_password: str, new_password: str, keep_device_id: str | None
+) -> int:
+    """Change the password and log out every other device. Returns how many were."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.has_usable_password():
+        raise PasswordNotSet()
+    if not user.check_password(old_password):
+        raise FieldError(fields={"old_password": ["The current password is not correct."]})
+    _validate_new_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    others = Device.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
+    if keep_device_id and _is_uuid(keep_device_id):
+        others = others.exclude(pk=keep_device_id)
+    return _revoke(others.order_by("pk"))
+
+
+# --- one-time codes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OTPDestination:
+    value: str
+    channel: str
+
+
+def otp_destination(*, email: str | None = None, phone: str | None = None) -> OTPDestination:
+    if bool(email) == bool(phone):
+        raise FieldError(
+            "Give either an email or a phone number.",
+            fields={"non_field_errors": ["Give either an email or a phone number, not both."]},
+        )
+    if email:
+        return OTPDestination(value=normalize_email(email), channel=OTPChallenge.Channel.EMAIL)
+    return OTPDestination(value=normalize_phone(phone or ""), channel=OTPChallenge.Channel.SMS)
+
+
+def _otp_hash(destination: str, code: str) -> str:
+    return salted_hmac("accounts.otp", f"{destination}:{code}", algorithm="sha256").hexdigest()
+
+
+def _deliver_otp(destination: OTPDestination, code: str) -> None:
+    minutes = settings.OTP_TTL_SECONDS // 60
+    text = f"{code} is your Examforge login code. It expires in {minutes} minutes."
+    try:
+        if destination.channel == OTPChallenge.Channel.EMAIL:
+            send_mail(
+                subject="Your Examforge login code",
+                message=f"{text}\n\nIf you did not ask for it, ignore this message.",
+                from_email=None,
+                recipient_list=[destination.value],
+            )
+        else:
+            sms.send_sms(to=destination.value, body=text)
+    except Exception:
+        # The learner can ask again; the code never goes to the log.
+        logger.exception("otp delivery failed", extra={"channel": destination.channel})
+
+
+def otp_request(*, destination: OTPDestination, client: ClientInfo) -> OTPChallenge:
+    """Send a fresh 6-digit code; any code still open for the destination stops working.
+
+    Works the same whether or not an account exists (the first verify creates it), so
+    the answer says nothing about who has an account.
+    """
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    now = timezone.now()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Serialise requests for one destination without a row to lock.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"otp:{destination.value}"],
+            )
+        OTPChallenge.objects.filter(destination=destination.value, consumed_at__isnull=True).update(
+            consumed_at=now, closed_reason="superseded", updated_at=now
+        )
+        challenge = OTPChallenge.objects.create(
+            destination=destination.value,
+            channel=destination.channel,
+            code_hash=_otp_hash(destination.value, code),
+            expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+            ip_address=client.ip_address,
+        )
+        transaction.on_commit(lambda: _deliver_otp(destination, code))
+    return challenge
+
+
+def otp_verify(*, destination: OTPDestination, code: str, client: ClientInfo) -> AuthResult:
+    """Check a code and log in, creating the learner's account on first verify.
+
+    Wrong tries are counted in the database under a row lock (and committed even though
+    the request fails); the fifth wrong try closes the code. Codes compare in constant
+    time.
+    """
+    verdict: type[ApplicationError] | None = None
+    remaining = 0
+    with transaction.atomic():
+        challenge = (
+            OTPChallenge.objects.select_for_update()
+            .filter(destination=destination.value, consumed_at__isnull=True)
+            .first()
+        )
+        now = timezone.now()
+        if challenge is None or challenge.expires_at <= now:
+            verdict = OTPExpired
+        elif not constant_time_compare(challenge.code_hash, _otp_hash(destination.value, code)):
+            challenge.attempts = F("attempts") + 1
+            challenge.save(update_fields=["attempts", "updated_at"])
+            challenge.refresh_from_db(fields=["attempts"])
+            remaining = settings.OTP_MAX_ATTEMPTS - challenge.attempts
+            if remaining <= 0:
+                challenge.consumed_at = now
+                challenge.closed_reason = "exhausted"
+                challenge.save(update_fields=["consumed_at", "closed_reason", "updated_at"])
+                verdict = OTPExhausted
+            else:
+                verdict = OTPInvalid
+        else:
+            user = _otp_user(destination, now)
+            if not user.is_active:
+                # The code stays usable for nothing: close it, mint nothing.
+                challenge.consumed_at = now
+                challenge.closed_reason = "verified"
+                challenge.save(update_fields=["consumed_at", "closed_reason", "updated_at"])
+                verdict = AccountDisabled
+            else:
+                challenge.consumed_at = now
+                challenge.closed_reason = "verified"
+                challenge.save(update_fields=["consumed_at", "closed_reason", "updated_at"])
+                return device_login(user=user, method="otp", client=client)
+    # Outside the transaction, so the attempt count above is committed.
+    if verdict is OTPInvalid:
+        raise OTPInvalid(
+            f"The code is not correct. {remaining} attempt{'s' if remaining != 1 else ''} left."
+        )
+    raise verdict()
+
+
+def _otp_user(destination: OTPDestination, now) -> User:
+    """The account the destination belongs to, created (verified) on first use."""
+    if destination.channel == OTPChallenge.Channel.EMAIL:
+        lookup = {"email": destination.value}
+        verified_field = "email_verified_at"
+        create = {"email": destination.value}
+    else:
+        lookup = {"phone": destination.value}
+        verified_field = "phone_verified_at"
+        create = {"phone": destination.value}
+    user = User.objects.select_for_update().filter(**lookup).first()
+    if user is None:
+        user = User.objects.create_user(password=None, **{"email": None, **create})
+    if getattr(user, verified_field) is None:
+        setattr(user, verified_field, now)
+        user.save(update_fields=[verified_field])
+    return user

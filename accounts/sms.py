@@ -1,0 +1,51 @@
+"""Sending text messages. Production plugs in a provider's backend via ``SMS_BACKEND``.
+
+A backend is any class with ``send(to: str, body: str) -> None``. The console backend
+prints to standard output (not to the logs: one-time codes never enter log pipelines);
+the locmem backend keeps messages in ``outbox`` for tests.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+class SmsBackend(Protocol):
+    def send(self, to: str, body: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    to: str
+    body: str
+
+
+class ConsoleSmsBackend:
+    """Development: prints the message, the way Django's console email backend does."""
+
+    def send(self, to: str, body: str) -> None:
+        sys.stdout.write(f"--- SMS to {to} ---\n{body}\n-------------------\n")
+        sys.stdout.flush()
+
+
+outbox: list[SmsMessage] = []
+
+
+class LocmemSmsBackend:
+    """Tests: collects messages in :data:`outbox`."""
+
+    def send(self, to: str, body: str) -> None:
+        outbox.append(SmsMessage(to=to, body=body))
+
+
+def get_sms_backend() -> SmsBackend:
+    return import_string(settings.SMS_BACKEND)()
+
+
+def send_sms(*, to: str, body: str) -> None:
+    get_sms_backend().send(to, body)

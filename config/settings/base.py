@@ -1,0 +1,293 @@
+"""Settings shared by every environment.
+
+Every deploy-time value comes from the environment through one ``environ.Env()``;
+``.env.example`` documents each variable. ``dev``, ``test`` and ``production`` only
+change defaults and add the checks that environment needs.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+# A local .env is read when present; real deployments set the environment itself.
+env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# --- Core --------------------------------------------------------------------------------
+SECRET_KEY = env("SECRET_KEY", default="")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    # third party
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    # ours, lower layers first (see DESIGN.md §2)
+    "core",
+    "accounts",
+    "testengine",
+    "catalogue",
+    "sessions_app",
+    "payments",
+]
+
+MIDDLEWARE = [
+    "core.middleware.RequestIdMiddleware",
+    "core.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ----------------------------------------------------------------------------
+# PostgreSQL only. With DB_POOL on (the default) every process keeps a psycopg pool, which
+# Django requires to run with CONN_MAX_AGE=0; see README "Database connections".
+# Unset: libpq's defaults (local socket, database "examforge"). `make run` / `make test`
+# set it to the embedded server; production refuses to start without it.
+DATABASES = {"default": env.db("DATABASE_URL", default="postgres:///examforge")}
+if DATABASES["default"].get("ENGINE") not in {None, "django.db.backends.postgresql"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…).")
+DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+DB_POOL = env.bool("DB_POOL", default=True)
+# The embedded server's URI carries its socket folder as ?host=…, which django-environ maps
+# to OPTIONS['host']: merge into OPTIONS, never replace it.
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+if DB_POOL:
+    _db_options["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+_db_options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (also backs throttling) -------------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "examforge",
+            "TIMEOUT": 300,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "core_cache",
+            "KEY_PREFIX": "examforge",
+            "TIMEOUT": 300,
+        }
+    }
+
+# --- Auth --------------------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+JWT_ACCESS_MINUTES = env.int("JWT_ACCESS_MINUTES", default=10)
+JWT_REFRESH_DAYS = env.int("JWT_REFRESH_DAYS", default=30)
+if not 1 <= JWT_ACCESS_MINUTES <= 15:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("JWT_ACCESS_MINUTES must be between 1 and 15.")
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=JWT_ACCESS_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=JWT_REFRESH_DAYS),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "ALGORITHM": "HS256",
+    # A key of its own, so rotating SECRET_KEY does not log everyone out and vice versa.
+    "SIGNING_KEY": env("JWT_SIGNING_KEY", default=""),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "public_id",
+    "USER_ID_CLAIM": "user_id",
+    "LEEWAY": 5,
+}
+
+# OTP login
+OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
+OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
+SMS_BACKEND = env("SMS_BACKEND", default="accounts.sms.ConsoleSmsBackend")
+PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
+
+# --- Email -------------------------------------------------------------------------------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Examforge <no-reply@examforge.local>")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+
+# --- REST framework ----------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.DefaultPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "core.api.exception_handler.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("THROTTLE_ANON", default="120/min"),
+        "user": env("THROTTLE_USER", default="600/min"),
+        "login_ip": env("THROTTLE_LOGIN_IP", default="20/min"),
+        "login_account": env("THROTTLE_LOGIN_ACCOUNT", default="10/min"),
+        "register_ip": env("THROTTLE_REGISTER_IP", default="10/hour"),
+        "otp_request_ip": env("THROTTLE_OTP_REQUEST_IP", default="10/hour"),
+        "otp_request_destination": env("THROTTLE_OTP_REQUEST_DESTINATION", default="5/hour"),
+        "otp_verify_ip": env("THROTTLE_OTP_VERIFY_IP", default="30/min"),
+        "otp_verify_destination": env("THROTTLE_OTP_VERIFY_DESTINATION", default="10/min"),
+        "password_change": env("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
+    },
+    # How many proxies sit in front of the app (load balancer = 1); decides which
+    # X-Forwarded-For entry is the client's address for throttling and device records.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0) or None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# Largest request body the API accepts (bytes); larger ones get 413 before parsing.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_048_576)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Examforge API",
+    "DESCRIPTION": (
+        "REST API of Examforge: catalogue, tests, exam sessions and payments for the "
+        "Examforge learning platform.\n\n"
+        "**Authentication.** Obtain tokens with `POST /api/v1/auth/token/` (email + "
+        "password) or the OTP flow, then press *Authorize* and paste the `access` token. "
+        "Access tokens live a few minutes; exchange the refresh token at "
+        "`/api/v1/auth/token/refresh/` (it rotates: the old refresh token stops working).\n\n"
+        '**Errors** always have one shape: `{"code", "detail", "fields"}` where '
+        "`fields` appears only on validation errors. `code` is stable and machine-readable."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+    "TAGS": [
+        {"name": "auth", "description": "Registration, login, tokens, OTP and devices."},
+        {"name": "ops", "description": "Health checks."},
+    ],
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# --- CORS --------------------------------------------------------------------------------
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+
+# --- i18n / time -------------------------------------------------------------------------
+LANGUAGE_CODE = "en-in"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+DISPLAY_TIME_ZONE = "Asia/Kolkata"
+
+# --- Static and media --------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Logging: JSON lines carrying the request id -----------------------------------------
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "core.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Never log SQL parameters (they can carry hashes and personal data).
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}
+
+ADMIN_SITE_HEADER = "Examforge back office"

@@ -1,0 +1,44 @@
+"""Production. Refuses to start on an unsafe configuration, naming the variable to fix."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import env
+
+_INSECURE_MARKERS = ("insecure", "change-me", "changeme", "dev-")
+
+
+def _require_secret(name: str, value: str) -> str:
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set in production.")
+    if len(value) < 32 or any(marker in value.lower() for marker in _INSECURE_MARKERS):
+        raise ImproperlyConfigured(
+            f"{name} looks like a default or weak value; set a random string of 50+ characters."
+        )
+    return value
+
+
+_require_secret("SECRET_KEY", SECRET_KEY)
+_require_secret("JWT_SIGNING_KEY", SIMPLE_JWT["SIGNING_KEY"])
+if SIMPLE_JWT["SIGNING_KEY"] == SECRET_KEY:
+    raise ImproperlyConfigured("JWT_SIGNING_KEY must differ from SECRET_KEY.")
+if DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG must be False in production (unset DEBUG or set DEBUG=False)."
+    )
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this site serves.")
+if not env("DATABASE_URL", default=""):
+    raise ImproperlyConfigured("DATABASE_URL must be set in production.")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# Health checks come from the load balancer over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_REFERRER_POLICY = "same-origin"

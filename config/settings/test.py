@@ -1,0 +1,19 @@
+"""The test suite (pytest-django). Real PostgreSQL, like production."""
+
+from .dev import *  # noqa: F403
+from .dev import env
+
+DEBUG = False
+# The pool is per process; pytest-django's per-test transactions want a plain connection.
+DATABASES["default"]["OPTIONS"].pop("pool", None)
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Fast hashing: argon2 at production cost would dominate the suite's time.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
+LOG_LEVEL = env("LOG_LEVEL", default="WARNING")
+LOGGING["root"]["level"] = LOG_LEVEL
+LOGGING["loggers"]["django"]["level"] = LOG_LEVEL
+STORAGES["staticfiles"] = {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}

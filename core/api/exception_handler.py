@@ -1,0 +1,120 @@
+"""The one error shape: ``{"code": str, "detail": str, "fields": {name: [str]}}``.
+
+Every error the API returns goes through here: DRF's own exceptions (validation, auth,
+permission, 404, 405, 415, throttling), Django's ``Http404``/``PermissionDenied``, our
+domain ``ApplicationError`` and anything unexpected (logged with its traceback, answered
+with a bare 500 that carries no internals).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from core.errors import ApplicationError
+
+logger = logging.getLogger("core.api")
+
+# DRF's default codes, renamed where a client deserves a clearer one.
+_CODE_OVERRIDES = {
+    "parse_error": "malformed_request",
+    "not_authenticated": "not_authenticated",
+    "authentication_failed": "authentication_failed",
+    "throttled": "throttled",
+}
+
+
+def error_body(code: str, detail: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "detail": detail}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def _flatten(detail: Any) -> list[str]:
+    if isinstance(detail, dict):
+        return [f"{key}: {msg}" for key, value in detail.items() for msg in _flatten(value)]
+    if isinstance(detail, list):
+        return [msg for item in detail for msg in _flatten(item)]
+    return [str(detail)]
+
+
+def _fields(detail: Any) -> dict[str, Any]:
+    """Field errors as ``{field: [messages]}``; nested serializers keep their nesting."""
+    if isinstance(detail, dict):
+        return {
+            key: (_fields(value) if isinstance(value, dict) else _flatten(value))
+            for key, value in detail.items()
+        }
+    return {api_settings.NON_FIELD_ERRORS_KEY: _flatten(detail)}
+
+
+def _validation_response(detail: Any) -> Response:
+    fields = _fields(detail)
+    non_field = fields.get(api_settings.NON_FIELD_ERRORS_KEY)
+    message = non_field[0] if non_field and len(fields) == 1 else "Some fields are not valid."
+    return Response(error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, ApplicationError):
+        return Response(
+            error_body(exc.code, str(exc.detail), exc.fields),
+            status=exc.status,
+            headers=exc.headers,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation_response(exc.detail)
+
+    if isinstance(exc, exceptions.APIException):
+        headers: dict[str, str] = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        detail = exc.detail
+        code = exc.default_code
+        message: str
+        if isinstance(detail, dict):
+            # simplejwt puts {"detail", "code", "messages"} here.
+            message = str(detail.get("detail", exc.default_detail))
+            code = str(detail.get("code", code))
+        elif isinstance(detail, list):
+            message = " ".join(_flatten(detail))
+        else:
+            message = str(detail)
+            code = getattr(detail, "code", None) or code
+        if isinstance(exc, exceptions.Throttled):
+            code = "throttled"
+        return Response(
+            error_body(_CODE_OVERRIDES.get(code, code), message),
+            status=exc.status_code,
+            headers=headers,
+        )
+
+    request = context.get("request")
+    logger.exception(
+        "unhandled error in %s %s",
+        getattr(request, "method", "?"),
+        getattr(request, "path", "?"),
+    )
+    return Response(
+        error_body("server_error", "Something went wrong on our side. It has been logged."),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )

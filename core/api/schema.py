@@ -1,0 +1,67 @@
+"""OpenAPI helpers: the error component and per-endpoint error responses with examples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable error code.")
+    detail = serializers.CharField(help_text="Message for a person.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per-field messages; present only on validation errors (`code=invalid`).",
+    )
+
+    class Meta:
+        ref_name = "Error"
+
+
+_DEFAULTS: dict[int, tuple[str, str, str]] = {
+    400: ("Invalid input", "invalid", "Some fields are not valid."),
+    401: (
+        "Not authenticated",
+        "not_authenticated",
+        "Authentication credentials were not provided.",
+    ),
+    403: ("Forbidden", "permission_denied", "You do not have permission to perform this action."),
+    404: ("Not found", "not_found", "Not found."),
+    409: ("Conflict", "conflict", "The request conflicts with the current state."),
+    410: ("Gone", "gone", "This is no longer available."),
+    413: ("Too large", "payload_too_large", "The request body is too large."),
+    415: ("Wrong media type", "unsupported_media_type", 'Unsupported media type "text/plain".'),
+    429: ("Throttled", "throttled", "Request was throttled. Expected available in 42 seconds."),
+    502: ("Gateway failure", "gateway_error", "The payment gateway did not answer."),
+}
+
+
+def error_response(
+    status: int, *examples: tuple[str, str] | tuple[str, str, dict[str, Any]], description: str = ""
+) -> OpenApiResponse:
+    """An error response documented with one example per ``(code, detail[, fields])``."""
+    title, default_code, default_detail = _DEFAULTS[status]
+    cases = examples or ((default_code, default_detail),)
+    built = []
+    for case in cases:
+        code, detail = case[0], case[1]
+        value: dict[str, Any] = {"code": code, "detail": detail}
+        if len(case) == 3:
+            value["fields"] = case[2]
+        built.append(OpenApiExample(f"{status} {code}", value=value, response_only=True))
+    return OpenApiResponse(
+        response=ErrorSerializer,
+        description=description or title,
+        examples=built,
+    )
+
+
+def errors(*statuses: int) -> dict[int, OpenApiResponse]:
+    """Default-documented error responses for the given statuses."""
+    return {status: error_response(status) for status in statuses}
+
+
+MESSAGE_SERIALIZER = inline_serializer(name="Message", fields={"detail": serializers.CharField()})

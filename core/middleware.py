@@ -1,0 +1,63 @@
+"""Request-scoped middleware: request ids and the body size limit."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from core.api.exception_handler import error_body
+from core.request_context import request_id_var
+
+# A client-supplied id is kept only if it is short and harmless in logs.
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestIdMiddleware:
+    """Accepts ``X-Request-ID`` (or makes one), puts it in every log line, echoes it back."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuses API bodies over ``API_MAX_BODY_BYTES`` with 413, before anything reads them.
+
+    DRF's JSON parser reads the request stream directly, so Django's
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` alone does not protect API endpoints.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            limit = settings.API_MAX_BODY_BYTES
+            if length > limit:
+                return JsonResponse(
+                    error_body(
+                        "payload_too_large",
+                        f"The request body is {length} bytes; the limit is {limit} bytes.",
+                    ),
+                    status=413,
+                )
+        return self.get_response(request)
