@@ -4,8 +4,8 @@
 PostgreSQL server from the ``pgserver`` wheel with its data in ``.pgdata/`` inside the
 checkout, creates the ``examforge`` database, runs the given command with
 ``DATABASE_URL`` pointing at it, and stops the server again when the command ends,
-Ctrl-C included. A server that was already running (say, a second ``make run`` in
-another terminal) is left running for whoever started it.
+Ctrl-C included. Commands sharing the server (``make run`` in one terminal, ``make test``
+in another) are counted: the server stops when the last of them ends.
 
 Usage: python scripts/devdb.py exec -- <command> [args…]
        python scripts/devdb.py url | stop
@@ -13,12 +13,14 @@ Usage: python scripts/devdb.py exec -- <command> [args…]
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import signal
 import subprocess
 import sys
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its /tmp fallback is fine.
@@ -27,6 +29,33 @@ warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 ROOT = Path(__file__).resolve().parent.parent
 PGDATA = ROOT / ".pgdata"
 DB_NAME = "examforge"
+
+
+USERS = ROOT / ".pgdata.users"
+
+
+@contextmanager
+def _users_locked():
+    """The pids of live ``devdb exec`` commands, read and rewritten under a file lock."""
+    with open(USERS, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        pids = {int(line) for line in handle.read().split() if line.isdigit()}
+        live = {pid for pid in pids if _pid_alive(pid)}
+        yield live
+        handle.seek(0)
+        handle.truncate()
+        handle.write("".join(f"{pid}\n" for pid in sorted(live)))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _server():
@@ -73,11 +102,8 @@ def main(argv: list[str]) -> int:
         _stop()
         return 0
 
-    already_running = _is_running()
-    server = _server()
-    url = _ensure_database(server)
     if argv[0] == "url":
-        print(url)
+        print(_ensure_database(_server()))
         return 0
 
     command = argv[1:]
@@ -86,8 +112,11 @@ def main(argv: list[str]) -> int:
     if not command:
         print("devdb exec: no command given", file=sys.stderr)
         return 2
-    if not already_running:
-        print(f"embedded PostgreSQL started ({PGDATA})", file=sys.stderr)
+    with _users_locked() as users:
+        if not _is_running():
+            print(f"embedded PostgreSQL starting ({PGDATA})", file=sys.stderr)
+        url = _ensure_database(_server())
+        users.add(os.getpid())
 
     env = {**os.environ, "DATABASE_URL": url}
     # The child gets Ctrl-C from the terminal itself; we only wait for it, then stop
@@ -99,8 +128,10 @@ def main(argv: list[str]) -> int:
         returncode = child.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
-        if not already_running:
-            _stop()
+        with _users_locked() as users:
+            users.discard(os.getpid())
+            if not users:
+                _stop()
     return returncode
 
 

@@ -11,3 +11,6 @@ SIMPLE_JWT["SIGNING_KEY"] = env(
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+# Serve static files from the apps directly: no collectstatic needed to develop.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
