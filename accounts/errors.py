@@ -41,3 +41,9 @@ class PasswordNotSet(ApplicationError):
     status = HTTPStatus.CONFLICT
     code = "password_not_set"
     detail = "This account logs in with one-time codes and has no password to change."
+
+
+class SmsLoginUnavailable(ApplicationError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "sms_unavailable"
+    detail = "Login by phone is not available right now. Use your email address."

@@ -29,6 +29,7 @@ from accounts.errors import (
     OTPExpired,
     OTPInvalid,
     PasswordNotSet,
+    SmsLoginUnavailable,
     TokenInvalid,
 )
 from accounts.models import Device, OTPChallenge, User, normalize_email
@@ -338,6 +339,8 @@ def otp_destination(*, email: str | None = None, phone: str | None = None) -> OT
         )
     if email:
         return OTPDestination(value=normalize_email(email), channel=OTPChallenge.Channel.EMAIL)
+    if not sms.sms_enabled():
+        raise SmsLoginUnavailable()
     return OTPDestination(value=normalize_phone(phone or ""), channel=OTPChallenge.Channel.SMS)
 
 

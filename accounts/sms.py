@@ -33,6 +33,20 @@ class ConsoleSmsBackend:
         sys.stdout.flush()
 
 
+class SmsUnavailable(Exception):
+    """No SMS provider is configured."""
+
+
+class DisabledSmsBackend:
+    """Production default until a provider is configured: phone OTP is refused up front
+    (``sms_enabled()`` is false), so no code is ever generated that cannot be delivered."""
+
+    enabled = False
+
+    def send(self, to: str, body: str) -> None:
+        raise SmsUnavailable("SMS_BACKEND is not configured.")
+
+
 outbox: list[SmsMessage] = []
 
 
@@ -45,6 +59,10 @@ class LocmemSmsBackend:
 
 def get_sms_backend() -> SmsBackend:
     return import_string(settings.SMS_BACKEND)()
+
+
+def sms_enabled() -> bool:
+    return getattr(import_string(settings.SMS_BACKEND), "enabled", True)
 
 
 def send_sms(*, to: str, body: str) -> None:

@@ -258,6 +258,13 @@ class OTPRequestView(PublicAuthView):
                 ),
             ),
             429: _THROTTLED,
+            503: error_response(
+                503,
+                (
+                    "sms_unavailable",
+                    "Login by phone is not available right now. Use your email address.",
+                ),
+            ),
         },
         examples=[
             OpenApiExample("By email", value={"email": "asha@example.com"}, request_only=True),

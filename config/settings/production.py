@@ -31,6 +31,18 @@ if not ALLOWED_HOSTS:
 if not env("DATABASE_URL", default=""):
     raise ImproperlyConfigured("DATABASE_URL must be set in production.")
 
+# One-time codes travel by email and SMS: a console backend would print them into the
+# container's log stream.
+if "console" in EMAIL_BACKEND or "locmem" in EMAIL_BACKEND:
+    raise ImproperlyConfigured(
+        "EMAIL_URL must name a real mail server in production (e.g. smtp+tls://…)."
+    )
+SMS_BACKEND = env("SMS_BACKEND", default="accounts.sms.DisabledSmsBackend")
+if SMS_BACKEND.rsplit(".", 1)[-1] in {"ConsoleSmsBackend", "LocmemSmsBackend"}:
+    raise ImproperlyConfigured(
+        "SMS_BACKEND must be a real provider's backend in production, or unset (phone OTP off)."
+    )
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 # Health checks come from the load balancer over plain HTTP.

@@ -14,17 +14,15 @@ SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
 LOG_LEVEL = env("LOG_LEVEL", default="WARNING")
 LOGGING["root"]["level"] = LOG_LEVEL
 LOGGING["loggers"]["django"]["level"] = LOG_LEVEL
-STORAGES["staticfiles"] = {
-    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-}
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # With REDIS_URL (CI proves the production cache path), every xdist worker gets its own
 # Redis database, so one worker flushing its cache between tests never touches another's.
-if REDIS_URL:  # noqa: F405
+if REDIS_URL:
     import os
     import re
 
     _worker = int(re.sub(r"\D", "", os.environ.get("PYTEST_XDIST_WORKER", "gw0")) or 0)
-    CACHES["default"]["LOCATION"] = re.sub(  # noqa: F405
-        r"(/\d+)?$", f"/{1 + _worker}", REDIS_URL.split("?")[0], count=1  # noqa: F405
+    CACHES["default"]["LOCATION"] = re.sub(
+        r"(/\d+)?$", f"/{1 + _worker}", REDIS_URL.split("?")[0], count=1
     )

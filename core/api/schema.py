@@ -36,6 +36,7 @@ _DEFAULTS: dict[int, tuple[str, str, str]] = {
     415: ("Wrong media type", "unsupported_media_type", 'Unsupported media type "text/plain".'),
     429: ("Throttled", "throttled", "Request was throttled. Expected available in 42 seconds."),
     502: ("Gateway failure", "gateway_error", "The payment gateway did not answer."),
+    503: ("Unavailable", "unavailable", "This service is temporarily unavailable."),
 }
 
 

@@ -278,3 +278,16 @@ def test_the_code_never_reaches_the_logs(api_client, django_capture_on_commit_ca
     api_client.post(VERIFY, {"email": "asha@example.com", "code": code}, format="json")
 
     assert code not in caplog.text
+
+
+def test_phone_otp_is_refused_up_front_when_no_sms_provider_is_configured(
+    api_client, django_capture_on_commit_callbacks, settings
+):
+    settings.SMS_BACKEND = "accounts.sms.DisabledSmsBackend"
+
+    response = _request(api_client, django_capture_on_commit_callbacks, phone="+919876543210")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "sms_unavailable"
+    assert OTPChallenge.objects.count() == 0
+    assert sms.outbox == []

@@ -1,0 +1,61 @@
+"""Gunicorn settings for production (`gunicorn -c gunicorn.conf.py`). Every knob is an env var.
+
+Sizing against PostgreSQL: with DB_POOL on (the default) every worker *process* keeps its
+own psycopg pool of up to DB_POOL_MAX_SIZE connections (default 8). A gthread worker serves
+GUNICORN_THREADS requests at once and each thread holds at most one connection, so keep
+DB_POOL_MAX_SIZE >= GUNICORN_THREADS or threads queue for a connection (DB_POOL_TIMEOUT).
+Connections the server must allow, roughly:
+    instances x WEB_CONCURRENCY x DB_POOL_MAX_SIZE  (+ migrate, cron jobs, admin sessions)
+e.g. 3 instances x 5 workers x 8 = 120, already past PostgreSQL's default max_connections
+(100): lower WEB_CONCURRENCY or DB_POOL_MAX_SIZE, raise max_connections, or add PgBouncer.
+"""
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _cpus() -> int:
+    # The CPUs this container may run on (cpuset), not the host's count; a CFS quota
+    # (`--cpus`, Kubernetes limits) is invisible here, so set WEB_CONCURRENCY there.
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+wsgi_app = "config.wsgi:application"
+bind = f"0.0.0.0:{_int('PORT', 8000)}"
+
+worker_class = "gthread"
+workers = _int("WEB_CONCURRENCY", min(2 * _cpus() + 1, 8))
+threads = _int("GUNICORN_THREADS", 4)
+
+timeout = _int("GUNICORN_TIMEOUT", 30)
+# SIGTERM lets in-flight requests finish for this long; keep it under the orchestrator's
+# kill deadline (Kubernetes: terminationGracePeriodSeconds, 30 s by default).
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
+keepalive = 5
+
+# Recycle workers now and then so slow leaks never accumulate; jitter avoids all workers
+# restarting at the same moment.
+max_requests = 1000
+max_requests_jitter = 100
+
+# Only these peers may set X-Forwarded-Proto / X-Forwarded-For for gunicorn. In a container
+# the load balancer is not 127.0.0.1: set its address, or "*" when only it can reach the port.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s "%(a)s"'
+
+# The worker heartbeat file on overlayfs can stall workers; tmpfs does not.
+if os.path.isdir("/dev/shm"):  # noqa: S108 (a tmpfs we choose on purpose)
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
+
+# gunicornc's control socket would need a writable $HOME; nothing here uses it.
+control_socket_disable = True
