@@ -172,7 +172,7 @@ SIMPLE_JWT = {
 # OTP login
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
-SMS_BACKEND = env("SMS_BACKEND", default="accounts.sms.ConsoleSmsBackend")
+SMS_BACKEND = env("SMS_BACKEND", default="") or "accounts.sms.ConsoleSmsBackend"
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
 
 # --- Email -------------------------------------------------------------------------------

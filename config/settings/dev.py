@@ -4,9 +4,10 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-secret-key-change-me-0123456789abcdef")
-SIMPLE_JWT["SIGNING_KEY"] = env(
-    "JWT_SIGNING_KEY", default="dev-insecure-jwt-signing-key-0123456789abcdef"
+# Empty values (a copied .env.example) fall back to the development keys too.
+SECRET_KEY = env("SECRET_KEY", default="") or "dev-insecure-secret-key-change-me-0123456789abcdef"
+SIMPLE_JWT["SIGNING_KEY"] = (
+    env("JWT_SIGNING_KEY", default="") or "dev-insecure-jwt-signing-key-0123456789abcdef"
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 LOG_FORMAT = env("LOG_FORMAT", default="text")

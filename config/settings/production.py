@@ -37,7 +37,7 @@ if "console" in EMAIL_BACKEND or "locmem" in EMAIL_BACKEND:
     raise ImproperlyConfigured(
         "EMAIL_URL must name a real mail server in production (e.g. smtp+tls://…)."
     )
-SMS_BACKEND = env("SMS_BACKEND", default="accounts.sms.DisabledSmsBackend")
+SMS_BACKEND = env("SMS_BACKEND", default="") or "accounts.sms.DisabledSmsBackend"
 if SMS_BACKEND.rsplit(".", 1)[-1] in {"ConsoleSmsBackend", "LocmemSmsBackend"}:
     raise ImproperlyConfigured(
         "SMS_BACKEND must be a real provider's backend in production, or unset (phone OTP off)."
