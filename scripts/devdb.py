@@ -119,12 +119,13 @@ def main(argv: list[str]) -> int:
         users.add(os.getpid())
 
     env = {**os.environ, "DATABASE_URL": url}
-    # The child gets Ctrl-C from the terminal itself; we only wait for it, then stop
-    # the server once it is gone.
+    # The child gets Ctrl-C from the terminal itself; we only wait for it, then stop the
+    # server once it is gone. SIGINT is ignored here only after the child has started: an
+    # ignored signal would be inherited across exec, and the child would ignore Ctrl-C.
+    child = subprocess.Popen(command, env=env)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
     try:
-        child = subprocess.Popen(command, env=env)
-        signal.signal(signal.SIGTERM, lambda *_: child.terminate())
         returncode = child.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
