@@ -1,20 +1,38 @@
 """Back office for accounts: users, their device sessions and OTP challenges."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from accounts import services
-from accounts.models import Device, OTPChallenge, User
+from accounts.models import Device, OTPChallenge, User, normalize_email
 
 
-class UserCreationForm(AdminUserCreationForm):
+class _PhoneCleaningMixin:
+    """Staff type numbers the way people write them; store E.164 like the API does."""
+
+    def clean_phone(self) -> str | None:
+        raw = (self.cleaned_data.get("phone") or "").strip()
+        if not raw:
+            return None
+        try:
+            return services.normalize_phone(raw)
+        except services.FieldError as exc:
+            raise forms.ValidationError(exc.fields["phone"]) from exc
+
+    def clean_email(self) -> str | None:
+        email = self.cleaned_data.get("email")
+        return normalize_email(email) if email else None
+
+
+class UserCreationForm(_PhoneCleaningMixin, AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "full_name", "phone")
 
 
-class UserChangeFormForEmail(UserChangeForm):
+class UserChangeFormForEmail(_PhoneCleaningMixin, UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"

@@ -8,6 +8,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseRedirectBase
+from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
+from django.utils.http import escape_leading_slashes
 
 from core.api.exception_handler import error_body
 from core.request_context import request_id_var
@@ -61,3 +64,23 @@ class BodySizeLimitMiddleware:
                     status=413,
                 )
         return self.get_response(request)
+
+
+class HttpResponsePermanentRedirectKeepMethod(HttpResponseRedirectBase):
+    status_code = 308
+
+
+class CommonMiddleware(DjangoCommonMiddleware):
+    """Django's, except that a missing trailing slash on an API URL answers 308, which
+    clients follow with the same method and body (Django's 301 turns a POST into a GET,
+    and under DEBUG it raises instead)."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if (
+            response.status_code == 404
+            and request.path.startswith("/api/")
+            and self.should_redirect_with_slash(request)
+        ):
+            path = escape_leading_slashes(request.get_full_path(force_append_slash=True))
+            return HttpResponsePermanentRedirectKeepMethod(path)
+        return super().process_response(request, response)

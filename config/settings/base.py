@@ -5,16 +5,31 @@ Every deploy-time value comes from the environment through one ``environ.Env()``
 change defaults and add the checks that environment needs.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """django-environ, with two house rules: an empty variable counts as unset (so its
+    default applies), and a value that cannot be read names the variable to fix."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except (ValueError, TypeError) as exc:
+            raise ImproperlyConfigured(f"{var} cannot be read: {exc}") from exc
+
+
 # A local .env is read when present; real deployments set the environment itself.
-env.read_env(BASE_DIR / ".env", overwrite=False)
+_Env.read_env(BASE_DIR / ".env", overwrite=False)
+env = _Env()
+env.ENVIRON = {name: value for name, value in os.environ.items() if value.strip()}
 
 # --- Core --------------------------------------------------------------------------------
 SECRET_KEY = env("SECRET_KEY", default="")
@@ -48,12 +63,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
-    "core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above every middleware that can answer by itself, so those answers carry CORS headers.
     "corsheaders.middleware.CorsMiddleware",
+    "core.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "core.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -86,8 +102,6 @@ TEMPLATES = [
 # set it to the embedded server; production refuses to start without it.
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres:///examforge")}
 if DATABASES["default"].get("ENGINE") not in {None, "django.db.backends.postgresql"}:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…).")
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DB_POOL = env.bool("DB_POOL", default=True)
@@ -150,8 +164,6 @@ AUTH_PASSWORD_VALIDATORS = [
 JWT_ACCESS_MINUTES = env.int("JWT_ACCESS_MINUTES", default=10)
 JWT_REFRESH_DAYS = env.int("JWT_REFRESH_DAYS", default=30)
 if not 1 <= JWT_ACCESS_MINUTES <= 15:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("JWT_ACCESS_MINUTES must be between 1 and 15.")
 
 SIMPLE_JWT = {
@@ -176,7 +188,10 @@ SMS_BACKEND = env("SMS_BACKEND", default="") or "accounts.sms.ConsoleSmsBackend"
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
 
 # --- Email -------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+try:
+    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+except ImproperlyConfigured as exc:
+    raise ImproperlyConfigured(f"EMAIL_URL cannot be read: {exc}") from exc
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Examforge <no-reply@examforge.local>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 

@@ -33,7 +33,7 @@ if not env("DATABASE_URL", default=""):
 
 # One-time codes travel by email and SMS: a console backend would print them into the
 # container's log stream.
-if "console" in EMAIL_BACKEND or "locmem" in EMAIL_BACKEND:
+if not env("EMAIL_URL", default="") or "console" in EMAIL_BACKEND or "locmem" in EMAIL_BACKEND:
     raise ImproperlyConfigured(
         "EMAIL_URL must name a real mail server in production (e.g. smtp+tls://…)."
     )

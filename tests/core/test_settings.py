@@ -1,0 +1,121 @@
+"""Settings refuse to start on an unsafe configuration, naming the variable to fix.
+
+Each case imports the settings in a fresh interpreter, as a deploy would. Every variable
+the checks read is set explicitly (empty where "missing" is meant), so neither the
+environment running the suite nor a developer's ``.env`` can fill one back in.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+VALID_PRODUCTION = {
+    "SECRET_KEY": "x7Qk2Vr9Lm4Pz8Ns1Hd6Tb3Wc5Yf0Ja2Ge7Ru9Io4Mp8Kl1Zx6Cv3",
+    "JWT_SIGNING_KEY": "Fh3Dk8Sl2Aq7Wp1Ez5Rt9Yu4Io6Pa0Sd3Fg8Hj2Kl7Zx1Cv5Bn9M",
+    "DEBUG": "False",
+    "ALLOWED_HOSTS": "examforge.example",
+    "DATABASE_URL": "postgres://examforge:pw@db.invalid:5432/examforge",
+    "JWT_ACCESS_MINUTES": "10",
+    "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
+    "SMS_BACKEND": "",
+}
+
+
+def _setup(settings_module: str, **variables: str) -> subprocess.CompletedProcess:
+    env = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
+    env.update(variables, DJANGO_SETTINGS_MODULE=settings_module)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_starts_with_a_safe_configuration():
+    result = _setup("config.settings.production", **VALID_PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SECRET_KEY", "", "SECRET_KEY must be set in production."),
+        (
+            "SECRET_KEY",
+            "insecure-" + "k" * 50,
+            "SECRET_KEY looks like a default or weak value",
+        ),
+        ("SECRET_KEY", "short-but-random-Q8z", "SECRET_KEY looks like a default or weak value"),
+        ("JWT_SIGNING_KEY", "", "JWT_SIGNING_KEY must be set in production."),
+        (
+            "JWT_SIGNING_KEY",
+            "dev-insecure-jwt-signing-key-0123456789abcdef",
+            "JWT_SIGNING_KEY looks like a default or weak value",
+        ),
+        (
+            "JWT_SIGNING_KEY",
+            VALID_PRODUCTION["SECRET_KEY"],
+            "JWT_SIGNING_KEY must differ from SECRET_KEY.",
+        ),
+        ("DEBUG", "True", "DEBUG must be False in production"),
+        ("ALLOWED_HOSTS", "", "ALLOWED_HOSTS must list the host names this site serves."),
+        ("DATABASE_URL", "", "DATABASE_URL must be set in production."),
+        (
+            "EMAIL_URL",
+            "consolemail://",
+            "EMAIL_URL must name a real mail server in production",
+        ),
+        (
+            "SMS_BACKEND",
+            "accounts.sms.ConsoleSmsBackend",
+            "SMS_BACKEND must be a real provider's backend in production",
+        ),
+    ],
+)
+def test_production_refuses_an_unsafe_value(variable, value, message):
+    result = _setup("config.settings.production", **{**VALID_PRODUCTION, variable: value})
+
+    assert result.returncode != 0
+    assert f"django.core.exceptions.ImproperlyConfigured: {message}" in result.stderr
+
+
+def test_production_refuses_an_empty_email_url_naming_it():
+    result = _setup("config.settings.production", **{**VALID_PRODUCTION, "EMAIL_URL": ""})
+
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert result.returncode != 0
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: ")
+    assert "EMAIL_URL" in last_line
+
+
+def test_production_refuses_a_database_that_is_not_postgresql():
+    result = _setup(
+        "config.settings.production", **{**VALID_PRODUCTION, "DATABASE_URL": "sqlite:///db.sqlite3"}
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DATABASE_URL must point at PostgreSQL" in result.stderr
+
+
+@pytest.mark.parametrize("minutes", ["0", "16", "30"])
+def test_dev_refuses_access_tokens_outside_1_to_15_minutes(minutes):
+    result = _setup("config.settings.dev", JWT_ACCESS_MINUTES=minutes)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: JWT_ACCESS_MINUTES must be between 1 and 15." in result.stderr
+
+
+def test_dev_accepts_access_tokens_of_15_minutes():
+    result = _setup("config.settings.dev", JWT_ACCESS_MINUTES="15")
+
+    assert result.returncode == 0, result.stderr
