@@ -1,0 +1,204 @@
+"""Marking: a paper + the learner's answers → marks, per question, section and topic.
+
+Pure functions over a frozen :class:`~testengine.paper.Paper`; nothing here touches the
+database, so the same inputs always give the same result and scoring a thousand sittings
+is only arithmetic.
+
+Answer shapes (as the exam-session API receives them):
+``{"choices": [id, …]}`` for choice questions, ``{"value": number}`` for numeric,
+``{"text": "…"}`` for short text, ``None`` (or an empty answer) for unattempted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from typing import Any
+
+from testengine.models import Question
+from testengine.paper import CENT, Paper, PaperQuestion
+
+TEXT_ANSWER_MAX = 500
+ZERO = Decimal("0")
+
+
+class AnswerInvalid(ValueError):
+    """The answer does not fit the question (wrong shape, foreign choice id, …)."""
+
+
+def normalise_text(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def validate_answer(question: PaperQuestion, answer: Any) -> Any:
+    """The answer in canonical form, ``None`` for an empty one; raises ``AnswerInvalid``."""
+    if answer is None:
+        return None
+    if not isinstance(answer, dict):
+        raise AnswerInvalid('An answer is an object such as {"choices": [12]}.')
+    if question.type in Question.CHOICE_TYPES:
+        if set(answer) != {"choices"}:
+            raise AnswerInvalid('A choice question takes {"choices": [<choice id>, …]}.')
+        ids = answer["choices"]
+        if not isinstance(ids, list) or not all(
+            isinstance(pk, int) and not isinstance(pk, bool) for pk in ids
+        ):
+            raise AnswerInvalid('"choices" is a list of choice ids.')
+        if len(set(ids)) != len(ids):
+            raise AnswerInvalid("A choice is listed twice.")
+        own = {choice.id for choice in question.choices}
+        foreign = [pk for pk in ids if pk not in own]
+        if foreign:
+            raise AnswerInvalid(f"Choice {foreign[0]} is not a choice of this question.")
+        if question.type != Question.Type.MULTIPLE and len(ids) > 1:
+            raise AnswerInvalid("This question takes one choice.")
+        return {"choices": sorted(ids)} if ids else None
+    if question.type == Question.Type.NUMERIC:
+        if set(answer) != {"value"}:
+            raise AnswerInvalid('A numeric question takes {"value": <number>}.')
+        value = answer["value"]
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise AnswerInvalid('"value" is a number.')
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise AnswerInvalid('"value" is a number.') from exc
+        if not number.is_finite():
+            raise AnswerInvalid('"value" is a finite number.')
+        return {"value": str(number)}
+    if set(answer) != {"text"}:
+        raise AnswerInvalid('A short-text question takes {"text": "…"}.')
+    text = answer["text"]
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise AnswerInvalid('"text" is a string.')
+    if len(text) > TEXT_ANSWER_MAX:
+        raise AnswerInvalid(f'"text" is at most {TEXT_ANSWER_MAX} characters.')
+    return {"text": text} if text.strip() else None
+
+
+@dataclass(frozen=True)
+class QuestionMark:
+    question_id: int
+    outcome: str  # correct | partial | wrong | unattempted
+    marks: Decimal
+
+
+@dataclass
+class Tally:
+    score: Decimal = ZERO
+    max_score: Decimal = ZERO
+    correct: int = 0
+    partial: int = 0
+    wrong: int = 0
+    unattempted: int = 0
+
+    def add(self, mark: QuestionMark, max_marks: Decimal) -> None:
+        self.score += mark.marks
+        self.max_score += max_marks
+        setattr(self, mark.outcome, getattr(self, mark.outcome) + 1)
+
+    @property
+    def attempted(self) -> int:
+        return self.correct + self.partial + self.wrong
+
+    @property
+    def accuracy(self) -> float | None:
+        """Share of attempted questions answered fully correctly."""
+        return round(self.correct / self.attempted, 4) if self.attempted else None
+
+
+@dataclass
+class SectionScore(Tally):
+    id: int = 0
+    title: str = ""
+
+
+@dataclass
+class TopicScore(Tally):
+    id: int = 0
+    name: str = ""
+
+
+@dataclass
+class ScoreResult(Tally):
+    min_score: Decimal = ZERO
+    sections: list[SectionScore] = field(default_factory=list)
+    topics: list[TopicScore] = field(default_factory=list)
+    questions: list[QuestionMark] = field(default_factory=list)
+
+    @property
+    def percentage(self) -> Decimal:
+        if not self.max_score:
+            return ZERO
+        return (self.score * 100 / self.max_score).quantize(CENT)
+
+
+def _is_correct_value(question: PaperQuestion, value: Decimal) -> bool:
+    expected = question.numeric_answer
+    if expected is None:
+        return False
+    tolerance = question.numeric_tolerance
+    if question.tolerance_kind == Question.Tolerance.RELATIVE:
+        tolerance = abs(expected) * tolerance
+    return abs(value - expected) <= tolerance
+
+
+def mark_question(question: PaperQuestion, answer: Any) -> QuestionMark:
+    """Marks for one answer (already validated or not: an invalid one counts as wrong)."""
+    try:
+        answer = validate_answer(question, answer)
+    except AnswerInvalid:
+        return QuestionMark(question.id, "wrong", -question.negative_marks)
+    if answer is None:
+        return QuestionMark(question.id, "unattempted", question.unattempted_marks)
+
+    if question.type in Question.CHOICE_TYPES:
+        chosen = frozenset(answer["choices"])
+        correct = question.correct_choice_ids
+        if chosen == correct:
+            return QuestionMark(question.id, "correct", question.marks)
+        if question.partial_marking and chosen and chosen < correct:
+            share = (question.marks * len(chosen) / len(correct)).quantize(
+                CENT, rounding=ROUND_DOWN
+            )
+            return QuestionMark(question.id, "partial", share)
+        return QuestionMark(question.id, "wrong", -question.negative_marks)
+
+    if question.type == Question.Type.NUMERIC:
+        ok = _is_correct_value(question, Decimal(answer["value"]))
+    else:
+        accepted = {normalise_text(text) for text in question.accepted_answers}
+        ok = normalise_text(answer["text"]) in accepted
+    if ok:
+        return QuestionMark(question.id, "correct", question.marks)
+    return QuestionMark(question.id, "wrong", -question.negative_marks)
+
+
+def score(paper: Paper, responses: Mapping[int, Any]) -> ScoreResult:
+    """Total, per-section and per-topic marks and counts for one sitting.
+
+    ``responses`` maps question id → answer; missing questions are unattempted. Answers
+    to questions not in the paper are ignored.
+    """
+    result = ScoreResult()
+    topics: dict[int, TopicScore] = {}
+    for section in paper.sections:
+        section_score = SectionScore(id=section.id, title=section.title)
+        for question in section.questions:
+            mark = mark_question(question, responses.get(question.id))
+            result.questions.append(mark)
+            result.add(mark, question.marks)
+            section_score.add(mark, question.marks)
+            topic = topics.setdefault(
+                question.topic_id, TopicScore(id=question.topic_id, name=question.topic)
+            )
+            topic.add(mark, question.marks)
+            result.min_score += min(-question.negative_marks, question.unattempted_marks)
+        result.sections.append(section_score)
+    result.topics = sorted(topics.values(), key=lambda t: t.name)
+    return result

@@ -1,0 +1,14 @@
+"""Every write of the test engine. Split by entity; import from here."""
+
+from testengine.services.questions import (  # noqa: F401
+    ChoiceData,
+    QuestionData,
+    default_irt,
+    parse_decimal,
+    question_create,
+    question_data_from,
+    question_set_status,
+    question_update,
+    question_validate,
+)
+from testengine.services.topics import topic_create, topic_delete, topic_update  # noqa: F401

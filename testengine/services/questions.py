@@ -1,0 +1,346 @@
+"""Question writes. One validation (``question_validate``) serves the API, the admin and
+the importer, so a question cannot be saved wrong by any door."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.markdown import render_markdown, unsafe_markup
+from testengine.errors import QuestionInvalid
+from testengine.models import Choice, Question, Topic
+
+MAX_CHOICES = 10
+TAG_MAX = 50
+_B_PRIOR = {"easy": -1.0, "medium": 0.0, "hard": 1.0}
+
+
+@dataclass(frozen=True)
+class ChoiceData:
+    body_md: str
+    is_correct: bool = False
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class QuestionData:
+    """Everything that defines a question, as the API, admin or importer received it."""
+
+    type: str
+    topic: Topic
+    body_md: str
+    explanation_md: str = ""
+    difficulty: str = Question.Difficulty.MEDIUM
+    status: str = Question.Status.DRAFT
+    tags: tuple[str, ...] = ()
+    marks: Decimal = Decimal("1")
+    negative_marks: Decimal = Decimal("0")
+    numeric_answer: Decimal | None = None
+    numeric_tolerance: Decimal = Decimal("0")
+    tolerance_kind: str = Question.Tolerance.ABSOLUTE
+    accepted_answers: tuple[str, ...] = ()
+    choices: tuple[ChoiceData, ...] = ()
+    irt_a: float | None = None
+    irt_b: float | None = None
+    irt_c: float | None = None
+    external_id: str | None = None
+    image: object | None = field(default=None, compare=False)
+
+
+def default_irt(*, type: str, difficulty: str, choice_count: int) -> tuple[float, float, float]:
+    """Cold-start 3PL parameters: b from the difficulty label, a = 1, c = chance of a blind
+    guess for single-answer choice questions (0 where guessing cannot score)."""
+    guess = 0.0
+    if type in (Question.Type.SINGLE, Question.Type.TRUE_FALSE) and choice_count:
+        guess = round(1 / choice_count, 4)
+    return 1.0, _B_PRIOR.get(difficulty, 0.0), guess
+
+
+def normalise_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for tag in tags:
+        clean = "-".join(str(tag).strip().lower().split())
+        if clean:
+            seen[clean] = None
+    return tuple(seen)
+
+
+def question_validate(data: QuestionData) -> dict[str, list[str]]:
+    """Every reason the question cannot be saved, by field. Empty when it is valid."""
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if data.type not in Question.Type.values:
+        add("type", f"Choose one of: {', '.join(Question.Type.values)}.")
+    if data.difficulty not in Question.Difficulty.values:
+        add("difficulty", f"Choose one of: {', '.join(Question.Difficulty.values)}.")
+    if data.status not in Question.Status.values:
+        add("status", f"Choose one of: {', '.join(Question.Status.values)}.")
+    if not data.body_md.strip():
+        add("body_md", "The question needs a text.")
+    for name, text in (("body_md", data.body_md), ("explanation_md", data.explanation_md)):
+        found = unsafe_markup(text)
+        if found:
+            add(name, f"Remove the HTML that could run code ({found!r}); use Markdown.")
+    for tag in data.tags:
+        if len(tag) > TAG_MAX:
+            add("tags", f"Tags are at most {TAG_MAX} characters.")
+            break
+    if data.marks < 0:
+        add("marks", "Marks cannot be negative.")
+    if data.negative_marks < 0:
+        add("negative_marks", "Give the penalty as a positive number (0 for none).")
+
+    choices = data.choices
+    correct = sum(1 for choice in choices if choice.is_correct)
+    if data.type in Question.CHOICE_TYPES:
+        if any(not choice.body_md.strip() for choice in choices):
+            add("choices", "Every choice needs a text.")
+        if any(unsafe_markup(choice.body_md) for choice in choices):
+            add("choices", "Remove the HTML that could run code from the choices.")
+        texts = [" ".join(choice.body_md.split()).casefold() for choice in choices]
+        if len(set(texts)) != len(texts):
+            add("choices", "Two choices have the same text.")
+        if data.type == Question.Type.TRUE_FALSE:
+            if len(choices) != 2:
+                add("choices", "A true/false question has exactly two choices.")
+            if correct != 1:
+                add("choices", "Mark exactly one of the two choices correct.")
+        else:
+            if len(choices) < 2:
+                add("choices", "Give at least two choices.")
+            if len(choices) > MAX_CHOICES:
+                add("choices", f"Give at most {MAX_CHOICES} choices.")
+            if data.type == Question.Type.SINGLE and correct != 1:
+                add(
+                    "choices",
+                    f"A single-choice question has exactly one correct choice ({correct} marked).",
+                )
+            if data.type == Question.Type.MULTIPLE and correct == 0:
+                add("choices", "Mark at least one choice correct.")
+    elif choices:
+        add("choices", "Only choice questions have choices.")
+
+    if data.type == Question.Type.NUMERIC:
+        if data.numeric_answer is None:
+            add("numeric_answer", "A numeric question needs its answer.")
+        if data.numeric_tolerance < 0:
+            add("numeric_tolerance", "The tolerance cannot be negative.")
+        if data.tolerance_kind not in Question.Tolerance.values:
+            add("tolerance_kind", "Choose absolute or relative.")
+        if data.tolerance_kind == Question.Tolerance.RELATIVE and data.numeric_tolerance >= 1:
+            add("numeric_tolerance", "A relative tolerance is a fraction below 1 (0.01 = 1%).")
+    elif data.numeric_answer is not None:
+        add("numeric_answer", "Only numeric questions have a numeric answer.")
+
+    if data.type == Question.Type.TEXT:
+        answers = [answer for answer in data.accepted_answers if answer.strip()]
+        if not answers:
+            add("accepted_answers", "A short-text question needs at least one accepted answer.")
+        if any(len(answer) > 200 for answer in data.accepted_answers):
+            add("accepted_answers", "Accepted answers are at most 200 characters.")
+    elif data.accepted_answers:
+        add("accepted_answers", "Only short-text questions have accepted answers.")
+
+    if data.irt_a is not None and data.irt_a <= 0:
+        add("irt_a", "Discrimination (a) must be above 0.")
+    if data.irt_c is not None and not 0 <= data.irt_c < 1:
+        add("irt_c", "Guessing (c) is between 0 and 1.")
+    return errors
+
+
+def _clean(data: QuestionData) -> QuestionData:
+    return replace(
+        data,
+        body_md=data.body_md.strip(),
+        explanation_md=data.explanation_md.strip(),
+        tags=normalise_tags(data.tags),
+        accepted_answers=tuple(
+            " ".join(answer.split()) for answer in data.accepted_answers if answer.strip()
+        ),
+        external_id=(data.external_id or "").strip() or None,
+    )
+
+
+def _require_valid(data: QuestionData) -> QuestionData:
+    data = _clean(data)
+    errors = question_validate(data)
+    if errors:
+        raise QuestionInvalid("The question is not valid.", fields=errors)
+    return data
+
+
+def _apply(question: Question, data: QuestionData) -> None:
+    a, b, c = default_irt(
+        type=data.type, difficulty=data.difficulty, choice_count=len(data.choices)
+    )
+    question.type = data.type
+    question.topic = data.topic
+    question.body_md = data.body_md
+    question.body_html = render_markdown(data.body_md)
+    question.explanation_md = data.explanation_md
+    question.explanation_html = render_markdown(data.explanation_md)
+    question.difficulty = data.difficulty
+    question.tags = list(data.tags)
+    question.marks = data.marks
+    question.negative_marks = data.negative_marks
+    question.numeric_answer = data.numeric_answer
+    question.numeric_tolerance = data.numeric_tolerance
+    question.tolerance_kind = data.tolerance_kind
+    question.accepted_answers = list(data.accepted_answers)
+    question.irt_a = data.irt_a if data.irt_a is not None else a
+    question.irt_b = data.irt_b if data.irt_b is not None else b
+    question.irt_c = data.irt_c if data.irt_c is not None else c
+    question.external_id = data.external_id
+    if data.image is not None:
+        question.image = data.image
+    _set_status(question, data.status)
+
+
+def _set_status(question: Question, status: str) -> None:
+    if status == Question.Status.PUBLISHED and question.published_at is None:
+        question.published_at = timezone.now()
+    question.status = status
+
+
+def _content_fingerprint(question: Question, choices: Iterable[Choice]) -> tuple:
+    """What a learner sees or is marked on; a change bumps the version."""
+    return (
+        question.type,
+        question.body_md,
+        question.explanation_md,
+        str(question.marks),
+        str(question.negative_marks),
+        str(question.numeric_answer),
+        str(question.numeric_tolerance),
+        question.tolerance_kind,
+        tuple(question.accepted_answers),
+        tuple((choice.body_md, choice.is_correct) for choice in choices),
+    )
+
+
+def _choice_objects(question: Question, choices: Iterable[ChoiceData]) -> list[Choice]:
+    return [
+        Choice(
+            id=choice.id,
+            question=question,
+            body_md=choice.body_md.strip(),
+            body_html=render_markdown(choice.body_md.strip()),
+            is_correct=choice.is_correct,
+            order=index,
+        )
+        for index, choice in enumerate(choices)
+    ]
+
+
+@transaction.atomic
+def question_create(*, data: QuestionData, by=None) -> Question:
+    """Create a question with its choices, refusing anything ``question_validate`` finds."""
+    data = _require_valid(data)
+    _check_external_id(data.external_id, exclude_pk=None)
+    question = Question(created_by=by)
+    _apply(question, data)
+    question.save()
+    Choice.objects.bulk_create(_choice_objects(question, replace_ids(data.choices)))
+    return question
+
+
+def replace_ids(choices: Iterable[ChoiceData]) -> list[ChoiceData]:
+    return [replace(choice, id=None) for choice in choices]
+
+
+@transaction.atomic
+def question_update(*, question: Question, data: QuestionData) -> Question:
+    """Replace a question's definition. Choices keep their ids when sent with them (the
+    rest are created, the missing ones removed). Papers already generated keep their own
+    snapshot; a change to what learners see bumps ``version``."""
+    data = _require_valid(data)
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    _check_external_id(data.external_id, exclude_pk=question.pk)
+    existing = {choice.id: choice for choice in question.choices.all()}
+    unknown = [choice.id for choice in data.choices if choice.id and choice.id not in existing]
+    if unknown:
+        raise QuestionInvalid(
+            fields={"choices": [f"Choice {unknown[0]} does not belong to this question."]}
+        )
+    before = _content_fingerprint(question, existing.values())
+    _apply(question, data)
+    wanted = _choice_objects(question, data.choices)
+    if before != _content_fingerprint(question, wanted):
+        question.version += 1
+    question.save()
+    keep = {choice.id for choice in wanted if choice.id}
+    question.choices.exclude(id__in=keep).delete()
+    Choice.objects.bulk_update(
+        [c for c in wanted if c.id], ["body_md", "body_html", "is_correct", "order"]
+    )
+    Choice.objects.bulk_create([c for c in wanted if not c.id])
+    return question
+
+
+def _check_external_id(external_id: str | None, *, exclude_pk: int | None) -> None:
+    if (
+        external_id
+        and Question.objects.filter(external_id=external_id).exclude(pk=exclude_pk).exists()
+    ):
+        raise QuestionInvalid(fields={"external_id": ["Another question has this external id."]})
+
+
+@transaction.atomic
+def question_set_status(*, questions: Iterable[Question], status: str) -> int:
+    """Publish, retire or return questions to draft. Returns how many changed."""
+    if status not in Question.Status.values:
+        raise QuestionInvalid(fields={"status": ["Unknown status."]})
+    changed = 0
+    for question in (
+        Question.objects.select_for_update().filter(pk__in=[q.pk for q in questions]).order_by("pk")
+    ):
+        if question.status != status:
+            _set_status(question, status)
+            question.save(update_fields=["status", "published_at", "updated_at"])
+            changed += 1
+    return changed
+
+
+def question_data_from(question: Question) -> QuestionData:
+    """The current definition of a saved question, e.g. to change one field of it."""
+    return QuestionData(
+        type=question.type,
+        topic=question.topic,
+        body_md=question.body_md,
+        explanation_md=question.explanation_md,
+        difficulty=question.difficulty,
+        status=question.status,
+        tags=tuple(question.tags),
+        marks=question.marks,
+        negative_marks=question.negative_marks,
+        numeric_answer=question.numeric_answer,
+        numeric_tolerance=question.numeric_tolerance,
+        tolerance_kind=question.tolerance_kind,
+        accepted_answers=tuple(question.accepted_answers),
+        choices=tuple(
+            ChoiceData(id=choice.id, body_md=choice.body_md, is_correct=choice.is_correct)
+            for choice in question.choices.all()
+        ),
+        irt_a=question.irt_a,
+        irt_b=question.irt_b,
+        irt_c=question.irt_c,
+        external_id=question.external_id,
+    )
+
+
+def parse_decimal(value: object, *, field_name: str) -> Decimal:
+    """A Decimal from user input, or a field error naming the field."""
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise QuestionInvalid(fields={field_name: ["Enter a number."]}) from exc
+    if not number.is_finite():
+        raise QuestionInvalid(fields={field_name: ["Enter a finite number."]})
+    return number
