@@ -11,4 +11,13 @@ from testengine.services.questions import (  # noqa: F401
     question_update,
     question_validate,
 )
+from testengine.services.tests import (  # noqa: F401
+    CheckReport,
+    RuleAvailability,
+    test_check,
+    test_create,
+    test_publish,
+    test_unpublish,
+    test_update,
+)
 from testengine.services.topics import topic_create, topic_delete, topic_update  # noqa: F401
