@@ -11,6 +11,7 @@ admin.site.index_title = "Back office"
 
 api_v1 = [
     path("auth/", include(("accounts.api.urls", "auth"))),
+    path("testengine/", include(("testengine.api.urls", "testengine"))),
 ]
 
 urlpatterns = [

@@ -193,6 +193,8 @@ class Choice(models.Model):
 
 
 class Test(TimeStampedModel):
+    __test__ = False  # "test" is our word for an exam; pytest must not collect this class
+
     class Mode(models.TextChoices):
         FIXED = "fixed", "Fixed (hand-picked questions)"
         RANDOM = "random", "Random (drawn by rules)"

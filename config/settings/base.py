@@ -256,9 +256,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
     "TAGS": [
         {"name": "auth", "description": "Registration, login, tokens, OTP and devices."},
-        {"name": "ops", "description": "Health checks."},
+        {"name": "testengine", "description": "Staff: question bank, topics, tests, papers."},
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "QuestionTypeEnum": "testengine.models.Question.Type",
+        "DifficultyEnum": "testengine.models.Question.Difficulty",
+    },
 }
 
 # --- CORS --------------------------------------------------------------------------------

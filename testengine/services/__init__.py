@@ -8,6 +8,7 @@ from testengine.services.questions import (  # noqa: F401
     question_create,
     question_data_from,
     question_set_status,
+    question_statistics_store,
     question_update,
     question_validate,
 )

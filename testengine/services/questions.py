@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.markdown import render_markdown, unsafe_markup
 from testengine.errors import QuestionInvalid
-from testengine.models import Choice, Question, Topic
+from testengine.models import Choice, Question, QuestionStatistics, Topic
 
 MAX_CHOICES = 10
 TAG_MAX = 50
@@ -215,10 +215,11 @@ def _content_fingerprint(question: Question, choices: Iterable[Choice]) -> tuple
         question.type,
         question.body_md,
         question.explanation_md,
-        str(question.marks),
-        str(question.negative_marks),
-        str(question.numeric_answer),
-        str(question.numeric_tolerance),
+        # Decimals compare by value: 1 == 1.00 (strings would not).
+        Decimal(question.marks),
+        Decimal(question.negative_marks),
+        None if question.numeric_answer is None else Decimal(question.numeric_answer),
+        Decimal(question.numeric_tolerance),
         question.tolerance_kind,
         tuple(question.accepted_answers),
         tuple((choice.body_md, choice.is_correct) for choice in choices),
@@ -344,3 +345,36 @@ def parse_decimal(value: object, *, field_name: str) -> Decimal:
     if not number.is_finite():
         raise QuestionInvalid(fields={field_name: ["Enter a finite number."]})
     return number
+
+
+@transaction.atomic
+def question_statistics_store(*, statistics: Iterable) -> int:
+    """Store computed item statistics (``testengine.statistics.ItemStatistics``), one row
+    per question, replacing earlier figures. Returns how many rows were written."""
+    now = timezone.now()
+    rows = [
+        QuestionStatistics(
+            question_id=item.question_id,
+            responses=item.responses,
+            facility=item.facility,
+            discrimination=item.discrimination,
+            discriminative_efficiency=item.discriminative_efficiency,
+            mark_sd=item.mark_sd,
+            computed_at=now,
+        )
+        for item in statistics
+    ]
+    QuestionStatistics.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["question"],
+        update_fields=[
+            "responses",
+            "facility",
+            "discrimination",
+            "discriminative_efficiency",
+            "mark_sd",
+            "computed_at",
+        ],
+    )
+    return len(rows)

@@ -78,6 +78,16 @@ class CheckReport:
     def ok(self) -> bool:
         return not self.problems and all(rule.ok for rule in self.rules)
 
+    def shortfalls(self) -> list[str]:
+        """Each problem as a sentence, for the error shape's ``fields``."""
+        lines = [
+            f"Section “{r.section_title}”: {r.description} needs {r.needed}, "
+            f"{r.available} available."
+            for r in self.rules
+            if not r.ok
+        ]
+        return lines + self.problems
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
@@ -167,6 +177,8 @@ def _validate_test(values: dict[str, Any], sections: list[dict[str, Any]]) -> di
         errors["duration_seconds"] = ["The test needs a positive duration."]
     mode = values.get("mode")
     section_errors: list[dict[str, list[str]]] = []
+    if mode not in Test.Mode.values:
+        errors["mode"] = [f"Choose one of: {', '.join(Test.Mode.values)}."]
     orders = [section.get("order", index) for index, section in enumerate(sections)]
     if len(set(orders)) != len(orders):
         errors["sections"] = ["Two sections have the same order."]
@@ -190,8 +202,9 @@ def _validate_test(values: dict[str, Any], sections: list[dict[str, Any]]) -> di
         if len(set(question_ids)) != len(question_ids):
             problems["questions"] = ["A question is listed twice."]
         section_errors.append(problems)
-    if any(section_errors):
-        errors["sections"] = section_errors
+    for index, problems in enumerate(section_errors):
+        for name, messages in problems.items():
+            errors[f"sections.{index}.{name}"] = messages
     return errors
 
 
@@ -247,7 +260,7 @@ def _save_test(test: Test, values: dict[str, Any], sections: list[dict[str, Any]
         if not report.ok:
             raise RulesUnfillable(
                 "A published test must stay fillable; this change breaks it.",
-                fields={"report": [report.as_dict()]},
+                fields={"rules": report.shortfalls()},
             )
     return test
 
@@ -275,7 +288,7 @@ def test_publish(*, test: Test) -> Test:
     test = Test.objects.select_for_update().get(pk=test.pk)
     report = test_check(test=test)
     if not report.ok:
-        raise RulesUnfillable(fields={"report": [report.as_dict()]})
+        raise RulesUnfillable(fields={"rules": report.shortfalls()})
     if not test.is_published:
         test.is_published = True
         test.published_at = test.published_at or timezone.now()

@@ -1,0 +1,385 @@
+"""Staff API shapes for topics, questions and tests. Writes go through the services."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.api.serializers import StrictInputSerializer
+from testengine.models import (
+    Choice,
+    Question,
+    QuestionStatistics,
+    Section,
+    SectionQuestion,
+    SectionRule,
+    Test,
+    Topic,
+)
+
+# --- topics --------------------------------------------------------------------------------
+
+
+class TopicSerializer(serializers.ModelSerializer):
+    question_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Topic
+        fields = ["id", "name", "slug", "parent", "order", "description", "question_count"]
+        read_only_fields = fields
+
+
+class TopicInputSerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=120)
+    slug = serializers.SlugField(max_length=140, required=False, allow_blank=True)
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Topic.objects.all(), required=False, allow_null=True
+    )
+    order = serializers.IntegerField(min_value=0, required=False, default=0)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+# --- questions -------------------------------------------------------------------------------
+
+
+class ChoiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Choice
+        fields = ["id", "body_md", "body_html", "is_correct", "order"]
+        read_only_fields = fields
+
+
+class StatisticsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QuestionStatistics
+        fields = [
+            "responses",
+            "facility",
+            "discrimination",
+            "discriminative_efficiency",
+            "mark_sd",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    choices = ChoiceSerializer(many=True, read_only=True)
+    statistics = serializers.SerializerMethodField()
+    topic_slug = serializers.SlugField(source="topic.slug", read_only=True)
+
+    class Meta:
+        model = Question
+        fields = [
+            "id",
+            "external_id",
+            "type",
+            "topic",
+            "topic_slug",
+            "tags",
+            "difficulty",
+            "status",
+            "body_md",
+            "body_html",
+            "explanation_md",
+            "explanation_html",
+            "image",
+            "marks",
+            "negative_marks",
+            "numeric_answer",
+            "numeric_tolerance",
+            "tolerance_kind",
+            "accepted_answers",
+            "irt_a",
+            "irt_b",
+            "irt_c",
+            "version",
+            "choices",
+            "statistics",
+            "published_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(StatisticsSerializer(allow_null=True))
+    def get_statistics(self, question: Question) -> dict | None:
+        stats = getattr(question, "statistics", None)
+        return StatisticsSerializer(stats).data if stats else None
+
+
+class ChoiceInputSerializer(StrictInputSerializer):
+    id = serializers.IntegerField(required=False, help_text="Keep this choice (its id).")
+    body_md = serializers.CharField(max_length=2000)
+    is_correct = serializers.BooleanField(default=False)
+
+
+class QuestionInputSerializer(StrictInputSerializer):
+    type = serializers.ChoiceField(choices=Question.Type.choices)
+    topic = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.all())
+    body_md = serializers.CharField(max_length=20_000)
+    explanation_md = serializers.CharField(
+        max_length=20_000, required=False, allow_blank=True, default=""
+    )
+    difficulty = serializers.ChoiceField(
+        choices=Question.Difficulty.choices, default=Question.Difficulty.MEDIUM
+    )
+    status = serializers.ChoiceField(choices=Question.Status.choices, default="draft")
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, default=list, max_length=30
+    )
+    marks = serializers.DecimalField(max_digits=6, decimal_places=2, default="1")
+    negative_marks = serializers.DecimalField(max_digits=6, decimal_places=2, default="0")
+    numeric_answer = serializers.DecimalField(
+        max_digits=20, decimal_places=6, required=False, allow_null=True, default=None
+    )
+    numeric_tolerance = serializers.DecimalField(max_digits=20, decimal_places=6, default="0")
+    tolerance_kind = serializers.ChoiceField(
+        choices=Question.Tolerance.choices, default=Question.Tolerance.ABSOLUTE
+    )
+    accepted_answers = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, default=list, max_length=50
+    )
+    choices = ChoiceInputSerializer(many=True, required=False, default=list)
+    irt_a = serializers.FloatField(required=False, allow_null=True, default=None)
+    irt_b = serializers.FloatField(required=False, allow_null=True, default=None)
+    irt_c = serializers.FloatField(required=False, allow_null=True, default=None)
+    external_id = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, allow_null=True, default=None
+    )
+
+
+# --- tests ---------------------------------------------------------------------------------
+
+
+class SectionRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SectionRule
+        fields = [
+            "id",
+            "topic",
+            "include_subtopics",
+            "difficulty",
+            "question_type",
+            "tags",
+            "count",
+            "order",
+        ]
+        read_only_fields = fields
+
+
+class SectionQuestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SectionQuestion
+        fields = ["question", "order", "marks", "negative_marks"]
+        read_only_fields = fields
+
+
+class SectionSerializer(serializers.ModelSerializer):
+    rules = SectionRuleSerializer(many=True, read_only=True)
+    questions = SectionQuestionSerializer(many=True, read_only=True, source="fixed_questions")
+
+    class Meta:
+        model = Section
+        fields = [
+            "id",
+            "title",
+            "order",
+            "instructions",
+            "duration_seconds",
+            "marking",
+            "correct_marks",
+            "wrong_penalty",
+            "unattempted_marks",
+            "negative_fraction",
+            "rules",
+            "questions",
+        ]
+        read_only_fields = fields
+
+
+class TestSerializer(serializers.ModelSerializer):
+    sections = SectionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Test
+        fields = [
+            "id",
+            "title",
+            "slug",
+            "instructions_md",
+            "instructions_html",
+            "mode",
+            "duration_seconds",
+            "max_attempts",
+            "min_gap_seconds",
+            "attempt_policy",
+            "pass_mark_percent",
+            "shuffle_questions",
+            "shuffle_choices",
+            "partial_marking",
+            "navigation",
+            "solution_policy",
+            "available_from",
+            "available_until",
+            "adaptive_config",
+            "is_published",
+            "published_at",
+            "sections",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TestListSerializer(serializers.ModelSerializer):
+    section_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Test
+        fields = [
+            "id",
+            "title",
+            "slug",
+            "mode",
+            "duration_seconds",
+            "is_published",
+            "section_count",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SectionRuleInputSerializer(StrictInputSerializer):
+    topic = serializers.PrimaryKeyRelatedField(
+        queryset=Topic.objects.all(), required=False, allow_null=True, default=None
+    )
+    include_subtopics = serializers.BooleanField(default=True)
+    difficulty = serializers.ChoiceField(
+        choices=Question.Difficulty.choices, required=False, allow_blank=True, default=""
+    )
+    question_type = serializers.ChoiceField(
+        choices=Question.Type.choices, required=False, allow_blank=True, default=""
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, default=list
+    )
+    count = serializers.IntegerField(min_value=1, max_value=500)
+
+
+class SectionQuestionInputSerializer(StrictInputSerializer):
+    question = serializers.PrimaryKeyRelatedField(queryset=Question.objects.all())
+    marks = serializers.DecimalField(
+        max_digits=6, decimal_places=2, required=False, allow_null=True, min_value=0
+    )
+    negative_marks = serializers.DecimalField(
+        max_digits=6, decimal_places=2, required=False, allow_null=True, min_value=0
+    )
+
+
+class SectionInputSerializer(StrictInputSerializer):
+    title = serializers.CharField(max_length=120)
+    order = serializers.IntegerField(min_value=0, required=False)
+    instructions = serializers.CharField(required=False, allow_blank=True, default="")
+    duration_seconds = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, default=None
+    )
+    marking = serializers.ChoiceField(choices=Section.Marking.choices, default="question")
+    correct_marks = serializers.DecimalField(
+        max_digits=6, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    wrong_penalty = serializers.DecimalField(
+        max_digits=6, decimal_places=2, min_value=0, default="0"
+    )
+    unattempted_marks = serializers.DecimalField(max_digits=6, decimal_places=2, default="0")
+    negative_fraction = serializers.DecimalField(
+        max_digits=5, decimal_places=4, min_value=0, max_value=1, default="0"
+    )
+    rules = SectionRuleInputSerializer(many=True, required=False, default=list)
+    questions = SectionQuestionInputSerializer(many=True, required=False, default=list)
+
+
+class TestInputSerializer(StrictInputSerializer):
+    title = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=200, required=False, allow_blank=True)
+    instructions_md = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    mode = serializers.ChoiceField(choices=Test.Mode.choices, default=Test.Mode.RANDOM)
+    duration_seconds = serializers.IntegerField(min_value=1, max_value=7 * 24 * 3600)
+    max_attempts = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    min_gap_seconds = serializers.IntegerField(min_value=0, required=False)
+    attempt_policy = serializers.ChoiceField(choices=Test.AttemptPolicy.choices, required=False)
+    pass_mark_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, allow_null=True
+    )
+    shuffle_questions = serializers.BooleanField(required=False)
+    shuffle_choices = serializers.BooleanField(required=False)
+    partial_marking = serializers.BooleanField(required=False)
+    navigation = serializers.ChoiceField(choices=Test.Navigation.choices, required=False)
+    solution_policy = serializers.ChoiceField(choices=Test.SolutionPolicy.choices, required=False)
+    available_from = serializers.DateTimeField(required=False, allow_null=True)
+    available_until = serializers.DateTimeField(required=False, allow_null=True)
+    adaptive_config = serializers.DictField(required=False)
+    sections = SectionInputSerializer(many=True, required=False)
+
+
+# --- check and preview ------------------------------------------------------------------------
+
+
+class RuleAvailabilitySerializer(serializers.Serializer):
+    section_id = serializers.IntegerField()
+    section = serializers.CharField()
+    rule_id = serializers.IntegerField(allow_null=True)
+    rule = serializers.CharField()
+    needed = serializers.IntegerField()
+    available = serializers.IntegerField()
+    ok = serializers.BooleanField()
+
+
+class CheckReportSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    problems = serializers.ListField(child=serializers.CharField())
+    rules = RuleAvailabilitySerializer(many=True)
+
+
+class PaperChoiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    body_html = serializers.CharField()
+    is_correct = serializers.BooleanField()
+
+
+class PaperQuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    type = serializers.CharField()
+    topic_id = serializers.IntegerField()
+    topic = serializers.CharField()
+    difficulty = serializers.CharField()
+    body_html = serializers.CharField()
+    explanation_html = serializers.CharField()
+    image = serializers.CharField()
+    choices = PaperChoiceSerializer(many=True)
+    marks = serializers.DecimalField(max_digits=6, decimal_places=2)
+    negative_marks = serializers.DecimalField(max_digits=6, decimal_places=2)
+    unattempted_marks = serializers.DecimalField(max_digits=6, decimal_places=2)
+    partial_marking = serializers.BooleanField()
+    numeric_answer = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True)
+    numeric_tolerance = serializers.DecimalField(max_digits=20, decimal_places=6)
+    tolerance_kind = serializers.CharField()
+    accepted_answers = serializers.ListField(child=serializers.CharField())
+
+
+class PaperSectionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    order = serializers.IntegerField()
+    duration_seconds = serializers.IntegerField(allow_null=True)
+    instructions = serializers.CharField()
+    questions = PaperQuestionSerializer(many=True)
+
+
+class PaperPreviewSerializer(serializers.Serializer):
+    test_slug = serializers.CharField()
+    seed = serializers.IntegerField()
+    question_count = serializers.IntegerField()
+    max_score = serializers.DecimalField(max_digits=8, decimal_places=2)
+    sections = PaperSectionSerializer(many=True)
