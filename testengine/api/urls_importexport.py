@@ -1,0 +1,3 @@
+"""Placeholder: replaced by the import/export views."""
+
+urlpatterns: list = []
