@@ -19,4 +19,10 @@ class StaffModelPermissions(permissions.DjangoModelPermissions):
             return False
         if not user.is_staff:
             return False
+        # Verbs that change an object (publish, retire, …) need change_*, not the add_*
+        # that DRF would infer from POST.
+        verb = getattr(view, "change_actions", ())
+        if getattr(view, "action", None) in verb:
+            model = self._queryset(view).model
+            return user.has_perm(f"{model._meta.app_label}.change_{model._meta.model_name}")
         return super().has_permission(request, view)

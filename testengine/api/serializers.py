@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -128,12 +130,14 @@ class QuestionInputSerializer(StrictInputSerializer):
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, default=list, max_length=30
     )
-    marks = serializers.DecimalField(max_digits=6, decimal_places=2, default="1")
-    negative_marks = serializers.DecimalField(max_digits=6, decimal_places=2, default="0")
+    marks = serializers.DecimalField(max_digits=6, decimal_places=2, default=Decimal("1"))
+    negative_marks = serializers.DecimalField(max_digits=6, decimal_places=2, default=Decimal("0"))
     numeric_answer = serializers.DecimalField(
         max_digits=20, decimal_places=6, required=False, allow_null=True, default=None
     )
-    numeric_tolerance = serializers.DecimalField(max_digits=20, decimal_places=6, default="0")
+    numeric_tolerance = serializers.DecimalField(
+        max_digits=20, decimal_places=6, default=Decimal("0")
+    )
     tolerance_kind = serializers.ChoiceField(
         choices=Question.Tolerance.choices, default=Question.Tolerance.ABSOLUTE
     )
@@ -289,11 +293,13 @@ class SectionInputSerializer(StrictInputSerializer):
         max_digits=6, decimal_places=2, required=False, allow_null=True, default=None
     )
     wrong_penalty = serializers.DecimalField(
-        max_digits=6, decimal_places=2, min_value=0, default="0"
+        max_digits=6, decimal_places=2, min_value=0, default=Decimal("0")
     )
-    unattempted_marks = serializers.DecimalField(max_digits=6, decimal_places=2, default="0")
+    unattempted_marks = serializers.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("0")
+    )
     negative_fraction = serializers.DecimalField(
-        max_digits=5, decimal_places=4, min_value=0, max_value=1, default="0"
+        max_digits=5, decimal_places=4, min_value=0, max_value=1, default=Decimal("0")
     )
     rules = SectionRuleInputSerializer(many=True, required=False, default=list)
     questions = SectionQuestionInputSerializer(many=True, required=False, default=list)

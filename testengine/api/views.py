@@ -239,6 +239,7 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     """The question bank. Answers and explanations are visible here: staff only."""
 
     permission_classes = [StaffModelPermissions]
+    change_actions = ("publish", "retire")
     serializer_class = s.QuestionSerializer
     queryset = Question.objects.none()
 
@@ -447,6 +448,7 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     """Tests and their blueprints (staff)."""
 
     permission_classes = [StaffModelPermissions]
+    change_actions = ("publish", "unpublish")
     lookup_field = "slug"
     queryset = Test.objects.none()
 

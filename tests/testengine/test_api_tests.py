@@ -1,0 +1,216 @@
+"""Staff API: tests, their blueprints, check, preview, publish."""
+
+import pytest
+
+from testengine.models import Section, Test
+from tests.testengine.factories import TestFactory, TopicFactory, make_question
+
+pytestmark = pytest.mark.django_db
+
+T = "/api/v1/testengine/tests/"
+
+
+def _bank(topic, n, **kwargs):
+    return [make_question(topic=topic, **kwargs) for _ in range(n)]
+
+
+def _random_body(topic, count=5, **overrides):
+    return {
+        "title": "SQL mock",
+        "slug": "sql-mock",
+        "mode": "random",
+        "duration_seconds": 1800,
+        "max_attempts": 3,
+        "pass_mark_percent": "40",
+        "sections": [
+            {
+                "title": "Basics",
+                "marking": "fixed",
+                "correct_marks": "4",
+                "wrong_penalty": "1",
+                "rules": [{"topic": topic.id, "count": count}],
+            }
+        ],
+        **overrides,
+    }
+
+
+def test_create_then_check_preview_and_publish(staff_client):
+    topic = TopicFactory()
+    _bank(topic, 6)
+
+    created = staff_client.post(T, _random_body(topic), format="json")
+    check = staff_client.get(f"{T}sql-mock/check/")
+    preview = staff_client.get(f"{T}sql-mock/preview/?seed=3")
+    again = staff_client.get(f"{T}sql-mock/preview/?seed=3")
+    published = staff_client.post(f"{T}sql-mock/publish/")
+
+    assert created.status_code == 201, created.json()
+    assert created.json()["is_published"] is False
+    assert created.json()["sections"][0]["rules"][0]["count"] == 5
+    assert check.json()["ok"] is True
+    assert check.json()["rules"][0]["available"] == 6
+    assert preview.status_code == 200
+    assert preview.json()["question_count"] == 5
+    assert preview.json()["max_score"] == "20.00"
+    assert preview.json() == again.json()
+    assert published.json()["is_published"] is True
+
+
+def test_publishing_an_unfillable_test_is_refused_with_the_shortfall(staff_client):
+    topic = TopicFactory(name="Indexes")
+    _bank(topic, 2)
+    staff_client.post(T, _random_body(topic, count=5), format="json")
+
+    check = staff_client.get(f"{T}sql-mock/check/").json()
+    response = staff_client.post(f"{T}sql-mock/publish/")
+    preview = staff_client.get(f"{T}sql-mock/preview/")
+
+    assert check["ok"] is False
+    assert (check["rules"][0]["needed"], check["rules"][0]["available"]) == (5, 2)
+    assert response.status_code == 409
+    assert response.json()["code"] == "rules_unfillable"
+    assert response.json()["fields"]["rules"] == [
+        "Section “Basics”: 5 from Indexes needs 5, 2 available."
+    ]
+    assert Test.objects.get().is_published is False
+    assert preview.status_code == 409
+    assert preview.json()["code"] == "paper_unavailable"
+
+
+def test_overlapping_rules_that_starve_each_other_are_reported(staff_client):
+    parent = TopicFactory()
+    child = TopicFactory(parent=parent)
+    _bank(child, 6)
+    body = _random_body(parent)
+    body["sections"][0]["rules"] = [
+        {"topic": parent.id, "count": 4},
+        {"topic": child.id, "count": 4},
+    ]
+    staff_client.post(T, body, format="json")
+
+    report = staff_client.get(f"{T}sql-mock/check/").json()
+
+    assert all(rule["ok"] for rule in report["rules"])
+    assert report["ok"] is False
+    assert "overlap" in report["problems"][0]
+
+
+def test_fixed_mode_test_with_hand_picked_questions(staff_client):
+    questions = _bank(TopicFactory(), 3)
+    body = {
+        "title": "Django quiz",
+        "mode": "fixed",
+        "duration_seconds": 600,
+        "sections": [
+            {"title": "All", "questions": [{"question": q.id, "marks": "2"} for q in questions]}
+        ],
+    }
+
+    created = staff_client.post(T, body, format="json")
+    preview = staff_client.get(f"{T}django-quiz/preview/?seed=1")
+
+    assert created.status_code == 201, created.json()
+    assert [q["question"] for q in created.json()["sections"][0]["questions"]] == [
+        q.id for q in questions
+    ]
+    assert [q["id"] for q in preview.json()["sections"][0]["questions"]] == [
+        q.id for q in questions
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"duration_seconds": 0}, "duration_seconds"),
+        ({"pass_mark_percent": "140"}, "pass_mark_percent"),
+        ({"mode": "psychic"}, "mode"),
+        (
+            {"available_from": "2026-12-01T10:00:00Z", "available_until": "2026-12-01T09:00:00Z"},
+            "available_until",
+        ),
+        ({"instructions_md": "<iframe src=x>"}, "instructions_md"),
+        ({"unknown": 1}, "unknown"),
+    ],
+)
+def test_create_refuses_bad_tests_and_writes_nothing(staff_client, overrides, field):
+    topic = TopicFactory()
+
+    response = staff_client.post(T, _random_body(topic, **overrides), format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+    assert Test.objects.count() == 0
+    assert Section.objects.count() == 0
+
+
+def test_section_errors_name_the_section(staff_client):
+    topic = TopicFactory()
+    body = _random_body(topic)
+    body["sections"].append(
+        {"title": "Broken", "marking": "fixed", "rules": [{"topic": topic.id, "count": 1}]}
+    )
+
+    response = staff_client.post(T, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "sections.1.correct_marks": ["Fixed marking needs the marks for a correct answer."]
+    }
+    assert Test.objects.count() == 0
+
+
+def test_a_published_test_cannot_be_edited_into_an_unfillable_one(staff_client):
+    topic = TopicFactory()
+    _bank(topic, 5)
+    staff_client.post(T, _random_body(topic), format="json")
+    staff_client.post(f"{T}sql-mock/publish/")
+    body = _random_body(topic, count=9)
+
+    response = staff_client.patch(f"{T}sql-mock/", {"sections": body["sections"]}, format="json")
+
+    assert response.status_code == 409
+    test = Test.objects.get()
+    assert test.sections.get().rules.get().count == 5
+
+
+def test_patch_changes_settings_without_touching_sections(staff_client):
+    topic = TopicFactory()
+    _bank(topic, 5)
+    staff_client.post(T, _random_body(topic), format="json")
+
+    response = staff_client.patch(f"{T}sql-mock/", {"shuffle_questions": True}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["shuffle_questions"] is True
+    assert len(response.json()["sections"]) == 1
+
+
+def test_delete_only_unpublished_tests(staff_client):
+    test = TestFactory(is_published=True)
+
+    refused = staff_client.delete(f"{T}{test.slug}/")
+    staff_client.post(f"{T}{test.slug}/unpublish/")
+    deleted = staff_client.delete(f"{T}{test.slug}/")
+
+    assert refused.status_code == 409
+    assert deleted.status_code == 204
+
+
+def test_preview_seed_must_be_a_number(staff_client):
+    TestFactory(slug="x")
+
+    response = staff_client.get(f"{T}x/preview/?seed=abc")
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"seed": ["Enter a whole number."]}
+
+
+def test_list_tests_is_query_bounded(staff_client, django_assert_max_num_queries):
+    for _ in range(15):
+        TestFactory()
+
+    with django_assert_max_num_queries(4):
+        response = staff_client.get(T)
+
+    assert response.json()["count"] == 15
