@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.markdown import render_markdown, unsafe_markup
-from testengine.errors import QuestionInvalid
+from testengine.errors import QuestionInvalid, RulesUnfillable
 from testengine.models import Choice, Question, QuestionStatistics, Topic
 
 MAX_CHOICES = 10
@@ -199,7 +199,8 @@ def _apply(question: Question, data: QuestionData) -> None:
     question.irt_c = data.irt_c if data.irt_c is not None else c
     question.external_id = data.external_id
     if data.image is not None:
-        question.image = data.image
+        # None keeps the image; False (a form's "clear" box) or "" removes it.
+        question.image = data.image or ""
     _set_status(question, data.status)
 
 
@@ -222,6 +223,7 @@ def _content_fingerprint(question: Question, choices: Iterable[Choice]) -> tuple
         Decimal(question.numeric_tolerance),
         question.tolerance_kind,
         tuple(question.accepted_answers),
+        question.image.name if question.image else "",
         tuple((choice.body_md, choice.is_correct) for choice in choices),
     )
 
@@ -271,6 +273,13 @@ def question_update(*, question: Question, data: QuestionData) -> Question:
             fields={"choices": [f"Choice {unknown[0]} does not belong to this question."]}
         )
     before = _content_fingerprint(question, existing.values())
+    drawn_by = (
+        question.status,
+        question.topic_id,
+        question.difficulty,
+        question.type,
+        tuple(question.tags),
+    )
     _apply(question, data)
     wanted = _choice_objects(question, data.choices)
     if before != _content_fingerprint(question, wanted):
@@ -282,6 +291,15 @@ def question_update(*, question: Question, data: QuestionData) -> Question:
         [c for c in wanted if c.id], ["body_md", "body_html", "is_correct", "order"]
     )
     Choice.objects.bulk_create([c for c in wanted if not c.id])
+    was_published = drawn_by[0] == Question.Status.PUBLISHED
+    if was_published and drawn_by != (
+        question.status,
+        question.topic_id,
+        question.difficulty,
+        question.type,
+        tuple(question.tags),
+    ):
+        _keep_published_tests_fillable([question], old_topic_ids={drawn_by[1]})
     return question
 
 
@@ -298,15 +316,34 @@ def question_set_status(*, questions: Iterable[Question], status: str) -> int:
     """Publish, retire or return questions to draft. Returns how many changed."""
     if status not in Question.Status.values:
         raise QuestionInvalid(fields={"status": ["Unknown status."]})
-    changed = 0
+    changed: list[Question] = []
     for question in (
         Question.objects.select_for_update().filter(pk__in=[q.pk for q in questions]).order_by("pk")
     ):
         if question.status != status:
             _set_status(question, status)
             question.save(update_fields=["status", "published_at", "updated_at"])
-            changed += 1
-    return changed
+            changed.append(question)
+    if status != Question.Status.PUBLISHED and changed:
+        _keep_published_tests_fillable(changed, old_topic_ids=set())
+    return len(changed)
+
+
+def _keep_published_tests_fillable(questions: list[Question], *, old_topic_ids: set[int]) -> None:
+    """Refuse (and so roll back) a change that leaves a published test unable to build a
+    paper: learners would be locked out of it. Staff unpublish or edit the test first."""
+    from testengine.services.tests import published_tests_broken_by
+
+    broken = published_tests_broken_by(
+        topic_ids={q.topic_id for q in questions} | old_topic_ids,
+        question_ids={q.pk for q in questions},
+    )
+    if broken:
+        raise RulesUnfillable(
+            "This change would leave published tests unable to build a paper.",
+            code="breaks_published_tests",
+            fields={"tests": broken},
+        )
 
 
 def question_data_from(question: Question) -> QuestionData:

@@ -8,12 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from core.markdown import render_markdown, unsafe_markup
 from testengine.errors import RulesUnfillable, TestInvalid
-from testengine.models import Question, Section, SectionQuestion, SectionRule, Test
+from testengine.models import Question, Section, SectionQuestion, SectionRule, Test, Topic
 from testengine.paper import _Shortfall, load_blueprint, pick_question_ids, rule_candidates
 
 TEST_FIELDS = (
@@ -157,6 +158,30 @@ def test_check(*, test: Test) -> CheckReport:
                 else f"Section {gap.section_id}: {gap.reason}."
             )
     return report
+
+
+def published_tests_broken_by(*, topic_ids: set[int], question_ids: set[int]) -> list[str]:
+    """Published tests that can no longer be filled, among those a change to these
+    questions (in these topics) could affect: fixed tests listing them, and random tests
+    with a rule on one of the topics' ancestors or on any topic. One line per test."""
+    parents = dict(Topic.objects.values_list("id", "parent_id"))
+    related: set[int] = set()
+    for topic_id in topic_ids:
+        node = topic_id
+        while node is not None and node not in related:
+            related.add(node)
+            node = parents.get(node)
+    candidates = Test.objects.filter(is_published=True).filter(
+        Q(mode=Test.Mode.FIXED, sections__fixed_questions__question_id__in=question_ids)
+        | Q(mode=Test.Mode.RANDOM, sections__rules__topic_id__in=related)
+        | Q(mode=Test.Mode.RANDOM, sections__rules__topic__isnull=True)
+    )
+    broken = []
+    for test in candidates.distinct().order_by("title"):
+        report = test_check(test=test)
+        if not report.ok:
+            broken.append(f"“{test.title}”: " + "; ".join(report.shortfalls()))
+    return broken
 
 
 # --- writes ---------------------------------------------------------------------------------------

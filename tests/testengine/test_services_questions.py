@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from testengine import services
-from testengine.errors import QuestionInvalid
+from testengine.errors import QuestionInvalid, RulesUnfillable
 from testengine.models import Choice, Question
 from testengine.services.questions import ChoiceData, QuestionData, question_data_from
 from tests.testengine.factories import TopicFactory, make_question
@@ -189,3 +189,52 @@ def test_set_status_publishes_and_retires_in_bulk():
 
     assert (changed, again) == (3, 0)
     assert set(Question.objects.values_list("status", flat=True)) == {"published"}
+
+
+def test_retiring_a_question_a_published_fixed_test_needs_is_refused():
+    from testengine.models import Test
+    from tests.testengine.factories import SectionFactory, SectionQuestionFactory, TestFactory
+
+    question = make_question()
+    test = TestFactory(mode=Test.Mode.FIXED, title="Django quiz")
+    SectionQuestionFactory(section=SectionFactory(test=test), question=question)
+    services.test_publish(test=test)
+
+    with pytest.raises(RulesUnfillable) as error:
+        services.question_set_status(questions=[question], status="retired")
+
+    assert error.value.code == "breaks_published_tests"
+    assert error.value.fields["tests"][0].startswith("“Django quiz”")
+    question.refresh_from_db()
+    assert question.status == "published"
+
+
+def test_moving_a_question_out_of_a_random_tests_topic_is_refused_when_it_starves_it():
+    from tests.testengine.factories import SectionFactory, SectionRuleFactory, TestFactory
+
+    topic = TopicFactory()
+    questions = [make_question(topic=topic) for _ in range(3)]
+    test = TestFactory()
+    SectionRuleFactory(section=SectionFactory(test=test), topic=topic, count=3)
+    services.test_publish(test=test)
+    data = question_data_from(questions[0])
+
+    with pytest.raises(RulesUnfillable):
+        services.question_update(
+            question=questions[0], data=QuestionData(**{**data.__dict__, "topic": TopicFactory()})
+        )
+
+    questions[0].refresh_from_db()
+    assert questions[0].topic_id == topic.id
+
+
+def test_retiring_is_fine_when_the_bank_still_fills_every_published_test():
+    from tests.testengine.factories import SectionFactory, SectionRuleFactory, TestFactory
+
+    topic = TopicFactory()
+    questions = [make_question(topic=topic) for _ in range(4)]
+    test = TestFactory()
+    SectionRuleFactory(section=SectionFactory(test=test), topic=topic, count=3)
+    services.test_publish(test=test)
+
+    assert services.question_set_status(questions=questions[:1], status="retired") == 1
