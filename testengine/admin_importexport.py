@@ -1,0 +1,5 @@
+"""Placeholder until the import/export admin lands."""
+
+
+class ImportExportMixin:
+    """Adds nothing yet."""
