@@ -8,6 +8,7 @@ handler or ``javascript:`` URL survives, whatever the Markdown contains.
 from __future__ import annotations
 
 import re
+import threading
 
 import markdown as md
 import nh3
@@ -67,11 +68,23 @@ _DANGEROUS = re.compile(
 )
 
 
+_local = threading.local()
+
+
+def _converter() -> md.Markdown:
+    # Building a Markdown instance costs more than converting a short text; keep one per
+    # thread (instances are not thread-safe) and reset it between documents.
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = md.Markdown(extensions=_EXTENSIONS, output_format="html")
+    return converter
+
+
 def render_markdown(text: str) -> str:
     """Markdown → sanitised HTML."""
     if not text:
         return ""
-    html = md.markdown(text, extensions=_EXTENSIONS, output_format="html")
+    html = _converter().reset().convert(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -232,6 +232,10 @@ REST_FRAMEWORK = {
 
 # Largest request body the API accepts (bytes); larger ones get 413 before parsing.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_048_576)
+# Bulk endpoints (question import) take files up to this size.
+API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=20 * 1_048_576)
+API_LARGE_BODY_PATHS = ("/api/v1/testengine/questions/import/",)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1_048_576
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 SPECTACULAR_SETTINGS = {

@@ -12,9 +12,12 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable error code.")
     detail = serializers.CharField(help_text="Message for a person.")
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+        child=serializers.ListField(child=serializers.JSONField()),
         required=False,
-        help_text="Per-field messages; present only on validation errors (`code=invalid`).",
+        help_text=(
+            "Per-field messages (lists of strings), present only on validation errors; bulk "
+            "imports list row objects `{row, field, message}` under `rows`."
+        ),
     )
 
     class Meta:
@@ -47,12 +50,13 @@ def error_response(
     title, default_code, default_detail = _DEFAULTS[status]
     cases = examples or ((default_code, default_detail),)
     built = []
-    for case in cases:
+    for index, case in enumerate(cases, start=1):
         code, detail = case[0], case[1]
         value: dict[str, Any] = {"code": code, "detail": detail}
         if len(case) == 3:
             value["fields"] = case[2]
-        built.append(OpenApiExample(f"{status} {code}", value=value, response_only=True))
+        name = f"{status} {code}" + (f" ({index})" if len(cases) > 1 else "")
+        built.append(OpenApiExample(name, value=value, response_only=True))
     return OpenApiResponse(
         response=ErrorSerializer,
         description=description or title,

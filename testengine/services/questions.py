@@ -16,6 +16,10 @@ from testengine.models import Choice, Question, QuestionStatistics, Topic
 
 MAX_CHOICES = 10
 TAG_MAX = 50
+MAX_TAGS = 30
+BODY_MAX = 20_000
+CHOICE_MAX = 2_000
+MAX_ACCEPTED = 50
 _B_PRIOR = {"easy": -1.0, "medium": 0.0, "hard": 1.0}
 
 
@@ -84,6 +88,12 @@ def question_validate(data: QuestionData) -> dict[str, list[str]]:
         add("status", f"Choose one of: {', '.join(Question.Status.values)}.")
     if not data.body_md.strip():
         add("body_md", "The question needs a text.")
+    if len(data.body_md) > BODY_MAX:
+        add("body_md", f"At most {BODY_MAX} characters.")
+    if len(data.explanation_md) > BODY_MAX:
+        add("explanation_md", f"At most {BODY_MAX} characters.")
+    if len(data.tags) > MAX_TAGS:
+        add("tags", f"At most {MAX_TAGS} tags.")
     for name, text in (("body_md", data.body_md), ("explanation_md", data.explanation_md)):
         found = unsafe_markup(text)
         if found:
@@ -102,6 +112,8 @@ def question_validate(data: QuestionData) -> dict[str, list[str]]:
     if data.type in Question.CHOICE_TYPES:
         if any(not choice.body_md.strip() for choice in choices):
             add("choices", "Every choice needs a text.")
+        if any(len(choice.body_md) > CHOICE_MAX for choice in choices):
+            add("choices", f"A choice is at most {CHOICE_MAX} characters.")
         if any(unsafe_markup(choice.body_md) for choice in choices):
             add("choices", "Remove the HTML that could run code from the choices.")
         texts = [" ".join(choice.body_md.split()).casefold() for choice in choices]
@@ -143,6 +155,8 @@ def question_validate(data: QuestionData) -> dict[str, list[str]]:
         answers = [answer for answer in data.accepted_answers if answer.strip()]
         if not answers:
             add("accepted_answers", "A short-text question needs at least one accepted answer.")
+        if len(data.accepted_answers) > MAX_ACCEPTED:
+            add("accepted_answers", f"At most {MAX_ACCEPTED} accepted answers.")
         if any(len(answer) > 200 for answer in data.accepted_answers):
             add("accepted_answers", "Accepted answers are at most 200 characters.")
     elif data.accepted_answers:
@@ -155,7 +169,8 @@ def question_validate(data: QuestionData) -> dict[str, list[str]]:
     return errors
 
 
-def _clean(data: QuestionData) -> QuestionData:
+def question_clean(data: QuestionData) -> QuestionData:
+    """The data as it will be stored: trimmed text, normalised tags and answers."""
     return replace(
         data,
         body_md=data.body_md.strip(),
@@ -169,14 +184,16 @@ def _clean(data: QuestionData) -> QuestionData:
 
 
 def _require_valid(data: QuestionData) -> QuestionData:
-    data = _clean(data)
+    data = question_clean(data)
     errors = question_validate(data)
     if errors:
         raise QuestionInvalid("The question is not valid.", fields=errors)
     return data
 
 
-def _apply(question: Question, data: QuestionData) -> None:
+def question_apply(question: Question, data: QuestionData) -> None:
+    """Copy valid data onto an (unsaved) question, rendering its Markdown. Importers that
+    bulk-insert use this so their rows are exactly what ``question_create`` saves."""
     a, b, c = default_irt(
         type=data.type, difficulty=data.difficulty, choice_count=len(data.choices)
     )
@@ -228,7 +245,8 @@ def _content_fingerprint(question: Question, choices: Iterable[Choice]) -> tuple
     )
 
 
-def _choice_objects(question: Question, choices: Iterable[ChoiceData]) -> list[Choice]:
+def choice_objects(question: Question, choices: Iterable[ChoiceData]) -> list[Choice]:
+    """Unsaved ``Choice`` rows for ``question``, rendered and ordered."""
     return [
         Choice(
             id=choice.id,
@@ -248,9 +266,9 @@ def question_create(*, data: QuestionData, by=None) -> Question:
     data = _require_valid(data)
     _check_external_id(data.external_id, exclude_pk=None)
     question = Question(created_by=by)
-    _apply(question, data)
+    question_apply(question, data)
     question.save()
-    Choice.objects.bulk_create(_choice_objects(question, replace_ids(data.choices)))
+    Choice.objects.bulk_create(choice_objects(question, replace_ids(data.choices)))
     return question
 
 
@@ -280,8 +298,8 @@ def question_update(*, question: Question, data: QuestionData) -> Question:
         question.type,
         tuple(question.tags),
     )
-    _apply(question, data)
-    wanted = _choice_objects(question, data.choices)
+    question_apply(question, data)
+    wanted = choice_objects(question, data.choices)
     if before != _content_fingerprint(question, wanted):
         question.version += 1
     question.save()
