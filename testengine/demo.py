@@ -1,0 +1,369 @@
+"""Demo question bank and tests for ``make run``: a backend-engineering curriculum.
+
+The content lives in ``demo_bank.py``. Seeding is idempotent: topics are found by slug,
+questions by ``external_id`` (``demo-…``) and tests by slug; only what is missing is created,
+so staff edits to demo content survive restarts and a second run costs a few queries.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, TextIO
+
+from django.contrib.auth import get_user_model
+
+from accounts.demo import DEMO_STAFF
+from testengine import demo_bank
+from testengine.errors import RulesUnfillable
+from testengine.models import Question, Section, Test, Topic
+from testengine.services import (
+    ChoiceData,
+    QuestionData,
+    question_create,
+    test_create,
+    test_publish,
+    topic_create,
+)
+
+EXTERNAL_PREFIX = "demo-"
+MARKS = {"easy": Decimal("1"), "medium": Decimal("2"), "hard": Decimal("3")}
+# A wrong answer costs a quarter of the marks where guessing can score; nothing otherwise.
+PENALISED_TYPES = {Question.Type.SINGLE, Question.Type.MULTIPLE, Question.Type.TRUE_FALSE}
+
+
+def external_id(item: demo_bank.Item) -> str:
+    return EXTERNAL_PREFIX + item.key
+
+
+# --- topics -----------------------------------------------------------------------------------
+
+
+def _tree_rows() -> list[tuple[str, str, str | None, str, int]]:
+    """(name, slug, parent slug, chapter slug, order) for every node, parents first."""
+    rows = []
+    for order, (subject, subject_slug, chapters) in enumerate(demo_bank.TOPIC_TREE):
+        rows.append((subject, subject_slug, None, "", order))
+        for chapter_order, (chapter, chapter_slug, topics) in enumerate(chapters):
+            rows.append((chapter, chapter_slug, subject_slug, chapter_slug, chapter_order))
+            for topic_order, (topic, topic_slug) in enumerate(topics):
+                rows.append((topic, topic_slug, chapter_slug, chapter_slug, topic_order))
+    return rows
+
+
+def ensure_topics() -> dict[str, Topic]:
+    rows = _tree_rows()
+    topics = {t.slug: t for t in Topic.objects.filter(slug__in=[row[1] for row in rows])}
+    for name, slug, parent_slug, _, order in rows:
+        if slug in topics:
+            continue
+        parent = topics[parent_slug] if parent_slug else None
+        # A topic staff created by hand with the same name and parent is adopted as is.
+        topics[slug] = Topic.objects.filter(parent=parent, name=name).first() or topic_create(
+            name=name, parent=parent, slug=slug, order=order
+        )
+    return topics
+
+
+def chapter_of() -> dict[str, str]:
+    """Topic slug → the slug of its chapter (used as a tag)."""
+    return {slug: chapter for _, slug, _, chapter, _ in _tree_rows() if chapter}
+
+
+# --- questions --------------------------------------------------------------------------------
+
+
+def question_data(item: demo_bank.Item, topic: Topic, chapter: str) -> QuestionData:
+    marks = MARKS[item.difficulty]
+    penalty = marks / 4 if item.type in PENALISED_TYPES else Decimal("0")
+    return QuestionData(
+        type=item.type,
+        topic=topic,
+        body_md=item.body,
+        explanation_md=item.explanation,
+        difficulty=item.difficulty,
+        status=item.status,
+        tags=(chapter, *item.tags),
+        marks=marks,
+        negative_marks=penalty,
+        numeric_answer=item.answer,
+        numeric_tolerance=item.tolerance,
+        tolerance_kind=(
+            Question.Tolerance.RELATIVE if item.relative else Question.Tolerance.ABSOLUTE
+        ),
+        accepted_answers=item.accepted,
+        choices=tuple(ChoiceData(body_md=text, is_correct=ok) for text, ok in item.choices),
+        external_id=external_id(item),
+    )
+
+
+def ensure_questions(topics: dict[str, Topic]) -> tuple[int, int]:
+    """Create the demo questions that are missing. Returns (present, created)."""
+    items = demo_bank.all_items()
+    existing = set(
+        Question.objects.filter(external_id__startswith=EXTERNAL_PREFIX).values_list(
+            "external_id", flat=True
+        )
+    )
+    missing = [item for item in items if external_id(item) not in existing]
+    if missing:
+        author = get_user_model().objects.filter(email=DEMO_STAFF["email"]).first()
+        chapters = chapter_of()
+        for item in missing:
+            data = question_data(item, topics[item.topic], chapters[item.topic])
+            question_create(data=data, by=author)
+    return len(items), len(missing)
+
+
+# --- tests ------------------------------------------------------------------------------------
+
+
+def _rule(topics: dict[str, Topic], slug: str | None, count: int, difficulty: str = ""):
+    return {"topic": topics[slug] if slug else None, "count": count, "difficulty": difficulty}
+
+
+def test_specs(topics: dict[str, Topic]) -> list[tuple[dict[str, Any], list[dict], bool]]:
+    """(values, sections, publish) for each demo test; rules never overlap, so any seed
+    fills them."""
+    fixed_quiz = {
+        q.external_id: q
+        for q in Question.objects.filter(
+            external_id__in=[EXTERNAL_PREFIX + key for key in DJANGO_QUIZ]
+        )
+    }
+    return [
+        (
+            {
+                "title": "Django fundamentals quiz",
+                "slug": "django-fundamentals-quiz",
+                "instructions_md": (
+                    "Ten hand-picked questions on the ORM, migrations, middleware and DRF.\n\n"
+                    "- Move freely between questions and change answers until you submit.\n"
+                    "- Solutions and explanations are shown after you submit."
+                ),
+                "mode": Test.Mode.FIXED,
+                "duration_seconds": 15 * 60,
+                "navigation": Test.Navigation.FREE,
+                "solution_policy": Test.SolutionPolicy.AFTER_SUBMIT,
+                "shuffle_choices": True,
+                "pass_mark_percent": Decimal("60"),
+            },
+            [
+                {
+                    "title": "Django",
+                    "questions": [
+                        {"question": fixed_quiz[EXTERNAL_PREFIX + key]} for key in DJANGO_QUIZ
+                    ],
+                }
+            ],
+            True,
+        ),
+        (
+            {
+                "title": "Backend engineering mock test",
+                "slug": "backend-engineering-mock-test",
+                "instructions_md": (
+                    "100 questions in four sections, 2 hours.\n\n"
+                    "| Section | Marking |\n| --- | --- |\n"
+                    "| Web & APIs | +4 correct, −1 wrong, 0 unattempted |\n"
+                    "| Databases | question marks; a wrong answer costs ⅓ of them |\n"
+                    "| Python & Django | question marks and penalties (30-minute limit) |\n"
+                    "| Security & system design | question marks and penalties |\n\n"
+                    "Three attempts; your best score counts. Pass mark: 40 %."
+                ),
+                "mode": Test.Mode.RANDOM,
+                "duration_seconds": 2 * 60 * 60,
+                "max_attempts": 3,
+                "attempt_policy": Test.AttemptPolicy.HIGHEST,
+                "pass_mark_percent": Decimal("40"),
+                "shuffle_questions": True,
+                "shuffle_choices": True,
+                "navigation": Test.Navigation.FREE,
+                "solution_policy": Test.SolutionPolicy.AFTER_SUBMIT,
+            },
+            [
+                {
+                    "title": "Web & APIs",
+                    "instructions": "JEE-style marking: +4 / −1 / 0.",
+                    "marking": Section.Marking.FIXED,
+                    "correct_marks": Decimal("4"),
+                    "wrong_penalty": Decimal("1"),
+                    "unattempted_marks": Decimal("0"),
+                    "rules": [
+                        _rule(topics, "http", 6, "easy"),
+                        _rule(topics, "http", 8, "medium"),
+                        _rule(topics, "http", 4, "hard"),
+                        _rule(topics, "rest", 5),
+                        _rule(topics, "networking", 2),
+                    ],
+                },
+                {
+                    "title": "Databases",
+                    "instructions": "GATE-style marking: a wrong answer costs ⅓ of its marks.",
+                    "marking": Section.Marking.FRACTION,
+                    "negative_fraction": Decimal("0.3333"),
+                    "rules": [
+                        _rule(topics, "postgresql", 7, "easy"),
+                        _rule(topics, "postgresql", 12, "medium"),
+                        _rule(topics, "postgresql", 6, "hard"),
+                    ],
+                },
+                {
+                    "title": "Python & Django",
+                    "instructions": "This section has its own 30-minute limit.",
+                    "duration_seconds": 30 * 60,
+                    "marking": Section.Marking.QUESTION,
+                    "rules": [
+                        _rule(topics, "python", 5, "easy"),
+                        _rule(topics, "python", 7, "medium"),
+                        _rule(topics, "python", 3, "hard"),
+                        _rule(topics, "django", 10),
+                    ],
+                },
+                {
+                    "title": "Security & system design",
+                    "marking": Section.Marking.QUESTION,
+                    "rules": [
+                        _rule(topics, "appsec", 4, "easy"),
+                        _rule(topics, "appsec", 6, "medium"),
+                        _rule(topics, "appsec", 2, "hard"),
+                        _rule(topics, "system-design", 3, "easy"),
+                        _rule(topics, "system-design", 6, "medium"),
+                        _rule(topics, "system-design", 4, "hard"),
+                    ],
+                },
+            ],
+            True,
+        ),
+        (
+            {
+                "title": "PostgreSQL diagnostic",
+                "slug": "postgresql-diagnostic",
+                "instructions_md": (
+                    "A free 15-question check of your SQL and PostgreSQL: joins, indexes, "
+                    "transactions and query plans. Take it as often as you like."
+                ),
+                "mode": Test.Mode.RANDOM,
+                "duration_seconds": 20 * 60,
+                "shuffle_questions": True,
+                "shuffle_choices": True,
+                "solution_policy": Test.SolutionPolicy.AFTER_SUBMIT,
+            },
+            [
+                {
+                    "title": "SQL & PostgreSQL",
+                    "rules": [
+                        _rule(topics, "postgresql", 5, "easy"),
+                        _rule(topics, "postgresql", 6, "medium"),
+                        _rule(topics, "postgresql", 4, "hard"),
+                    ],
+                }
+            ],
+            True,
+        ),
+        (
+            {
+                "title": "Security drill",
+                "slug": "security-drill",
+                "instructions_md": (
+                    "Twelve questions, one at a time: answer each before moving on — there is "
+                    "no going back."
+                ),
+                "mode": Test.Mode.RANDOM,
+                "duration_seconds": 15 * 60,
+                "navigation": Test.Navigation.SEQUENTIAL,
+                "shuffle_choices": True,
+                "solution_policy": Test.SolutionPolicy.AFTER_SUBMIT,
+            },
+            [
+                {
+                    "title": "Application security",
+                    "rules": [
+                        _rule(topics, "sec-owasp", 3),
+                        _rule(topics, "sec-auth", 3),
+                        _rule(topics, "sec-passwords", 3),
+                        _rule(topics, "sec-csrf-xss", 3),
+                    ],
+                }
+            ],
+            True,
+        ),
+        (
+            {
+                "title": "Adaptive placement test",
+                "slug": "adaptive-placement-test",
+                "instructions_md": (
+                    "Questions adapt to your answers: 8 to 20 items, stopping once your level "
+                    "is measured precisely enough."
+                ),
+                "mode": Test.Mode.ADAPTIVE,
+                "duration_seconds": 30 * 60,
+                "navigation": Test.Navigation.SEQUENTIAL,
+                "solution_policy": Test.SolutionPolicy.AFTER_SUBMIT,
+                "adaptive_config": {
+                    "max_items": 20,
+                    "min_items": 8,
+                    "target_se": 0.3,
+                    "randomesque_k": 5,
+                },
+            },
+            # The item pool: any published question of the bank.
+            [{"title": "Placement", "rules": [_rule(topics, None, 20)]}],
+            False,
+        ),
+    ]
+
+
+DEMO_TESTS = (
+    "django-fundamentals-quiz",
+    "backend-engineering-mock-test",
+    "postgresql-diagnostic",
+    "security-drill",
+    "adaptive-placement-test",
+)
+DJANGO_QUIZ = (
+    "dj-0001",
+    "dj-0002",
+    "dj-0003",
+    "dj-0005",
+    "dj-0008",
+    "dj-0009",
+    "dj-0010",
+    "dj-0020",
+    "dj-0030",
+    "dj-0040",
+)
+
+
+def ensure_tests(topics: dict[str, Topic], out: TextIO) -> tuple[int, int]:
+    """Create the demo tests that are missing (by slug). Returns (present, created)."""
+    existing = set(Test.objects.filter(slug__in=DEMO_TESTS).values_list("slug", flat=True))
+    if existing.issuperset(DEMO_TESTS):
+        return len(DEMO_TESTS), 0
+    specs = test_specs(topics)
+    created = 0
+    for values, sections, publish in specs:
+        if values["slug"] in existing:
+            continue
+        test = test_create(values=values, sections=sections)
+        created += 1
+        if publish:
+            try:
+                test_publish(test=test)
+            except RulesUnfillable:
+                # E.g. staff retired demo questions: keep the test as a draft, not a crash.
+                out.write(f"  demo test {test.slug!r} left unpublished: the bank cannot fill it\n")
+    return len(DEMO_TESTS), created
+
+
+def seed(out: TextIO) -> None:
+    topics = ensure_topics()
+    questions, new_questions = ensure_questions(topics)
+    tests, new_tests = ensure_tests(topics, out)
+    out.write(
+        f"demo test bank: {questions} questions ({new_questions} new), "
+        f"{tests} tests ({new_tests} new)\n"
+    )
+
+
+# Not a pytest test, despite its name, when a test module imports it.
+test_specs.__test__ = False  # type: ignore[attr-defined]

@@ -1,0 +1,167 @@
+"""The demo bank that ``make run`` seeds: idempotent, valid, and every published test works."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import pytest
+from django.db import transaction
+
+from testengine import demo, demo_bank
+from testengine.models import Choice, Question, Section, SectionQuestion, SectionRule, Test, Topic
+from testengine.paper import generate_paper
+from testengine.scoring import score
+from testengine.services import question_data_from, question_validate, test_check
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot() -> dict[str, int]:
+    return {
+        "questions": Question.objects.filter(external_id__startswith="demo-").count(),
+        "choices": Choice.objects.count(),
+        "topics": Topic.objects.count(),
+        "tests": Test.objects.count(),
+        "sections": Section.objects.count(),
+        "rules": SectionRule.objects.count(),
+        "fixed": SectionQuestion.objects.count(),
+    }
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """Seed once for the module (it takes a few seconds), inside a transaction that is rolled
+    back afterwards; each test runs in a savepoint of it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = io.StringIO()
+        demo.seed(out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+def _demo_tests() -> list[Test]:
+    return list(Test.objects.filter(slug__in=demo.DEMO_TESTS).order_by("slug"))
+
+
+def _full_marks_answers(paper) -> dict[int, dict]:
+    answers = {}
+    for question in paper.questions:
+        if question.type == Question.Type.NUMERIC:
+            answers[question.id] = {"value": str(question.numeric_answer)}
+        elif question.type == Question.Type.TEXT:
+            answers[question.id] = {"text": question.accepted_answers[0]}
+        else:
+            answers[question.id] = {"choices": sorted(question.correct_choice_ids)}
+    return answers
+
+
+def test_seeding_twice_changes_nothing(seeded):
+    assert seeded.startswith("demo test bank: ")
+    before = _snapshot()
+    out = io.StringIO()
+
+    demo.seed(out)
+
+    assert _snapshot() == before
+    assert "(0 new)" in out.getvalue()
+    assert out.getvalue().count("\n") == 1  # a one-line summary
+    assert before["questions"] == len(demo_bank.all_items())
+    assert before["tests"] >= len(demo.DEMO_TESTS)
+
+
+def test_bank_covers_every_type_difficulty_and_status(seeded):
+    questions = Question.objects.filter(external_id__startswith="demo-")
+
+    assert questions.count() >= 300
+    assert len(demo_bank.HAND) >= 120
+    assert set(questions.values_list("type", flat=True)) == set(Question.Type.values)
+    assert set(questions.values_list("difficulty", flat=True)) == set(Question.Difficulty.values)
+    statuses = Counter(questions.values_list("status", flat=True))
+    assert statuses["published"] > 0.9 * questions.count()
+    assert statuses["draft"] >= 1
+    assert statuses["retired"] >= 1
+    # Every question sits on a leaf of the three-level tree and carries its chapter tag.
+    for question in questions.select_related("topic__parent__parent"):
+        assert question.topic.parent.parent is not None
+        assert question.topic.parent.parent.parent_id is None
+        assert question.topic.parent.slug in question.tags
+
+
+def test_every_demo_question_passes_validation(seeded):
+    questions = Question.objects.filter(external_id__startswith="demo-").select_related("topic")
+
+    invalid = {
+        question.external_id: errors
+        for question in questions.prefetch_related("choices")
+        if (errors := question_validate(question_data_from(question)))
+    }
+
+    assert invalid == {}
+
+
+def test_keys_are_unique_and_generated_answers_are_stable():
+    keys = [item.key for item in demo_bank.all_items()]
+
+    assert len(keys) == len(set(keys))
+    assert all(len(demo.EXTERNAL_PREFIX + key) <= 64 for key in keys)
+    assert demo_bank.generated() == demo_bank.generated()
+
+
+@pytest.mark.parametrize("seed", [1, 7, 2024])
+def test_every_published_demo_test_is_fillable_and_generates_papers(seeded, seed):
+    published = [test for test in _demo_tests() if test.is_published]
+    assert {test.slug for test in published} == set(demo.DEMO_TESTS) - {"adaptive-placement-test"}
+
+    for test in published:
+        report = test_check(test=test)
+        assert report.ok, (test.slug, report.as_dict())
+
+        paper = generate_paper(test, seed)
+        ids = [question.id for question in paper.questions]
+        needed = sum(rule.needed for rule in report.rules)
+        assert len(ids) == len(set(ids)) == needed, test.slug
+        assert generate_paper(test, seed) == paper
+        result = score(paper, _full_marks_answers(paper))
+        assert result.score == result.max_score > 0, test.slug
+
+
+def test_mock_test_follows_its_blueprint(seeded):
+    test = Test.objects.get(slug="backend-engineering-mock-test")
+    paper = generate_paper(test, 99)
+
+    assert test.mode == Test.Mode.RANDOM
+    assert (test.max_attempts, test.attempt_policy) == (3, Test.AttemptPolicy.HIGHEST)
+    assert test.pass_mark_percent == 40
+    assert test.shuffle_questions
+    assert test.shuffle_choices
+    assert [len(section.questions) for section in paper.sections] == [25, 25, 25, 25]
+    jee, gate, timed, _ = paper.sections
+    assert {(q.marks, q.negative_marks) for q in jee.questions} == {(4, 1)}
+    assert all(
+        q.negative_marks == round(q.marks * test.sections.get(order=1).negative_fraction, 2)
+        for q in gate.questions
+    )
+    assert timed.duration_seconds == 30 * 60
+    assert [s.duration_seconds for s in paper.sections].count(None) == 3
+
+
+def test_the_other_demo_tests_have_their_settings(seeded):
+    tests = {test.slug: test for test in _demo_tests()}
+
+    quiz = tests["django-fundamentals-quiz"]
+    assert quiz.mode == Test.Mode.FIXED
+    assert quiz.navigation == Test.Navigation.FREE
+    assert quiz.solution_policy == Test.SolutionPolicy.AFTER_SUBMIT
+    assert SectionQuestion.objects.filter(section__test=quiz).count() == 10
+    assert tests["postgresql-diagnostic"].mode == Test.Mode.RANDOM
+    assert tests["security-drill"].navigation == Test.Navigation.SEQUENTIAL
+    adaptive = tests["adaptive-placement-test"]
+    assert adaptive.mode == Test.Mode.ADAPTIVE
+    assert not adaptive.is_published
+    assert adaptive.adaptive_config == {
+        "max_items": 20,
+        "min_items": 8,
+        "target_se": 0.3,
+        "randomesque_k": 5,
+    }
