@@ -39,6 +39,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from testengine.bank import bank_changed
 from testengine.errors import ImportRejected, QuestionInvalid
 from testengine.models import Choice, Question, Topic
 
@@ -565,6 +566,7 @@ def _write(valid: list[QuestionData], *, by) -> None:
         with transaction.atomic():
             Question.objects.bulk_create(questions, batch_size=BATCH_SIZE)
             Choice.objects.bulk_create(choices, batch_size=BATCH_SIZE)
+            bank_changed()  # bulk_create sends no signals
     except IntegrityError as exc:
         if getattr(exc.__cause__, "sqlstate", None) not in ("23505", "23503"):
             raise  # a broken invariant, not a race: let it be seen

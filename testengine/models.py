@@ -425,3 +425,21 @@ class QuestionStatistics(models.Model):
 
     def __str__(self) -> str:
         return f"stats for {self.question_id}"
+
+
+class QuestionBankState(models.Model):
+    """One row: a counter bumped by every write that can change which questions a rule may
+    draw (a question's status, topic, difficulty, type or tags; the topic tree). Paper
+    generation caches each rule's candidate ids under this version, so an unchanged bank
+    costs no candidate queries while any change is seen at once by every process."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="testengine_bankstate_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"question bank v{self.version}"

@@ -18,6 +18,9 @@ from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db.models import F
+
+from testengine.bank import candidate_pools
 from testengine.errors import PaperUnavailable
 from testengine.models import Choice, Question, Section, SectionRule, Test, Topic
 
@@ -209,14 +212,41 @@ def load_blueprint(test: Test) -> list[Section]:
     return list(test.sections.order_by("order", "id").prefetch_related("rules", "fixed_questions"))
 
 
+def _sample(pool, count: int, taken: set[int], rng: random.Random) -> list[int] | None:
+    """``count`` distinct ids from ``pool`` not in ``taken``, uniformly at random and
+    reproducibly for the same ``rng`` state; None when too few are free.
+
+    Draws positions at random and skips taken ones (cheap when the pool is large, the
+    usual case); falls back to filtering the whole pool when draws keep colliding."""
+    picks: list[int] = []
+    seen: set[int] = set()
+    size = len(pool)
+    if size >= count:
+        for _ in range(count * 8):
+            pk = pool[rng.randrange(size)]
+            if pk in taken or pk in seen:
+                continue
+            seen.add(pk)
+            picks.append(pk)
+            if len(picks) == count:
+                return picks
+    free = [pk for pk in pool if pk not in taken and pk not in seen]
+    if len(free) < count - len(picks):
+        return None
+    return picks + rng.sample(free, count - len(picks))
+
+
 def pick_question_ids(
-    test: Test, sections: list[Section], rng: random.Random
+    test: Test, sections: list[Section], rng: random.Random, *, use_cache: bool = True
 ) -> list[tuple[Section, list[tuple[int, Any]]]]:
     """For each section, the chosen question ids in paper order (with the fixed-question
     row where there is one). Raises ``_Shortfall`` naming the first rule that cannot be
     filled, counting questions earlier rules already took."""
-    rule_topics = [rule.topic_id for s in sections for rule in s.rules.all() if rule.topic_id]
-    subtrees = topic_subtree_ids(rule_topics) if rule_topics else {}
+    pools = (
+        candidate_pools([r for s in sections for r in s.rules.all()], use_cache=use_cache)
+        if test.mode != Test.Mode.FIXED
+        else {}
+    )
     taken: set[int] = set()
     picked: list[tuple[Section, list[tuple[int, Any]]]] = []
     for section in sections:
@@ -231,24 +261,20 @@ def pick_question_ids(
                 chosen.append((row.question_id, row))
         else:
             for rule in section.rules.all():
-                ids = list(
-                    rule_candidates(rule, subtrees).order_by("id").values_list("id", flat=True)
-                )
-                free = [pk for pk in ids if pk not in taken]
-                if len(free) < rule.count:
+                pool = pools[rule.id]
+                sample = _sample(pool, rule.count, taken, rng)
+                if sample is None:
+                    free = sum(1 for pk in pool if pk not in taken)
                     raise _Shortfall(
                         RuleShortfall(
                             section.id,
                             rule.id,
                             rule.count,
-                            len(free),
+                            free,
                             "not enough published questions match"
-                            + (
-                                " (after earlier rules took theirs)" if len(ids) > len(free) else ""
-                            ),
+                            + (" (after earlier rules took theirs)" if len(pool) > free else ""),
                         )
                     )
-                sample = rng.sample(free, rule.count)
                 taken.update(sample)
                 chosen.extend((pk, None) for pk in sample)
         if test.shuffle_questions:
@@ -257,17 +283,58 @@ def pick_question_ids(
     return picked
 
 
-def _marks_for(section: Section, question: Question, row) -> tuple[Decimal, Decimal]:
+def _pick_and_load(test: Test, sections: list[Section], seed: int, *, use_cache: bool):
+    # Reproducible by design: the same seed must give the same paper.
+    rng = random.Random(seed)  # noqa: S311
+    try:
+        picked = pick_question_ids(test, sections, rng, use_cache=use_cache)
+    except _Shortfall as exc:
+        raise PaperUnavailable(
+            f"Section {exc.shortfall.section_id}: {exc.shortfall.reason} "
+            f"({exc.shortfall.available} of {exc.shortfall.needed})."
+        ) from exc
+    all_ids = [pk for _, chosen in picked for pk, _ in chosen]
+    # Plain values, not model instances: this is the hot path of a 10:00 mock test, and a
+    # paper needs the rendered HTML only, not the Markdown sources.
+    rows = Question.objects.filter(pk__in=all_ids).values(
+        *_QUESTION_VALUES, topic_name=F("topic__name")
+    )
+    return picked, {row["id"]: row for row in rows}, rng
+
+
+_QUESTION_VALUES = (
+    "id",
+    "status",
+    "version",
+    "type",
+    "topic_id",
+    "difficulty",
+    "body_html",
+    "explanation_html",
+    "image",
+    "marks",
+    "negative_marks",
+    "numeric_answer",
+    "numeric_tolerance",
+    "tolerance_kind",
+    "accepted_answers",
+    "irt_a",
+    "irt_b",
+    "irt_c",
+)
+
+
+def _marks_for(section: Section, question: dict[str, Any], row) -> tuple[Decimal, Decimal]:
     if section.marking == Section.Marking.FIXED:
         return section.correct_marks or Decimal("0"), section.wrong_penalty
-    marks = row.marks if row is not None and row.marks is not None else question.marks
+    marks = row.marks if row is not None and row.marks is not None else question["marks"]
     if section.marking == Section.Marking.FRACTION:
         penalty = (marks * section.negative_fraction).quantize(CENT, rounding=ROUND_HALF_UP)
         return marks, penalty
     negative = (
         row.negative_marks
         if row is not None and row.negative_marks is not None
-        else question.negative_marks
+        else question["negative_marks"]
     )
     return marks, negative
 
@@ -277,62 +344,62 @@ def generate_paper(test: Test, seed: int) -> Paper:
     bank cannot fill the blueprint (the report says which rule)."""
     if test.mode == Test.Mode.ADAPTIVE:
         raise PaperUnavailable("Adaptive tests choose items one at a time during the sitting.")
-    # Reproducible by design: the same seed must give the same paper.
-    rng = random.Random(seed)  # noqa: S311
     sections = load_blueprint(test)
     if not sections:
         raise PaperUnavailable("The test has no sections.")
-    try:
-        picked = pick_question_ids(test, sections, rng)
-    except _Shortfall as exc:
-        raise PaperUnavailable(
-            f"Section {exc.shortfall.section_id}: {exc.shortfall.reason} "
-            f"({exc.shortfall.available} of {exc.shortfall.needed})."
-        ) from exc
-
-    all_ids = [pk for _, chosen in picked for pk, _ in chosen]
-    questions = Question.objects.select_related("topic").in_bulk(all_ids)
-    choices: dict[int, list[Choice]] = {}
-    for choice in Choice.objects.filter(question_id__in=all_ids).order_by("order", "id"):
-        choices.setdefault(choice.question_id, []).append(choice)
+    picked, questions, rng = _pick_and_load(test, sections, seed, use_cache=True)
+    if any(
+        questions[pk]["status"] != Question.Status.PUBLISHED
+        for _, chosen in picked
+        for pk, row in chosen
+        if row is None
+    ):
+        # A bank change committed between reading the version and loading the questions:
+        # draw again from the database itself.
+        picked, questions, rng = _pick_and_load(test, sections, seed, use_cache=False)
+    all_ids = list(questions)
+    choices: dict[int, list[PaperChoice]] = {}
+    for question_id, *choice in (
+        Choice.objects.filter(question_id__in=all_ids)
+        .order_by("order", "id")
+        .values_list("question_id", "id", "body_html", "is_correct")
+    ):
+        choices.setdefault(question_id, []).append(PaperChoice(*choice))
 
     paper_sections = []
     for section, chosen in picked:
         items = []
         for pk, row in chosen:
             question = questions[pk]
-            if row is not None and question.status != Question.Status.PUBLISHED:
+            if row is not None and question["status"] != Question.Status.PUBLISHED:
                 raise PaperUnavailable(f"Question {pk} of section {section.id} is not published.")
             own_choices = choices.get(pk, [])
-            if test.shuffle_choices and question.type != Question.Type.TRUE_FALSE:
+            if test.shuffle_choices and question["type"] != Question.Type.TRUE_FALSE:
                 own_choices = own_choices[:]
                 rng.shuffle(own_choices)
             marks, negative = _marks_for(section, question, row)
             items.append(
                 PaperQuestion(
                     id=pk,
-                    version=question.version,
-                    type=question.type,
-                    topic_id=question.topic_id,
-                    topic=question.topic.name,
-                    difficulty=question.difficulty,
-                    body_html=question.body_html,
-                    explanation_html=question.explanation_html,
-                    image=question.image.name if question.image else "",
-                    choices=tuple(
-                        PaperChoice(id=c.id, body_html=c.body_html, is_correct=c.is_correct)
-                        for c in own_choices
-                    ),
+                    version=question["version"],
+                    type=question["type"],
+                    topic_id=question["topic_id"],
+                    topic=question["topic_name"],
+                    difficulty=question["difficulty"],
+                    body_html=question["body_html"],
+                    explanation_html=question["explanation_html"],
+                    image=question["image"] or "",
+                    choices=tuple(own_choices),
                     marks=marks,
                     negative_marks=negative,
                     unattempted_marks=section.unattempted_marks,
                     partial_marking=test.partial_marking
-                    and question.type == Question.Type.MULTIPLE,
-                    numeric_answer=question.numeric_answer,
-                    numeric_tolerance=question.numeric_tolerance,
-                    tolerance_kind=question.tolerance_kind,
-                    accepted_answers=tuple(question.accepted_answers),
-                    irt=(question.irt_a, question.irt_b, question.irt_c),
+                    and question["type"] == Question.Type.MULTIPLE,
+                    numeric_answer=question["numeric_answer"],
+                    numeric_tolerance=question["numeric_tolerance"],
+                    tolerance_kind=question["tolerance_kind"],
+                    accepted_answers=tuple(question["accepted_answers"]),
+                    irt=(question["irt_a"], question["irt_b"], question["irt_c"]),
                 )
             )
         paper_sections.append(

@@ -356,8 +356,9 @@ def test_the_export_takes_a_fixed_number_of_queries(topics, django_assert_num_qu
 def test_the_import_takes_a_fixed_number_of_queries(topics, django_assert_num_queries):
     content = _csv(*({**SINGLE, "external_id": f"q-{n}"} for n in range(30)))
 
-    # topics, existing external ids, savepoint, questions, choices, savepoint release
-    with django_assert_num_queries(6):
+    # topics, existing external ids, savepoint, questions, choices, bank version bump,
+    # savepoint release
+    with django_assert_num_queries(7):
         questions_import(content=content, fmt="csv")
 
 

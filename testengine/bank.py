@@ -1,0 +1,106 @@
+"""The question bank's version and the per-rule candidate pools cached under it.
+
+Any write that can change which questions a rule may draw calls :func:`bank_changed`
+(inside its transaction). :func:`candidate_pools` returns, for each rule, the sorted ids of
+the published questions matching it: from this process's memory, else the shared cache
+(Redis in production), else the database — keyed by the bank version, so a stale pool is
+never served once the change has committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from array import array
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from django.core.cache import cache
+from django.db import connection
+
+from testengine.models import SectionRule
+
+POOL_TIMEOUT = 24 * 3600
+LOCAL_POOLS_MAX = 512
+
+_local: OrderedDict[str, array] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def bank_changed() -> None:
+    """Bump the bank version (one row; the lock it takes is held to the end of the
+    caller's transaction, so concurrent bank writes queue rather than race)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO testengine_questionbankstate (id, version) VALUES (1, 1) "
+            "ON CONFLICT (id) DO UPDATE SET version = testengine_questionbankstate.version + 1"
+        )
+
+
+def bank_version() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM testengine_questionbankstate WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def rule_signature(rule: SectionRule) -> str:
+    parts = (
+        rule.topic_id,
+        rule.include_subtopics,
+        rule.difficulty,
+        rule.question_type,
+        tuple(sorted(rule.tags)),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
+
+
+def _remember(key: str, pool: array) -> None:
+    with _local_lock:
+        _local[key] = pool
+        _local.move_to_end(key)
+        while len(_local) > LOCAL_POOLS_MAX:
+            _local.popitem(last=False)
+
+
+def forget_local_pools() -> None:
+    """Drop this process's copies (tests; the shared cache is keyed by version anyway)."""
+    with _local_lock:
+        _local.clear()
+
+
+def candidate_pools(rules: Iterable[SectionRule], *, use_cache: bool = True) -> dict[int, array]:
+    """Sorted candidate ids per rule id, each an ``array('q')``."""
+    from testengine.paper import rule_candidates, topic_subtree_ids
+
+    rules = list(rules)
+    if not rules:
+        return {}
+    version = bank_version()
+    keys = {rule.id: f"testengine:pool:v{version}:{rule_signature(rule)}" for rule in rules}
+    pools: dict[int, array] = {}
+    if use_cache:
+        with _local_lock:
+            for rule in rules:
+                if keys[rule.id] in _local:
+                    pools[rule.id] = _local[keys[rule.id]]
+        missing = [rule for rule in rules if rule.id not in pools]
+        if missing:
+            shared = cache.get_many([keys[rule.id] for rule in missing])
+            for rule in missing:
+                if keys[rule.id] in shared:
+                    pools[rule.id] = shared[keys[rule.id]]
+                    _remember(keys[rule.id], pools[rule.id])
+    missing = [rule for rule in rules if rule.id not in pools]
+    if missing:
+        topics = [rule.topic_id for rule in missing if rule.topic_id]
+        subtrees = topic_subtree_ids(topics) if topics else {}
+        fresh: dict[str, array] = {}
+        for rule in missing:
+            ids = rule_candidates(rule, subtrees).order_by("id").values_list("id", flat=True)
+            pools[rule.id] = array("q", ids)
+            fresh[keys[rule.id]] = pools[rule.id]
+            _remember(keys[rule.id], pools[rule.id])
+        if use_cache:
+            cache.set_many(fresh, timeout=POOL_TIMEOUT)
+    return pools
