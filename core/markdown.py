@@ -94,7 +94,14 @@ def render_markdown(text: str) -> str:
     )
 
 
+# Code is shown, never run: Markdown escapes everything inside fences and code spans, so
+# `<script>` or `onload=` there is a legitimate subject of a question, not an attack.
+_FENCED = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
+
+
 def unsafe_markup(text: str) -> str | None:
-    """The first piece of script-capable markup in ``text``, or None when it is clean."""
-    match = _DANGEROUS.search(text or "")
+    """The first piece of script-capable markup in ``text`` outside code, or None."""
+    prose = _CODE_SPAN.sub(" ", _FENCED.sub(" ", text or ""))
+    match = _DANGEROUS.search(prose)
     return match.group(0) if match else None
