@@ -1,0 +1,46 @@
+"""Versioned cache for anonymous catalogue reads.
+
+Every cached response's key carries the current *catalogue version*, a random token in
+the shared cache. Any write to a category, product, plan, product test or test replaces
+the token (at once, and again when the transaction commits), so every process stops
+reading older entries immediately; those simply expire. A random token rather than a
+counter: if the cache evicts the token, the next one can never collide with old keys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+
+VERSION_KEY = "catalogue:version"
+RESPONSE_TIMEOUT = 300
+
+
+def catalogue_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def catalogue_changed() -> None:
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
+
+
+def cached_response_key(path: str) -> tuple[str, str]:
+    """(cache key, version) for an anonymous GET of ``path`` (full path with query)."""
+    version = catalogue_version()
+    return f"catalogue:response:{version}:{path}", version
+
+
+def get_cached(key: str) -> Any:
+    return cache.get(key)
+
+
+def put_cached(key: str, value: Any) -> None:
+    cache.set(key, value, timeout=RESPONSE_TIMEOUT)

@@ -1,0 +1,30 @@
+"""Errors of the catalogue, each with its stable code and HTTP status."""
+
+from http import HTTPStatus
+
+from core.errors import ApplicationError, Conflict, NotFound
+
+
+class CatalogueInvalid(ApplicationError):
+    code = "invalid"
+    detail = "Some fields are not valid."
+
+
+class ProductNotFound(NotFound):
+    detail = "No such product."
+
+
+class PaymentRequired(ApplicationError):
+    status = HTTPStatus.PAYMENT_REQUIRED
+    code = "payment_required"
+    detail = "This plan is paid: create an order with POST /api/v1/orders/ to buy it."
+
+
+class PlanUnavailable(Conflict):
+    code = "plan_unavailable"
+    detail = "This plan is not on sale."
+
+
+class NotPublishable(Conflict):
+    code = "not_publishable"
+    detail = "A product needs at least one active plan to be published."

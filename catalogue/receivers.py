@@ -1,0 +1,31 @@
+"""Cache invalidation and derived-field upkeep only (STYLE rule 1): whichever door a
+catalogue row is written through (service, admin, shell), anonymous catalogue responses
+are invalidated, and a product's denormalised price range follows its plans."""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from catalogue.cache import catalogue_changed
+from catalogue.models import Category, Plan, Product, ProductTest
+from testengine.models import Test
+
+
+@receiver(post_save, sender=Category, dispatch_uid="catalogue-category-saved")
+@receiver(post_delete, sender=Category, dispatch_uid="catalogue-category-deleted")
+@receiver(post_save, sender=Product, dispatch_uid="catalogue-product-saved")
+@receiver(post_delete, sender=Product, dispatch_uid="catalogue-product-deleted")
+@receiver(post_save, sender=ProductTest, dispatch_uid="catalogue-producttest-saved")
+@receiver(post_delete, sender=ProductTest, dispatch_uid="catalogue-producttest-deleted")
+@receiver(post_save, sender=Test, dispatch_uid="catalogue-test-saved")
+def _catalogue_changed(sender, **kwargs) -> None:
+    catalogue_changed()
+
+
+@receiver(post_save, sender=Plan, dispatch_uid="catalogue-plan-saved")
+@receiver(post_delete, sender=Plan, dispatch_uid="catalogue-plan-deleted")
+def _plan_changed(sender, instance: Plan, **kwargs) -> None:
+    from catalogue.services import product_sync_derived
+
+    if Product.objects.filter(pk=instance.product_id).exists():
+        product_sync_derived(product_ids=[instance.product_id])
+    catalogue_changed()

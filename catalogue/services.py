@@ -1,0 +1,387 @@
+"""Every write of the catalogue: products with their plans and tests, publishing, and
+enrollments (free enrolment, staff grants, extensions on purchase, revocation)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalogue.errors import (
+    CatalogueInvalid,
+    NotPublishable,
+    PaymentRequired,
+    PlanUnavailable,
+    ProductNotFound,
+)
+from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
+from core.errors import Conflict
+from core.markdown import render_markdown, unsafe_markup
+
+PRODUCT_FIELDS = (
+    "kind",
+    "title",
+    "slug",
+    "category",
+    "summary",
+    "description_md",
+    "language",
+    "level",
+    "tags",
+    "is_featured",
+    "sort_order",
+    "seo_title",
+    "seo_description",
+)
+PLAN_FIELDS = (
+    "name",
+    "price_paise",
+    "list_price_paise",
+    "validity_days",
+    "is_lifetime",
+    "is_active",
+    "order",
+)
+
+
+# --- derived fields --------------------------------------------------------------------------
+
+
+def product_sync_derived(*, product_ids: Iterable[int]) -> None:
+    """Recompute the denormalised price range, free flag and live-enrollment count that
+    listing filters and orders by. Called after every plan or enrollment write (and
+    periodically for enrollments that expired by the clock)."""
+    ids = list(product_ids)
+    if not ids:
+        return
+    now = timezone.now()
+    prices = {
+        row["product_id"]: row
+        for row in Plan.objects.filter(product_id__in=ids, is_active=True)
+        .values("product_id")
+        .annotate(low=Min("price_paise"), high=Max("price_paise"))
+    }
+    free = set(
+        Plan.objects.filter(product_id__in=ids, is_active=True, price_paise=0).values_list(
+            "product_id", flat=True
+        )
+    )
+    live = dict(
+        Enrollment.objects.filter(product_id__in=ids, revoked_at__isnull=True, starts_at__lte=now)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .values("product_id")
+        .annotate(n=Count("id"))
+        .values_list("product_id", "n")
+    )
+    for product in Product.objects.filter(pk__in=ids).only("id"):
+        row = prices.get(product.id)
+        Product.objects.filter(pk=product.id).update(
+            price_from_paise=row["low"] if row else None,
+            price_to_paise=row["high"] if row else None,
+            is_free=product.id in free,
+            live_enrollments=live.get(product.id, 0),
+        )
+
+
+# --- products ---------------------------------------------------------------------------------
+
+
+def _validate_plans(plans: list[dict[str, Any]]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for index, plan in enumerate(plans):
+        problems = []
+        price = plan.get("price_paise")
+        if price is None or price < 0:
+            problems.append("price_paise: a price in paise, 0 or more.")
+        listed = plan.get("list_price_paise")
+        if listed is not None and price is not None and listed < price:
+            problems.append("list_price_paise: the list price cannot be below the price.")
+        lifetime = bool(plan.get("is_lifetime"))
+        days = plan.get("validity_days")
+        if lifetime and days:
+            problems.append("validity_days: a lifetime plan has no validity in days.")
+        if not lifetime and not days:
+            problems.append("validity_days: give the validity in days, or make it lifetime.")
+        if problems:
+            errors[f"plans.{index}"] = problems
+    return errors
+
+
+def _save_product(
+    product: Product,
+    values: dict[str, Any],
+    plans: list[dict[str, Any]] | None,
+    tests: list[dict[str, Any]] | None,
+) -> Product:
+    errors: dict[str, list[str]] = {}
+    found = unsafe_markup(values.get("description_md", ""))
+    if found:
+        errors["description_md"] = [f"Remove the HTML that could run code ({found!r})."]
+    if plans is not None:
+        errors |= _validate_plans(plans)
+    if tests is not None:
+        ids = [row["test"].pk for row in tests]
+        if len(set(ids)) != len(ids):
+            errors["tests"] = ["A test is listed twice."]
+    for name, value in values.items():
+        setattr(product, name, value)
+    if not product.slug:
+        product.slug = slugify(product.title)[:200]
+    if Product.objects.exclude(pk=product.pk).filter(slug=product.slug).exists():
+        errors["slug"] = ["A product with this slug already exists."]
+    if errors:
+        raise CatalogueInvalid(fields=errors)
+    product.tags = sorted(
+        {"-".join(str(t).lower().split()) for t in product.tags if str(t).strip()}
+    )
+    product.description_html = render_markdown(product.description_md)
+    try:
+        with transaction.atomic():
+            product.save()
+            if plans is not None:
+                _replace_plans(product, plans)
+            if tests is not None:
+                product.product_tests.all().delete()
+                ProductTest.objects.bulk_create(
+                    ProductTest(
+                        product=product,
+                        test=row["test"],
+                        order=position,
+                        unlock_at=row.get("unlock_at"),
+                    )
+                    for position, row in enumerate(tests)
+                )
+    except IntegrityError as exc:
+        raise Conflict("The product changed meanwhile; try again.") from exc
+    product_sync_derived(product_ids=[product.pk])
+    product.refresh_from_db()
+    if product.is_published and product.price_from_paise is None:
+        raise NotPublishable("A published product must keep at least one active plan.")
+    return product
+
+
+def _replace_plans(product: Product, plans: list[dict[str, Any]]) -> None:
+    """Plans sent with an ``id`` are updated; new ones created; missing ones deactivated
+    when enrollments point at them (kept for the record), deleted otherwise."""
+    existing = {plan.id: plan for plan in product.plans.all()}
+    keep: set[int] = set()
+    for position, data in enumerate(plans):
+        fields = {name: data[name] for name in PLAN_FIELDS if name in data}
+        fields.setdefault("order", position)
+        plan_id = data.get("id")
+        if plan_id is not None:
+            if plan_id not in existing:
+                raise CatalogueInvalid(fields={f"plans.{position}": ["Unknown plan id."]})
+            plan = existing[plan_id]
+            for name, value in fields.items():
+                setattr(plan, name, value)
+            plan.save()
+            keep.add(plan_id)
+        else:
+            Plan.objects.create(product=product, **fields)
+    for plan_id, plan in existing.items():
+        if plan_id in keep:
+            continue
+        if Enrollment.objects.filter(plan=plan).exists():
+            if plan.is_active:
+                plan.is_active = False
+                plan.save(update_fields=["is_active", "updated_at"])
+        else:
+            plan.delete()
+
+
+@transaction.atomic
+def product_create(
+    *,
+    values: dict[str, Any],
+    plans: list[dict[str, Any]] | None = None,
+    tests: list[dict[str, Any]] | None = None,
+) -> Product:
+    """A new, unpublished product with its plans and tests."""
+    return _save_product(Product(), values, plans or [], tests or [])
+
+
+@transaction.atomic
+def product_update(
+    *,
+    product: Product,
+    values: dict[str, Any],
+    plans: list[dict[str, Any]] | None = None,
+    tests: list[dict[str, Any]] | None = None,
+) -> Product:
+    """Change a product. ``plans``/``tests``, when given, replace the current ones (plans
+    keep their ids; a plan someone enrolled through is deactivated, never deleted)."""
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    return _save_product(product, values, plans, tests)
+
+
+@transaction.atomic
+def product_publish(*, product: Product) -> Product:
+    """Publish; refused (409 ``not_publishable``) without an active plan."""
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    if not product.plans.filter(is_active=True).exists():
+        raise NotPublishable()
+    if not product.is_published:
+        product.is_published = True
+        product.published_at = product.published_at or timezone.now()
+        product.save(update_fields=["is_published", "published_at", "updated_at"])
+    return product
+
+
+@transaction.atomic
+def product_unpublish(*, product: Product) -> Product:
+    """Hide from the catalogue. Enrolled learners keep their access."""
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    if product.is_published:
+        product.is_published = False
+        product.save(update_fields=["is_published", "updated_at"])
+    return product
+
+
+@transaction.atomic
+def category_save(*, category: Category | None = None, **values) -> Category:
+    """Create or change a category; slugs are unique, the tree has no cycles."""
+    category = category or Category()
+    parent = values.get("parent", category.parent if category.pk else None)
+    node = parent
+    while node is not None and category.pk:
+        if node.pk == category.pk:
+            raise CatalogueInvalid(fields={"parent": ["A category cannot sit under itself."]})
+        node = node.parent
+    for name, value in values.items():
+        setattr(category, name, value)
+    if not category.slug:
+        category.slug = slugify(category.name)[:140]
+    if Category.objects.exclude(pk=category.pk).filter(slug=category.slug).exists():
+        raise CatalogueInvalid(fields={"slug": ["A category with this slug already exists."]})
+    category.save()
+    return category
+
+
+# --- enrollments -------------------------------------------------------------------------------
+
+
+def _lock_user(user) -> None:
+    # Serialises enrollment changes per learner: two concurrent "enroll" calls for the same
+    # product cannot both see "no enrollment yet".
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
+def _term(plan: Plan | None, days: int | None) -> timedelta | None:
+    """How long access lasts; None for lifetime."""
+    if days is not None:
+        return timedelta(days=days)
+    if plan is None or plan.is_lifetime:
+        return None
+    return timedelta(days=plan.validity_days)
+
+
+@transaction.atomic
+def enrollment_add(
+    *,
+    user,
+    product: Product,
+    plan: Plan | None,
+    source: str,
+    days: int | None = None,
+    order_id=None,
+    granted_by=None,
+) -> tuple[Enrollment, bool]:
+    """Give or extend access: the one current enrollment of (user, product) is extended by
+    the plan's validity (from its expiry if still live, from now if it lapsed), made
+    lifetime by a lifetime plan, or created. Returns (enrollment, created)."""
+    _lock_user(user)
+    now = timezone.now()
+    term = _term(plan, days)
+    current = (
+        Enrollment.objects.select_for_update()
+        .filter(user=user, product=product, revoked_at__isnull=True)
+        .first()
+    )
+    if current is None:
+        enrollment = Enrollment.objects.create(
+            user=user,
+            product=product,
+            plan=plan,
+            source=source,
+            order_id=order_id,
+            starts_at=now,
+            expires_at=None if term is None else now + term,
+            granted_by=granted_by,
+        )
+        created = True
+    else:
+        enrollment = current
+        if term is None:
+            enrollment.expires_at = None
+        elif enrollment.expires_at is not None:
+            base = enrollment.expires_at if enrollment.expires_at > now else now
+            if enrollment.expires_at <= now:
+                enrollment.starts_at = now
+            enrollment.expires_at = base + term
+        enrollment.plan = plan or enrollment.plan
+        enrollment.source = source
+        enrollment.order_id = order_id or enrollment.order_id
+        enrollment.granted_by = granted_by or enrollment.granted_by
+        enrollment.save()
+        created = False
+    product_sync_derived(product_ids=[product.pk])
+    return enrollment, created
+
+
+@transaction.atomic
+def enrollment_enroll_free(*, user, product_slug: str, plan_id: int) -> tuple[Enrollment, bool]:
+    """Enroll in a published product through one of its free, active plans. Idempotent:
+    enrolling again while enrolled returns the same enrollment unchanged."""
+    product = Product.objects.filter(slug=product_slug, is_published=True).first()
+    if product is None:
+        raise ProductNotFound()
+    plan = product.plans.filter(pk=plan_id).first()
+    if plan is None:
+        raise CatalogueInvalid(fields={"plan": ["This plan does not belong to the product."]})
+    if not plan.is_active:
+        raise PlanUnavailable()
+    if not plan.is_free:
+        raise PaymentRequired()
+    _lock_user(user)
+    current = Enrollment.objects.filter(user=user, product=product, revoked_at__isnull=True).first()
+    if current is not None and current.is_live():
+        return current, False
+    return enrollment_add(user=user, product=product, plan=plan, source=Enrollment.Source.FREE)
+
+
+@transaction.atomic
+def enrollment_grant(
+    *, user, product: Product, by, plan: Plan | None = None, days: int | None = None
+) -> Enrollment:
+    """Staff grant (source=grant): the plan's validity, ``days``, or lifetime."""
+    if days is not None and days <= 0:
+        raise CatalogueInvalid(fields={"days": ["A positive number of days."]})
+    enrollment, _ = enrollment_add(
+        user=user,
+        product=product,
+        plan=plan,
+        source=Enrollment.Source.GRANT,
+        days=days,
+        granted_by=by,
+    )
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_revoke(*, enrollment: Enrollment, reason: str = "", by=None) -> Enrollment:
+    """End access now (refunds, abuse). The row stays for the record; a later purchase
+    starts a new enrollment."""
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.revoked_at is None:
+        enrollment.revoked_at = timezone.now()
+        enrollment.revoke_reason = reason[:200]
+        enrollment.save(update_fields=["revoked_at", "revoke_reason", "updated_at"])
+        product_sync_derived(product_ids=[enrollment.product_id])
+    return enrollment
