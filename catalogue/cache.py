@@ -32,10 +32,9 @@ def catalogue_changed() -> None:
     transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
 
 
-def cached_response_key(path: str) -> tuple[str, str]:
-    """(cache key, version) for an anonymous GET of ``path`` (full path with query)."""
-    version = catalogue_version()
-    return f"catalogue:response:{version}:{path}", version
+def cached_response_key(path: str) -> str:
+    """The cache key for an anonymous GET of ``path`` (full path with query)."""
+    return f"catalogue:response:{catalogue_version()}:{path}"
 
 
 def get_cached(key: str) -> Any:

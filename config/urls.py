@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -12,6 +13,8 @@ admin.site.index_title = "Back office"
 api_v1 = [
     path("auth/", include(("accounts.api.urls", "auth"))),
     path("testengine/", include(("testengine.api.urls", "testengine"))),
+    path("catalogue/", include(("catalogue.api.urls", "catalogue"))),
+    path("me/", include(("catalogue.api.urls_me", "me"))),
 ]
 
 urlpatterns = [
@@ -24,6 +27,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)  # DEBUG only
 
 handler400 = "core.views.bad_request"
 handler403 = "core.views.permission_denied"

@@ -260,6 +260,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
     "TAGS": [
         {"name": "auth", "description": "Registration, login, tokens, OTP and devices."},
+        {"name": "catalogue", "description": "Browse products, enroll, my enrollments."},
+        {"name": "catalogue-staff", "description": "Staff: categories, products, plans."},
         {"name": "testengine", "description": "Staff: question bank, topics, tests, papers."},
     ],
     "ENUM_NAME_OVERRIDES": {
@@ -285,10 +287,32 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Uploads (product covers, question images) go through Django's storage API: S3 (or an
+# S3-compatible service) when a bucket is configured, files under MEDIA_ROOT otherwise.
+# S3 credentials are not settings: boto3 reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+# from the environment, or the instance/task role.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "region_name": env("AWS_S3_REGION_NAME", default="") or None,
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default="") or None,
+            "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default="") or None,
+            # Cover images are public: plain URLs are cacheable; signed ones expire.
+            "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=False),
+            "file_overwrite": False,
+        },
+    }
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Largest accepted image upload, in bytes (core.images.validate_image).
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=2 * 1_048_576)
 
 # --- Logging: JSON lines carrying the request id -----------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -31,6 +31,7 @@ _DEFAULTS: dict[int, tuple[str, str, str]] = {
         "not_authenticated",
         "Authentication credentials were not provided.",
     ),
+    402: ("Payment required", "payment_required", "This plan is paid: buy it through orders."),
     403: ("Forbidden", "permission_denied", "You do not have permission to perform this action."),
     404: ("Not found", "not_found", "Not found."),
     409: ("Conflict", "conflict", "The request conflicts with the current state."),

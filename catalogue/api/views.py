@@ -1,0 +1,343 @@
+"""The learner-facing catalogue: public reads, free enrolment, my enrollments."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import F, Prefetch, QuerySet, Value
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from catalogue import selectors, services
+from catalogue.api import serializers as s
+from catalogue.cache import cached_response_key, get_cached, put_cached
+from catalogue.errors import ProductNotFound
+from catalogue.models import Category, Enrollment, Product, ProductTest
+from core.api.schema import error_response, errors
+from core.api.views import OwnedViewSet
+
+TAG = ["catalogue"]
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+_PRODUCT_EXAMPLE = {
+    "slug": "backend-engineering-internship-program",
+    "title": "Backend Engineering Internship Program",
+    "kind": "program",
+    "summary": "Twelve weeks from HTTP basics to a deployed Django service.",
+    "image": None,
+    "category": "backend",
+    "language": "en",
+    "level": "intermediate",
+    "tags": ["django", "postgresql"],
+    "is_featured": True,
+    "is_free": False,
+    "price_from_paise": 499900,
+    "price_to_paise": 1199900,
+    "plans": [
+        {
+            "id": 12,
+            "name": "1 month",
+            "price_paise": 499900,
+            "list_price_paise": 699900,
+            "currency": "INR",
+            "validity_days": 30,
+            "is_lifetime": False,
+            "is_free": False,
+        }
+    ],
+    "published_at": "2026-11-01T04:30:00Z",
+}
+
+
+def _search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
+    """Ranked full-text search; when the words match nothing (a typo, half a word), fall
+    back to prefix matching of each word (``postg`` finds PostgreSQL)."""
+    query = SearchQuery(text, search_type="websearch", config="english")
+    ranked = queryset.filter(search=query).annotate(rank=SearchRank(F("search"), query))
+    if ranked.exists():
+        return ranked
+    words = _WORD.findall(text.lower())[:8]
+    if not words:
+        return queryset.none().annotate(rank=Value(0.0))
+    prefix = SearchQuery(
+        " & ".join(f"{word}:*" for word in words), search_type="raw", config="english"
+    )
+    return queryset.filter(search=prefix).annotate(rank=SearchRank(F("search"), prefix))
+
+
+_ORDERINGS = {
+    "featured": ("-is_featured", "sort_order", "-published_at", "id"),
+    "newest": ("-published_at", "id"),
+    "price": ("price_from_paise", "id"),
+    "-price": ("-price_from_paise", "id"),
+    "popularity": ("-live_enrollments", "id"),
+    "relevance": ("-rank", "id"),
+}
+
+
+class _AnonymousCacheMixin:
+    """Serve anonymous GETs from the versioned cache, with an ETag for revalidation."""
+
+    def _cached(self, request: Request, build) -> Response:
+        if request.user.is_authenticated:
+            return Response(build())
+        key = cached_response_key(request.get_full_path())
+        etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        data = get_cached(key)
+        if data is None:
+            data = build()
+            put_cached(key, data)
+        return Response(data, headers={"ETag": etag, "Cache-Control": "public, no-cache"})
+
+
+class CategoryViewSet(_AnonymousCacheMixin, viewsets.GenericViewSet):
+    permission_classes = [permissions.AllowAny]
+    serializer_class = s.CategoryTreeSerializer
+    pagination_class = None
+    queryset = Category.objects.none()
+
+    @extend_schema(
+        tags=TAG,
+        summary="The category tree",
+        description="Top-level categories with their `children`, recursively. Public.",
+        responses={200: s.CategoryTreeSerializer(many=True)},
+        auth=[],
+    )
+    def list(self, request: Request) -> Response:
+        def build() -> list[dict]:
+            children: dict[int | None, list[Category]] = {}
+            for category in Category.objects.order_by("order", "name"):
+                children.setdefault(category.parent_id, []).append(category)
+            return s.CategoryTreeSerializer(
+                children.get(None, []), many=True, context={"children": children}
+            ).data
+
+        return self._cached(request, build)
+
+
+_FILTER_PARAMS = [
+    OpenApiParameter("category", str, description="Category slug; includes subcategories."),
+    OpenApiParameter("kind", str, enum=Product.Kind.values),
+    OpenApiParameter("free", bool, description="Only free (true) or only paid (false)."),
+    OpenApiParameter("price_min", int, description="Lowest active plan price ≥ this (paise)."),
+    OpenApiParameter("price_max", int, description="Lowest active plan price ≤ this (paise)."),
+    OpenApiParameter("language", str),
+    OpenApiParameter("level", str, enum=Product.Level.values),
+    OpenApiParameter("tag", str),
+    OpenApiParameter("q", str, description="Search title, summary and description (ranked)."),
+    OpenApiParameter(
+        "ordering",
+        str,
+        enum=list(_ORDERINGS),
+        description="Default: relevance when searching, else featured.",
+    ),
+]
+
+
+class ProductViewSet(
+    _AnonymousCacheMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Published products with at least one active plan. Drafts are 404."""
+
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "slug"
+    queryset = Product.objects.none()
+
+    def get_permissions(self):
+        if self.action == "enroll":
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_serializer_class(self):
+        return s.ProductListSerializer if self.action == "list" else s.ProductDetailSerializer
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return selectors.public_products().select_related("category")
+
+    def _filtered(self, params: dict[str, Any]) -> QuerySet[Product]:
+        queryset = self.get_queryset().prefetch_related(selectors.active_plans_prefetch())
+        if params.get("category"):
+            category = Category.objects.filter(slug=params["category"]).first()
+            if category is None:
+                return queryset.none()
+            queryset = queryset.filter(category_id__in=selectors.category_descendant_ids(category))
+        for name in ("kind", "language", "level"):
+            if params.get(name):
+                queryset = queryset.filter(**{name: params[name]})
+        if params.get("free") is not None:
+            queryset = queryset.filter(is_free=params["free"])
+        if params.get("price_min") is not None:
+            queryset = queryset.filter(price_from_paise__gte=params["price_min"])
+        if params.get("price_max") is not None:
+            queryset = queryset.filter(price_from_paise__lte=params["price_max"])
+        if params.get("tag"):
+            queryset = queryset.filter(tags__contains=[params["tag"].strip().lower()])
+        ordering = params.get("ordering")
+        if params.get("q"):
+            queryset = _search(queryset, params["q"])
+            ordering = ordering or "relevance"
+        if ordering == "relevance" and not params.get("q"):
+            ordering = "featured"
+        return queryset.order_by(*_ORDERINGS[ordering or "featured"])
+
+    @extend_schema(
+        tags=TAG,
+        summary="Browse the catalogue",
+        parameters=_FILTER_PARAMS,
+        responses={
+            200: s.ProductListSerializer(many=True),
+            400: error_response(
+                400,
+                (
+                    "invalid",
+                    "Some fields are not valid.",
+                    {"price_min": ["A valid integer is required."]},
+                ),
+            ),
+        },
+        examples=[OpenApiExample("Product", value=_PRODUCT_EXAMPLE, response_only=True)],
+        auth=[],
+    )
+    def list(self, request: Request) -> Response:
+        params = s.ProductFilterSerializer(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+
+        def build() -> dict:
+            page = self.paginate_queryset(self._filtered(params.validated_data))
+            return self.get_paginated_response(
+                s.ProductListSerializer(page, many=True, context={"request": request}).data
+            ).data
+
+        return self._cached(request, build)
+
+    @extend_schema(
+        tags=TAG,
+        summary="A product: plans, the tests it grants, and whether I own it",
+        description=(
+            "Tests appear with title, duration and question count, never their questions. "
+            "`ownership` is null for anonymous callers."
+        ),
+        responses={
+            200: s.ProductDetailSerializer,
+            404: error_response(404, ("not_found", "No such product.")),
+        },
+    )
+    def retrieve(self, request: Request, slug: str) -> Response:
+        def build() -> dict:
+            product = (
+                self.get_queryset()
+                .prefetch_related(
+                    selectors.active_plans_prefetch(),
+                    Prefetch(
+                        "product_tests",
+                        queryset=ProductTest.objects.select_related("test").order_by("order", "id"),
+                    ),
+                )
+                .filter(slug=slug)
+                .first()
+            )
+            if product is None:
+                raise ProductNotFound()
+            context: dict[str, Any] = {
+                "request": request,
+                "question_counts": selectors.question_counts(
+                    [row.test_id for row in product.product_tests.all()]
+                ),
+            }
+            if request.user.is_authenticated:
+                context["ownership"] = (
+                    selectors.live_enrollments(user=request.user).filter(product=product).first()
+                )
+            return s.ProductDetailSerializer(product, context=context).data
+
+        return self._cached(request, build)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Enroll with a free plan",
+        description=(
+            "Idempotent: enrolling again while enrolled returns the same enrollment (200). "
+            "A paid plan answers 402 `payment_required`: buy it with `POST /api/v1/orders/`."
+        ),
+        request=s.EnrollInputSerializer,
+        responses={
+            201: s.EnrollmentSerializer,
+            200: s.EnrollmentSerializer,
+            400: error_response(
+                400,
+                (
+                    "invalid",
+                    "Some fields are not valid.",
+                    {"plan": ["This plan does not belong to the product."]},
+                ),
+            ),
+            401: errors(401)[401],
+            402: error_response(
+                402,
+                (
+                    "payment_required",
+                    "This plan is paid: create an order with POST /api/v1/orders/ to buy it.",
+                ),
+                description="A paid plan: use the orders API.",
+            ),
+            404: error_response(404, ("not_found", "No such product.")),
+            409: error_response(409, ("plan_unavailable", "This plan is not on sale.")),
+        },
+        examples=[OpenApiExample("Enroll", value={"plan": 31}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def enroll(self, request: Request, slug: str) -> Response:
+        data = s.EnrollInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrollment, created = services.enrollment_enroll_free(
+            user=request.user, product_slug=slug, plan_id=data.validated_data["plan"]
+        )
+        enrollment = _enrollments().get(pk=enrollment.pk)
+        return Response(
+            s.EnrollmentSerializer(enrollment).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+def _enrollments() -> QuerySet[Enrollment]:
+    return Enrollment.objects.select_related("product", "plan").prefetch_related(
+        Prefetch(
+            "product__product_tests",
+            queryset=ProductTest.objects.select_related("test").order_by("order", "id"),
+        )
+    )
+
+
+class MyEnrollmentViewSet(mixins.ListModelMixin, OwnedViewSet):
+    """The learner's own enrollments (never anyone else's)."""
+
+    serializer_class = s.EnrollmentSerializer
+
+    def get_owned_queryset(self) -> QuerySet[Enrollment]:
+        queryset = _enrollments().order_by("-created_at")
+        if self.request.query_params.get("live") in ("true", "1"):
+            now = timezone.now()
+            queryset = queryset.filter(revoked_at__isnull=True, starts_at__lte=now).exclude(
+                expires_at__lte=now
+            )
+        return queryset
+
+    @extend_schema(
+        tags=TAG,
+        summary="My enrollments",
+        description="With expiry and the tests each unlocks. `?live=true` for current ones.",
+        parameters=[OpenApiParameter("live", OpenApiTypes.BOOL)],
+        responses={200: s.EnrollmentSerializer(many=True), 401: errors(401)[401]},
+    )
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)

@@ -1,0 +1,278 @@
+"""Public catalogue reads: visibility, filters, search, ordering, query counts, caching."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from catalogue import services
+from catalogue.models import Product
+from tests.catalogue.factories import (
+    CategoryFactory,
+    PlanFactory,
+    ProductFactory,
+    ProductTestFactory,
+    PublishedProductFactory,
+)
+from tests.testengine.factories import SectionFactory, SectionRuleFactory, TestFactory
+
+pytestmark = pytest.mark.django_db
+
+P = "/api/v1/catalogue/products/"
+
+
+def _slugs(response):
+    assert response.status_code == 200, response.content
+    return [p["slug"] for p in response.json()["results"]]
+
+
+def test_only_published_products_with_an_active_plan_are_listed(api_client):
+    visible = PublishedProductFactory(slug="visible")
+    ProductFactory(slug="draft")
+    PlanFactory(product=ProductFactory(slug="draft-with-plan"))
+    no_active = PublishedProductFactory(slug="no-active-plan")
+    no_active.plans.update(is_active=False)
+    services.product_sync_derived(product_ids=[no_active.id])
+
+    assert _slugs(api_client.get(P)) == [visible.slug]
+    assert api_client.get(f"{P}draft-with-plan/").status_code == 404
+    assert api_client.get(f"{P}no-active-plan/").json()["code"] == "not_found"
+
+
+def test_the_list_shows_plans_and_prices_with_explicit_fields(api_client):
+    product = PublishedProductFactory(slug="sql", tags=["sql"])
+    PlanFactory(
+        product=product,
+        name="3 months",
+        price_paise=99900,
+        list_price_paise=149900,
+        validity_days=90,
+    )
+
+    body = api_client.get(P).json()["results"][0]
+
+    assert set(body) == {
+        "slug",
+        "title",
+        "kind",
+        "summary",
+        "image",
+        "category",
+        "language",
+        "level",
+        "tags",
+        "is_featured",
+        "is_free",
+        "price_from_paise",
+        "price_to_paise",
+        "plans",
+        "published_at",
+    }
+    assert (body["price_from_paise"], body["price_to_paise"]) == (49900, 99900)
+    assert [p["name"] for p in body["plans"]][-1] == "3 months"
+    assert body["plans"][-1]["currency"] == "INR"
+
+
+def test_filters_combine(api_client):
+    engineering = CategoryFactory(slug="engineering")
+    backend = CategoryFactory(slug="backend", parent=engineering)
+    hit = PublishedProductFactory(
+        slug="hit",
+        category=backend,
+        kind="course",
+        language="hi",
+        level="beginner",
+        tags=["django"],
+    )
+    PublishedProductFactory(slug="other-kind", category=backend, kind="program", tags=["django"])
+    PublishedProductFactory(slug="other-category", kind="course", tags=["django"])
+    free = PublishedProductFactory(slug="free", category=backend)
+    free.plans.update(price_paise=0)
+    services.product_sync_derived(product_ids=[free.id])
+
+    assert _slugs(
+        api_client.get(
+            P + "?category=engineering&kind=course&language=hi&level=beginner&tag=django"
+        )
+    ) == ["hit"]
+    assert _slugs(api_client.get(P + "?free=true")) == ["free"]
+    assert "free" not in _slugs(api_client.get(P + "?free=false"))
+    assert _slugs(api_client.get(P + "?category=nope")) == []
+    assert hit.slug in _slugs(api_client.get(P + "?price_min=49900&price_max=49900"))
+    assert _slugs(api_client.get(P + "?price_min=50000")) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("?price_min=abc", "price_min"),
+        ("?price_min=-5", "price_min"),
+        ("?price_min=500&price_max=100", "price_max"),
+        ("?kind=spaceship", "kind"),
+        ("?ordering=random()", "ordering"),
+        ("?free=maybe", "free"),
+        ("?page_size=100000", "page_size"),
+        ("?evil=1", "evil"),
+    ],
+)
+def test_garbage_filters_are_a_clear_400(api_client, query, field):
+    response = api_client.get(P + query)
+
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    "text", ["'; DROP TABLE catalogue_product; --", "(.*)+[", "a & | ! :*", "%%%", "\\", "🙂"]
+)
+def test_search_with_sql_or_regex_characters_never_fails(api_client, text):
+    PublishedProductFactory(title="PostgreSQL Test Series")
+
+    response = api_client.get(P, {"q": text})
+
+    assert response.status_code == 200
+    assert Product.objects.count() == 1
+
+
+def test_search_ranks_title_matches_first_and_falls_back_to_prefixes(api_client):
+    PublishedProductFactory(
+        slug="in-summary", title="Backend basics", summary="Covers PostgreSQL indexes"
+    )
+    PublishedProductFactory(slug="in-title", title="PostgreSQL Test Series", summary="Mock tests")
+    PublishedProductFactory(slug="unrelated", title="Django course")
+
+    assert _slugs(api_client.get(P, {"q": "postgresql"})) == ["in-title", "in-summary"]
+    assert _slugs(api_client.get(P, {"q": "postgr"})) == ["in-title", "in-summary"]
+    assert _slugs(api_client.get(P, {"q": "zzzz"})) == []
+
+
+def test_orderings(api_client):
+    cheap = PublishedProductFactory(slug="cheap", sort_order=5)
+    dear = PublishedProductFactory(slug="dear", sort_order=1, is_featured=True)
+    dear.plans.update(price_paise=99900)
+    old = PublishedProductFactory(slug="old", published_at=timezone.now() - timedelta(days=9))
+    services.product_sync_derived(product_ids=[dear.id])
+    Product.objects.filter(pk=cheap.pk).update(live_enrollments=7)
+
+    assert _slugs(api_client.get(P + "?ordering=featured"))[0] == "dear"
+    assert _slugs(api_client.get(P + "?ordering=-price"))[0] == "dear"
+    assert _slugs(api_client.get(P + "?ordering=popularity"))[0] == "cheap"
+    assert _slugs(api_client.get(P + "?ordering=newest"))[-1] == old.slug
+
+
+def test_list_and_detail_take_a_constant_number_of_queries(
+    api_client, auth_client, django_assert_max_num_queries
+):
+    for _ in range(25):
+        product = PublishedProductFactory()
+        PlanFactory(product=product)
+        for _ in range(3):
+            ProductTestFactory(product=product)
+    slug = Product.objects.first().slug
+
+    # Logged-in requests are never served from the cache: this is the real work.
+    # the token's user, count, page, plans
+    with django_assert_max_num_queries(4):
+        assert auth_client.get(P + "?page_size=25").status_code == 200
+    # + the ranked search's "any exact hit?" probe
+    with django_assert_max_num_queries(5):
+        assert auth_client.get(P + "?page_size=25&ordering=price&q=product").status_code == 200
+    # user, product, plans, tests, question counts (rules, fixed), ownership
+    with django_assert_max_num_queries(7):
+        assert auth_client.get(f"{P}{slug}/").status_code == 200
+    # Anonymous: a warm hit only reads the cache (2 queries with the database cache, none
+    # on PostgreSQL with Redis).
+    api_client.get(P + "?page_size=25")
+    with django_assert_max_num_queries(2):
+        assert api_client.get(P + "?page_size=25").status_code == 200
+
+
+def test_detail_lists_tests_with_counts_never_questions(api_client):
+    product = PublishedProductFactory(slug="series")
+    test = TestFactory(title="Mock 1", duration_seconds=3600)
+    section = SectionFactory(test=test)
+    SectionRuleFactory(section=section, count=25)
+    SectionRuleFactory(section=section, count=15)
+    ProductTestFactory(product=product, test=test, unlock_at=timezone.now() + timedelta(days=3))
+
+    body = api_client.get(f"{P}series/").json()
+
+    assert body["tests"] == [
+        {
+            "slug": test.slug,
+            "title": "Mock 1",
+            "duration_seconds": 3600,
+            "question_count": 40,
+            "unlock_at": body["tests"][0]["unlock_at"],
+            "unlocked": False,
+        }
+    ]
+    assert body["ownership"] is None
+    assert "choices" not in str(body)
+
+
+def test_detail_tells_a_learner_whether_they_own_it(auth_client, user):
+    product = PublishedProductFactory(slug="owned")
+    enrollment, _ = services.enrollment_add(
+        user=user, product=product, plan=product.plans.get(), source="purchase"
+    )
+
+    body = auth_client.get(f"{P}owned/").json()
+
+    assert body["ownership"]["owned"] is True
+    assert body["ownership"]["enrollment_id"] == str(enrollment.id)
+
+
+def test_anonymous_responses_are_cached_and_invalidated_by_staff_edits(
+    api_client, django_assert_num_queries
+):
+    product = PublishedProductFactory(slug="cached", title="Before")
+    first = api_client.get(f"{P}cached/")
+
+    with django_assert_num_queries(2):  # the database cache: version, then the entry
+        again = api_client.get(f"{P}cached/")
+    services.product_update(product=product, values={"title": "After"})
+    plan = PlanFactory(product=product, price_paise=100)
+    after = api_client.get(f"{P}cached/").json()
+
+    assert first.json() == again.json()
+    assert first["ETag"] == again["ETag"]
+    assert after["title"] == "After"
+    assert plan.id in [p["id"] for p in after["plans"]]
+    assert api_client.get(P).json()["results"][0]["price_from_paise"] == 100
+
+
+def test_an_unchanged_catalogue_answers_304_to_a_matching_etag(api_client):
+    PublishedProductFactory()
+    etag = api_client.get(P)["ETag"]
+
+    response = api_client.get(P, HTTP_IF_NONE_MATCH=etag)
+    product = Product.objects.get()
+    services.product_update(product=product, values={"summary": "changed"})
+    changed = api_client.get(P, HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 304
+    assert changed.status_code == 200
+
+
+def test_editing_a_test_invalidates_product_details(api_client):
+    product = PublishedProductFactory(slug="series")
+    row = ProductTestFactory(product=product)
+    api_client.get(f"{P}series/")
+
+    row.test.title = "Renamed mock"
+    row.test.save()
+
+    assert api_client.get(f"{P}series/").json()["tests"][0]["title"] == "Renamed mock"
+
+
+def test_category_tree(api_client):
+    root = CategoryFactory(name="Engineering", slug="engineering", order=0)
+    CategoryFactory(name="Backend", slug="backend", parent=root)
+    CategoryFactory(name="Placement prep", slug="placement", order=1)
+
+    body = api_client.get("/api/v1/catalogue/categories/").json()
+
+    assert [c["slug"] for c in body] == ["engineering", "placement"]
+    assert [c["slug"] for c in body[0]["children"]] == ["backend"]
+    assert body[0]["children"][0]["children"] == []
