@@ -1,0 +1,3 @@
+"""Placeholder until the staff catalogue API lands."""
+
+urlpatterns: list = []
