@@ -1,0 +1,249 @@
+"""Enrolment: free plans, extensions, grants, revocation, access, concurrency."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from catalogue import selectors, services
+from catalogue.errors import CatalogueInvalid
+from catalogue.models import Enrollment, Product
+from tests.accounts.factories import StaffFactory, UserFactory
+from tests.catalogue.factories import (
+    EnrollmentFactory,
+    PlanFactory,
+    ProductFactory,
+    ProductTestFactory,
+    PublishedProductFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+P = "/api/v1/catalogue/products/"
+ME = "/api/v1/me/enrollments/"
+
+
+def _free_product(slug="free", **plan):
+    product = PublishedProductFactory(slug=slug)
+    product.plans.update(price_paise=0, **plan)
+    services.product_sync_derived(product_ids=[product.id])
+    return product, product.plans.get()
+
+
+def test_enrolling_in_a_free_plan_is_idempotent(auth_client, user):
+    product, plan = _free_product()
+
+    first = auth_client.post(f"{P}free/enroll/", {"plan": plan.id}, format="json")
+    second = auth_client.post(f"{P}free/enroll/", {"plan": plan.id}, format="json")
+
+    assert first.status_code == 201
+    assert second.status_code == 200
+    assert first.json()["id"] == second.json()["id"]
+    assert first.json()["source"] == "free"
+    assert first.json()["is_live"] is True
+    assert Enrollment.objects.filter(user=user).count() == 1
+    product.refresh_from_db()
+    assert product.live_enrollments == 1
+
+
+def test_a_paid_plan_points_to_orders_and_enrolls_nobody(auth_client):
+    product = PublishedProductFactory(slug="paid")
+
+    response = auth_client.post(f"{P}paid/enroll/", {"plan": product.plans.get().id}, format="json")
+
+    assert response.status_code == 402
+    assert response.json()["code"] == "payment_required"
+    assert "/api/v1/orders/" in response.json()["detail"]
+    assert Enrollment.objects.count() == 0
+
+
+@pytest.mark.parametrize("case", ["draft", "inactive", "foreign", "garbage", "anonymous"])
+def test_enrol_refusals_change_nothing(auth_client, case):
+    product, plan = _free_product()
+    url, body, client = f"{P}free/enroll/", {"plan": plan.id}, auth_client
+    expected = {
+        "draft": 404,
+        "inactive": 409,
+        "foreign": 400,
+        "garbage": 400,
+        "anonymous": 401,
+    }[case]
+    if case == "draft":
+        Product.objects.filter(pk=product.pk).update(is_published=False)
+    elif case == "inactive":
+        plan.is_active = False
+        plan.save()
+    elif case == "foreign":
+        body = {"plan": PlanFactory(price_paise=0).id}
+    elif case == "garbage":
+        body = {"plan": "one"}
+    else:
+        client = APIClient()
+
+    response = client.post(url, body, format="json")
+
+    assert response.status_code == expected
+    assert Enrollment.objects.count() == 0
+
+
+def test_my_enrollments_are_mine_only_with_their_tests(
+    auth_client, user, django_assert_max_num_queries
+):
+    mine = EnrollmentFactory(user=user)
+    ProductTestFactory(product=mine.product)
+    ProductTestFactory(product=mine.product, unlock_at=timezone.now() + timedelta(days=1))
+    EnrollmentFactory(user=UserFactory())
+    for _ in range(5):
+        other = EnrollmentFactory(user=user)
+        ProductTestFactory(product=other.product)
+
+    with django_assert_max_num_queries(6):
+        response = auth_client.get(ME)
+
+    results = response.json()["results"]
+    assert response.json()["count"] == 6
+    assert {r["id"] for r in results} == {
+        str(pk) for pk in Enrollment.objects.filter(user=user).values_list("id", flat=True)
+    }
+    first = next(r for r in results if r["id"] == str(mine.id))
+    assert [t["unlocked"] for t in first["tests"]] == [True, False]
+
+
+def test_my_enrollments_needs_login(api_client):
+    assert api_client.get(ME).status_code == 401
+
+
+def test_only_one_current_enrollment_per_learner_and_product_is_a_constraint():
+    enrollment = EnrollmentFactory()
+
+    with pytest.raises(IntegrityError):
+        Enrollment.objects.create(
+            user=enrollment.user,
+            product=enrollment.product,
+            source="grant",
+            starts_at=timezone.now(),
+        )
+
+
+def test_buying_again_extends_from_the_current_expiry():
+    enrollment = EnrollmentFactory()
+    plan = enrollment.plan
+    before = enrollment.expires_at
+
+    again, created = services.enrollment_add(
+        user=enrollment.user, product=enrollment.product, plan=plan, source="purchase"
+    )
+
+    assert created is False
+    assert again.id == enrollment.id
+    assert again.expires_at == before + timedelta(days=plan.validity_days)
+
+
+def test_buying_after_expiry_restarts_from_now():
+    enrollment = EnrollmentFactory()
+    past = timezone.now() - timedelta(days=40)
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        starts_at=past, expires_at=past + timedelta(days=30)
+    )
+
+    again, _ = services.enrollment_add(
+        user=enrollment.user, product=enrollment.product, plan=enrollment.plan, source="purchase"
+    )
+
+    assert again.is_live()
+    assert abs((again.expires_at - timezone.now()) - timedelta(days=30)) < timedelta(minutes=1)
+
+
+def test_a_lifetime_plan_makes_access_lifetime():
+    enrollment = EnrollmentFactory()
+    lifetime = PlanFactory(product=enrollment.product, is_lifetime=True, validity_days=None)
+
+    again, _ = services.enrollment_add(
+        user=enrollment.user, product=enrollment.product, plan=lifetime, source="purchase"
+    )
+
+    assert again.expires_at is None
+
+
+def test_revoking_ends_access_and_a_later_purchase_starts_afresh():
+    enrollment = EnrollmentFactory()
+    row = ProductTestFactory(product=enrollment.product)
+    assert selectors.has_access(enrollment.user, row.test)
+
+    services.enrollment_revoke(enrollment=enrollment, reason="refund")
+    fresh, created = services.enrollment_add(
+        user=enrollment.user, product=enrollment.product, plan=enrollment.plan, source="purchase"
+    )
+
+    enrollment.refresh_from_db()
+    assert enrollment.revoked_at is not None
+    assert created is True
+    assert fresh.id != enrollment.id
+
+
+def test_staff_grants_are_marked_and_may_set_days():
+    product = PublishedProductFactory()
+    staff = StaffFactory()
+    learner = UserFactory()
+
+    enrollment = services.enrollment_grant(user=learner, product=product, by=staff, days=7)
+
+    assert (enrollment.source, enrollment.granted_by) == ("grant", staff)
+    assert abs((enrollment.expires_at - timezone.now()) - timedelta(days=7)) < timedelta(minutes=1)
+    with pytest.raises(CatalogueInvalid):
+        services.enrollment_grant(user=learner, product=product, by=staff, days=0)
+
+
+def test_has_access_rules():
+    learner = UserFactory()
+    paid = PublishedProductFactory()
+    locked = ProductTestFactory(product=paid, unlock_at=timezone.now() + timedelta(days=2))
+    open_row = ProductTestFactory(product=paid)
+    free_product, _ = _free_product(slug="free-one")
+    free_row = ProductTestFactory(product=free_product)
+    draft_free = ProductFactory()
+    PlanFactory(product=draft_free, price_paise=0)
+    hidden_row = ProductTestFactory(product=draft_free)
+
+    assert not selectors.has_access(learner, open_row.test)
+    assert selectors.has_access(learner, free_row.test)
+    assert selectors.has_access(None, free_row.test)
+    assert not selectors.has_access(learner, hidden_row.test)
+    EnrollmentFactory(user=learner, plan=paid.plans.get())
+    assert selectors.has_access(learner, open_row.test)
+    assert not selectors.has_access(learner, locked.test)
+    Enrollment.objects.filter(user=learner).update(
+        starts_at=timezone.now() - timedelta(days=31), expires_at=timezone.now() - timedelta(days=1)
+    )
+    assert not selectors.has_access(learner, open_row.test)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_free_enrolments_create_one_enrollment():
+    product, plan = _free_product(slug="race")
+    learner = UserFactory()
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def attempt() -> None:
+        client = APIClient()
+        client.force_authenticate(learner)
+        barrier.wait()
+        try:
+            statuses.append(
+                client.post(f"{P}race/enroll/", {"plan": plan.id}, format="json").status_code
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200, 200, 200, 201]
+    assert Enrollment.objects.filter(user=learner, product=product).count() == 1
