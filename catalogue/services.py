@@ -104,10 +104,12 @@ def _validate_plans(plans: list[dict[str, Any]]) -> dict[str, list[str]]:
             problems.append("list_price_paise: the list price cannot be below the price.")
         lifetime = bool(plan.get("is_lifetime"))
         days = plan.get("validity_days")
-        if lifetime and days:
+        if lifetime and days is not None:
             problems.append("validity_days: a lifetime plan has no validity in days.")
-        if not lifetime and not days:
-            problems.append("validity_days: give the validity in days, or make it lifetime.")
+        if not lifetime and (days is None or days <= 0):
+            problems.append(
+                "validity_days: give the validity in days (1 or more), or make it lifetime."
+            )
         if problems:
             errors[f"plans.{index}"] = problems
     return errors

@@ -1,3 +1,11 @@
-"""Placeholder until the staff catalogue API lands."""
+"""Staff API of the catalogue, mounted at ``/api/v1/catalogue/manage/``."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from catalogue.api import manage
+
+router = SimpleRouter()
+router.register("categories", manage.StaffCategoryViewSet, basename="manage-category")
+router.register("products", manage.StaffProductViewSet, basename="manage-product")
+
+urlpatterns = router.urls

@@ -22,6 +22,7 @@ from catalogue.cache import cached_response_key, get_cached, put_cached
 from catalogue.errors import ProductNotFound
 from catalogue.models import Category, Enrollment, Product, ProductTest
 from core.api.schema import error_response, errors
+from core.api.serializers import StrictInputSerializer
 from core.api.views import OwnedViewSet
 
 TAG = ["catalogue"]
@@ -110,10 +111,18 @@ class CategoryViewSet(_AnonymousCacheMixin, viewsets.GenericViewSet):
         tags=TAG,
         summary="The category tree",
         description="Top-level categories with their `children`, recursively. Public.",
-        responses={200: s.CategoryTreeSerializer(many=True)},
+        responses={
+            200: s.CategoryTreeSerializer(many=True),
+            400: error_response(
+                400, ("invalid", "Some fields are not valid.", {"parent": ["Unknown field."]})
+            ),
+        },
         auth=[],
     )
     def list(self, request: Request) -> Response:
+        # No filters here: an unknown parameter is refused rather than silently ignored.
+        StrictInputSerializer(data=request.query_params.dict()).is_valid(raise_exception=True)
+
         def build() -> list[dict]:
             children: dict[int | None, list[Category]] = {}
             for category in Category.objects.order_by("order", "name"):

@@ -276,3 +276,10 @@ def test_category_tree(api_client):
     assert [c["slug"] for c in body] == ["engineering", "placement"]
     assert [c["slug"] for c in body[0]["children"]] == ["backend"]
     assert body[0]["children"][0]["children"] == []
+
+
+def test_category_tree_refuses_parameters_it_does_not_support(api_client):
+    response = api_client.get("/api/v1/catalogue/categories/?parent=3")
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"parent": ["Unknown field."]}

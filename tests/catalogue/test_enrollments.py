@@ -247,3 +247,23 @@ def test_concurrent_free_enrolments_create_one_enrollment():
 
     assert sorted(statuses) == [200, 200, 200, 201]
     assert Enrollment.objects.filter(user=learner, product=product).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        ({"is_lifetime": True, "validity_days": 0}, "lifetime plan has no validity"),
+        ({"is_lifetime": False, "validity_days": -5}, "1 or more"),
+        ({"is_lifetime": False, "validity_days": None}, "1 or more"),
+        ({"price_paise": 500, "list_price_paise": 400, "validity_days": 30}, "below the price"),
+        ({"price_paise": -1, "validity_days": 30}, "0 or more"),
+    ],
+)
+def test_plans_that_cannot_be_sold_right_are_refused_and_nothing_is_saved(plan, message):
+    body = {"name": "Plan", "price_paise": 100, **plan}
+
+    with pytest.raises(CatalogueInvalid) as error:
+        services.product_create(values={"kind": "course", "title": "X"}, plans=[body])
+
+    assert message in error.value.fields["plans.0"][0]
+    assert Product.objects.count() == 0
