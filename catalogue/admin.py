@@ -10,6 +10,7 @@ form field: a product is published only with an active plan.
 from __future__ import annotations
 
 import csv
+import secrets
 from typing import Any
 
 from django import forms
@@ -30,7 +31,7 @@ from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
 from catalogue.selectors import category_descendant_ids
 from catalogue.services import _validate_plans
 from core.errors import ApplicationError
-from core.images import ImageValidator
+from core.images import ImageValidator, image_extension
 from core.markdown import unsafe_markup
 
 EMPTY = "—"
@@ -309,6 +310,16 @@ class ProductAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     )
     actions = ["publish", "unpublish"]
 
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, each refused while published
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        if obj is not None and obj.is_published:
+            return False  # unpublish first; enrolled products are protected by the database
+        return super().has_delete_permission(request, obj)
+
     # -- columns and read-only parts
 
     @admin.display(description="Image")
@@ -370,15 +381,22 @@ class ProductAdmin(ServiceErrorsMixin, admin.ModelAdmin):
         _forget_formset_saves(formsets)
 
     def _save_image(self, product: Product, image: UploadedFile | bool | None) -> None:
-        """The cover image, checked by the form (``core.images``); stored through the
-        default storage (S3 or MEDIA_ROOT). False is the form's "clear" box."""
+        """The cover image, checked by the form (``core.images``), stored through the
+        default storage (S3 or MEDIA_ROOT) under a fresh name whose extension follows the
+        content. False is the form's "clear" box. The replaced file is deleted once the
+        row no longer points at it (a rolled-back save keeps it)."""
+        old = product.image.name
         if isinstance(image, UploadedFile):
-            product.image = image
+            name = f"{product.slug[:60]}-{secrets.token_hex(4)}.{image_extension(image)}"
+            product.image.save(name, image, save=False)
         elif image is False:
             product.image = ""
         else:
             return
         product.save(update_fields=["image", "updated_at"])
+        if old and old != product.image.name:
+            storage = product.image.storage
+            transaction.on_commit(lambda: storage.delete(old))
 
     # -- actions
 

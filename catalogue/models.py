@@ -89,10 +89,21 @@ class Product(TimeStampedModel):
         indexes = [
             GinIndex(fields=["search"], name="catalogue_product_search"),
             GinIndex(fields=["tags"], name="catalogue_product_tags"),
+            # The default ("featured") ordering of the public listing, over exactly the
+            # visible rows: the page and its COUNT come from this index alone.
             models.Index(
-                fields=["sort_order", "-published_at", "id"],
-                condition=Q(is_published=True),
-                name="catalogue_product_listing",
+                F("is_featured").desc(),
+                "sort_order",
+                F("published_at").desc(),
+                "id",
+                condition=Q(is_published=True, price_from_paise__isnull=False),
+                name="catalogue_product_featured",
+            ),
+            models.Index(
+                "price_from_paise",
+                "id",
+                condition=Q(is_published=True, price_from_paise__isnull=False),
+                name="catalogue_product_by_price",
             ),
         ]
 

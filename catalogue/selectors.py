@@ -49,9 +49,87 @@ def public_products() -> QuerySet[Product]:
     return Product.objects.filter(is_published=True, price_from_paise__isnull=False)
 
 
+PLAN_FIELDS = (
+    "id",
+    "product_id",
+    "name",
+    "price_paise",
+    "list_price_paise",
+    "currency",
+    "validity_days",
+    "is_lifetime",
+)
+LIST_FIELDS = (
+    "id",
+    "slug",
+    "title",
+    "kind",
+    "summary",
+    "image",
+    "category__slug",
+    "language",
+    "level",
+    "tags",
+    "is_featured",
+    "is_free",
+    "price_from_paise",
+    "price_to_paise",
+    "published_at",
+)
+
+
+def product_list_rows(rows: list[dict]) -> list[dict]:
+    """The public list's JSON for a page of ``.values(*LIST_FIELDS)`` rows, with their
+    active plans (one query). Plain dicts, no model instances or serializer machinery:
+    this is the catalogue's hottest read. Its shape is ``ProductListSerializer``'s (a test
+    holds the two equal)."""
+    from django.core.files.storage import default_storage
+
+    ids = [row["id"] for row in rows]
+    plans: dict[int, list[dict]] = {pk: [] for pk in ids}
+    for plan in (
+        Plan.objects.filter(product_id__in=ids, is_active=True)
+        .order_by("order", "price_paise", "id")
+        .values(*PLAN_FIELDS)
+    ):
+        product_id = plan.pop("product_id")
+        plan["is_free"] = plan["price_paise"] == 0
+        plans[product_id].append(plan)
+    return [
+        {
+            "slug": row["slug"],
+            "title": row["title"],
+            "kind": row["kind"],
+            "summary": row["summary"],
+            "image": default_storage.url(row["image"]) if row["image"] else None,
+            "category": row["category__slug"],
+            "language": row["language"],
+            "level": row["level"],
+            "tags": row["tags"],
+            "is_featured": row["is_featured"],
+            "is_free": row["is_free"],
+            "price_from_paise": row["price_from_paise"],
+            "price_to_paise": row["price_to_paise"],
+            "plans": plans[row["id"]],
+            "published_at": _iso(row["published_at"]),
+        }
+        for row in rows
+    ]
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def active_plans_prefetch() -> Prefetch:
     return Prefetch(
-        "plans", queryset=Plan.objects.filter(is_active=True).order_by("order", "price_paise")
+        "plans",
+        queryset=Plan.objects.filter(is_active=True)
+        .only(*PLAN_FIELDS)
+        .order_by("order", "price_paise", "id"),
     )
 
 

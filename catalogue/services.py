@@ -79,14 +79,18 @@ def product_sync_derived(*, product_ids: Iterable[int]) -> None:
         .annotate(n=Count("id"))
         .values_list("product_id", "n")
     )
-    for product in Product.objects.filter(pk__in=ids).only("id"):
+    products = list(Product.objects.filter(pk__in=ids).only("id"))
+    for product in products:
         row = prices.get(product.id)
-        Product.objects.filter(pk=product.id).update(
-            price_from_paise=row["low"] if row else None,
-            price_to_paise=row["high"] if row else None,
-            is_free=product.id in free,
-            live_enrollments=live.get(product.id, 0),
-        )
+        product.price_from_paise = row["low"] if row else None
+        product.price_to_paise = row["high"] if row else None
+        product.is_free = product.id in free
+        product.live_enrollments = live.get(product.id, 0)
+    Product.objects.bulk_update(
+        products,
+        ["price_from_paise", "price_to_paise", "is_free", "live_enrollments"],
+        batch_size=500,
+    )
 
 
 # --- products ---------------------------------------------------------------------------------

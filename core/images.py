@@ -18,6 +18,7 @@ from django.utils.deconstruct import deconstructible
 from PIL import Image, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_SIDE = 4000
 
 
@@ -87,6 +88,18 @@ def validate_image(file: IO[bytes] | Any, *, max_bytes: int | None = None) -> No
         )
     if width > MAX_SIDE or height > MAX_SIDE:
         raise _too_many_pixels(width, height)
+
+
+def image_extension(file: IO[bytes] | Any) -> str:
+    """The file name extension that matches the content of an image ``validate_image``
+    accepted ("jpg", "png" or "webp"), so storage serves it with the right content type
+    whatever the uploader called it. Leaves the file at its start."""
+    file.seek(0)
+    try:
+        with Image.open(file) as image:
+            return EXTENSIONS[image.format]
+    finally:
+        file.seek(0)
 
 
 def _too_many_pixels(width: int | None = None, height: int | None = None) -> ValidationError:

@@ -85,10 +85,12 @@ _ORDERINGS = {
 
 
 class _AnonymousCacheMixin:
-    """Serve anonymous GETs from the versioned cache, with an ETag for revalidation."""
+    """Serve GETs from the versioned cache, with an ETag for revalidation. Responses that
+    carry per-user data (a product's ``ownership``) pass ``per_user=True`` and are cached
+    for anonymous callers only."""
 
-    def _cached(self, request: Request, build) -> Response:
-        if request.user.is_authenticated:
+    def _cached(self, request: Request, build, *, per_user: bool = False) -> Response:
+        if per_user and request.user.is_authenticated:
             return Response(build())
         key = cached_response_key(request.get_full_path())
         etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
@@ -174,7 +176,7 @@ class ProductViewSet(
         return selectors.public_products().select_related("category")
 
     def _filtered(self, params: dict[str, Any]) -> QuerySet[Product]:
-        queryset = self.get_queryset().prefetch_related(selectors.active_plans_prefetch())
+        queryset = self.get_queryset()
         if params.get("category"):
             category = Category.objects.filter(slug=params["category"]).first()
             if category is None:
@@ -222,10 +224,10 @@ class ProductViewSet(
         params.is_valid(raise_exception=True)
 
         def build() -> dict:
-            page = self.paginate_queryset(self._filtered(params.validated_data))
-            return self.get_paginated_response(
-                s.ProductListSerializer(page, many=True, context={"request": request}).data
-            ).data
+            # Only the columns the list shows, as plain rows (see product_list_rows).
+            queryset = self._filtered(params.validated_data).values(*selectors.LIST_FIELDS)
+            page = self.paginate_queryset(queryset)
+            return self.get_paginated_response(selectors.product_list_rows(page)).data
 
         return self._cached(request, build)
 
@@ -269,7 +271,7 @@ class ProductViewSet(
                 )
             return s.ProductDetailSerializer(product, context=context).data
 
-        return self._cached(request, build)
+        return self._cached(request, build, per_user=True)
 
     @extend_schema(
         tags=TAG,

@@ -208,7 +208,11 @@ def _plan(**overrides):
         ),
         (
             {"plans": [_plan(validity_days=None)]},
-            {"plans.0": ["validity_days: give the validity in days (1 or more), or make it lifetime."]},
+            {
+                "plans.0": [
+                    "validity_days: give the validity in days (1 or more), or make it lifetime."
+                ]
+            },
         ),
         (
             {"plans": [_plan(validity_days=0)]},

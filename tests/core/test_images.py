@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from core.images import ImageValidator, validate_image
+from core.images import ImageValidator, image_extension, validate_image
 
 
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (40, 30), mode: str = "RGB") -> bytes:
@@ -159,3 +159,11 @@ def test_the_validator_skips_empty_values_and_files_already_stored():
     validator(None)
     validator("")
     validator(stored)  # would fail if it tried to open the (missing) file
+
+
+@pytest.mark.parametrize(("fmt", "extension"), [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")])
+def test_the_extension_follows_the_content_not_the_name(fmt, extension):
+    file = upload(image_bytes(fmt), name="cover.gif")
+
+    assert image_extension(file) == extension
+    assert file.tell() == 0

@@ -5,6 +5,7 @@ the checks read is set explicitly (empty where "missing" is meant), so neither t
 environment running the suite nor a developer's ``.env`` can fill one back in.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -26,11 +27,14 @@ VALID_PRODUCTION = {
 }
 
 
-def _setup(settings_module: str, **variables: str) -> subprocess.CompletedProcess:
+def _setup(
+    settings_module: str, *, then: str = "", **variables: str
+) -> subprocess.CompletedProcess:
+    """Set Django up in a fresh interpreter with ``variables``, then run the code ``then``."""
     env = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
     env.update(variables, DJANGO_SETTINGS_MODULE=settings_module)
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+    return subprocess.run(  # noqa: S603 (the code run is this module's own)
+        [sys.executable, "-c", f"import django; django.setup()\n{then}"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -119,3 +123,78 @@ def test_dev_accepts_access_tokens_of_15_minutes():
     result = _setup("config.settings.dev", JWT_ACCESS_MINUTES="15")
 
     assert result.returncode == 0, result.stderr
+
+
+_DESCRIBE_STORAGE = """
+import json
+from django.core.files.storage import default_storage as s
+s._setup()
+found = {"class": type(s._wrapped).__name__}
+for name in ("bucket_name", "region_name", "endpoint_url", "custom_domain",
+             "querystring_auth", "file_overwrite", "location"):
+    found[name] = getattr(s._wrapped, name, None)
+if found["custom_domain"]:
+    found["url"] = s.url("products/cover.png")
+print(json.dumps(found, default=str))
+"""
+
+
+def test_uploads_go_to_media_root_without_a_bucket(tmp_path):
+    result = _setup(
+        "config.settings.production",
+        then=_DESCRIBE_STORAGE,
+        **VALID_PRODUCTION,
+        AWS_STORAGE_BUCKET_NAME="",
+        MEDIA_ROOT=str(tmp_path),
+    )
+
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert (found["class"], found["location"]) == ("FileSystemStorage", str(tmp_path))
+
+
+def test_uploads_go_to_s3_with_public_urls_when_a_bucket_is_set():
+    result = _setup(
+        "config.settings.production",
+        then=_DESCRIBE_STORAGE,
+        **VALID_PRODUCTION,
+        AWS_STORAGE_BUCKET_NAME="examforge-media",
+        AWS_S3_REGION_NAME="ap-south-1",
+        AWS_S3_ENDPOINT_URL="",
+        AWS_S3_CUSTOM_DOMAIN="media.examforge.example",
+        AWS_QUERYSTRING_AUTH="",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "class": "S3Storage",
+        "bucket_name": "examforge-media",
+        "region_name": "ap-south-1",
+        "endpoint_url": None,
+        "custom_domain": "media.examforge.example",
+        "querystring_auth": False,
+        "file_overwrite": False,
+        "location": "",
+        "url": "https://media.examforge.example/products/cover.png",
+    }
+
+
+def test_an_s3_compatible_endpoint_and_signed_urls_can_be_chosen():
+    result = _setup(
+        "config.settings.dev",
+        then=_DESCRIBE_STORAGE,
+        AWS_STORAGE_BUCKET_NAME="covers",
+        AWS_S3_REGION_NAME="",
+        AWS_S3_ENDPOINT_URL="https://minio.internal:9000",
+        AWS_S3_CUSTOM_DOMAIN="",
+        AWS_QUERYSTRING_AUTH="True",
+    )
+
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert (found["class"], found["bucket_name"], found["endpoint_url"]) == (
+        "S3Storage",
+        "covers",
+        "https://minio.internal:9000",
+    )
+    assert (found["region_name"], found["querystring_auth"]) == (None, True)
