@@ -29,7 +29,7 @@ from catalogue import services
 from catalogue.errors import NotPublishable
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
 from catalogue.selectors import category_descendant_ids
-from catalogue.services import _validate_plans
+from catalogue.services import plans_validate
 from core.errors import ApplicationError
 from core.images import ImageValidator, image_extension
 from core.markdown import unsafe_markup
@@ -179,7 +179,7 @@ class PlanInlineForm(forms.ModelForm):
         # The service's own rules, shown on the row and field they concern. Run here,
         # before the model's check constraints, so that those (the same rules, in generic
         # words) skip the fields already reported.
-        for problem in _validate_plans([cleaned]).get("plans.0", []):
+        for problem in plans_validate([cleaned]).get("plans.0", []):
             field, _, message = problem.partition(": ")
             if field not in self.errors:
                 self.add_error(field, message[:1].upper() + message[1:])

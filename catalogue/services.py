@@ -96,7 +96,7 @@ def product_sync_derived(*, product_ids: Iterable[int]) -> None:
 # --- products ---------------------------------------------------------------------------------
 
 
-def _validate_plans(plans: list[dict[str, Any]]) -> dict[str, list[str]]:
+def plans_validate(plans: list[dict[str, Any]]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for index, plan in enumerate(plans):
         problems = []
@@ -130,7 +130,7 @@ def _save_product(
     if found:
         errors["description_md"] = [f"Remove the HTML that could run code ({found!r})."]
     if plans is not None:
-        errors |= _validate_plans(plans)
+        errors |= plans_validate(plans)
     if tests is not None:
         ids = [row["test"].pk for row in tests]
         if len(set(ids)) != len(ids):
@@ -302,6 +302,8 @@ def enrollment_add(
     """Give or extend access: the one current enrollment of (user, product) is extended by
     the plan's validity (from its expiry if still live, from now if it lapsed), made
     lifetime by a lifetime plan, or created. Returns (enrollment, created)."""
+    if plan is not None and plan.product_id != product.pk:
+        raise CatalogueInvalid(fields={"plan": ["This plan does not belong to the product."]})
     _lock_user(user)
     now = timezone.now()
     term = _term(plan, days)
@@ -324,6 +326,7 @@ def enrollment_add(
         created = True
     else:
         enrollment = current
+        lapsed = enrollment.expires_at is not None and enrollment.expires_at <= now
         if term is None:
             enrollment.expires_at = None
         elif enrollment.expires_at is not None:
@@ -332,7 +335,10 @@ def enrollment_add(
                 enrollment.starts_at = now
             enrollment.expires_at = base + term
         enrollment.plan = plan or enrollment.plan
-        enrollment.source = source
+        # Provenance: a purchase, or a fresh term after a lapse, says how access is held
+        # now; a grant or free enrolment extending a purchase keeps "purchase".
+        if source == Enrollment.Source.PURCHASE or lapsed:
+            enrollment.source = source
         enrollment.order_id = order_id or enrollment.order_id
         enrollment.granted_by = granted_by or enrollment.granted_by
         enrollment.save()

@@ -55,7 +55,7 @@ class BodySizeLimitMiddleware:
             except ValueError:
                 length = 0
             limit = settings.API_MAX_BODY_BYTES
-            if any(request.path.startswith(prefix) for prefix in settings.API_LARGE_BODY_PATHS):
+            if any(re.match(pattern, request.path) for pattern in settings.API_LARGE_BODY_PATHS):
                 limit = settings.API_MAX_UPLOAD_BYTES
             if length > limit:
                 return JsonResponse(

@@ -157,6 +157,9 @@ class FillableTestMixin(ServiceErrorsMixin):
 
 @admin.register(Topic)
 class TopicAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+    # Explicit: the annotated queryset below drops the model's default ordering, and
+    # autocomplete pages need a stable order.
+    ordering = ("order", "name", "id")
     form = TopicAdminForm
     list_display = ("name", "path", "slug", "order", "question_count")
     list_select_related = ("parent__parent",)
@@ -479,6 +482,7 @@ class SectionInline(admin.TabularInline):
 
 @admin.register(Test)
 class TestAdmin(FillableTestMixin, admin.ModelAdmin):
+    ordering = ("-created_at", "id")  # stable pages for the annotated list and autocomplete
     __test__ = False  # not a pytest class, despite the name
 
     form = TestAdminForm

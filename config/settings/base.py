@@ -234,7 +234,10 @@ REST_FRAMEWORK = {
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_048_576)
 # Bulk endpoints (question import) take files up to this size.
 API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=20 * 1_048_576)
-API_LARGE_BODY_PATHS = ("/api/v1/testengine/questions/import/",)
+API_LARGE_BODY_PATHS = (
+    r"^/api/v1/testengine/questions/import/$",
+    r"^/api/v1/catalogue/manage/products/[^/]+/image/$",
+)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1_048_576
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 

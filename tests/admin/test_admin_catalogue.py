@@ -879,7 +879,7 @@ def test_a_grant_to_an_enrolled_learner_extends_the_current_enrollment(
     assert response.status_code == 302, _form_errors(response)
     current.refresh_from_db()
     assert Enrollment.objects.count() == 1
-    assert (current.expires_at, current.source) == (expires_at + timedelta(days=10), "grant")
+    assert (current.expires_at, current.source) == (expires_at + timedelta(days=10), "purchase")
 
 
 @pytest.mark.parametrize(

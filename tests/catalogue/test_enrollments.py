@@ -267,3 +267,26 @@ def test_plans_that_cannot_be_sold_right_are_refused_and_nothing_is_saved(plan, 
 
     assert message in error.value.fields["plans.0"][0]
     assert Product.objects.count() == 0
+
+
+def test_a_grant_refuses_a_plan_of_another_product():
+    product = PublishedProductFactory()
+    other_plan = PlanFactory()
+
+    with pytest.raises(CatalogueInvalid):
+        services.enrollment_grant(
+            user=UserFactory(), product=product, by=StaffFactory(), plan=other_plan
+        )
+
+    assert Enrollment.objects.count() == 0
+
+
+def test_a_grant_extending_a_purchase_keeps_its_provenance():
+    enrollment = EnrollmentFactory()
+
+    services.enrollment_grant(
+        user=enrollment.user, product=enrollment.product, by=StaffFactory(), days=5
+    )
+
+    enrollment.refresh_from_db()
+    assert enrollment.source == "purchase"

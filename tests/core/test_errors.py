@@ -421,3 +421,20 @@ def test_a_missing_trailing_slash_on_an_api_post_is_a_308_that_keeps_the_method(
 
     assert response.status_code == 308
     assert response["Location"] == "/api/v1/auth/token/"
+
+
+@pytest.mark.django_db
+def test_bulk_upload_paths_take_the_larger_limit(api_client, settings):
+    settings.API_MAX_BODY_BYTES = 100
+    settings.API_MAX_UPLOAD_BYTES = 10_000
+    body = "x" * 500
+
+    regular = api_client.post(REGISTER, data=body, content_type="application/json")
+    image = api_client.post(
+        "/api/v1/catalogue/manage/products/some-slug/image/",
+        data=body,
+        content_type="application/json",
+    )
+
+    assert regular.status_code == 413
+    assert image.status_code != 413
