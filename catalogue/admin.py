@@ -10,7 +10,6 @@ form field: a product is published only with an active plan.
 from __future__ import annotations
 
 import csv
-import secrets
 from typing import Any
 
 from django import forms
@@ -31,7 +30,7 @@ from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
 from catalogue.selectors import category_descendant_ids
 from catalogue.services import plans_validate
 from core.errors import ApplicationError
-from core.images import ImageValidator, image_extension
+from core.images import ImageValidator
 from core.markdown import unsafe_markup
 
 EMPTY = "—"
@@ -376,27 +375,18 @@ class ProductAdmin(ServiceErrorsMixin, admin.ModelAdmin):
             )
         else:
             saved = services.product_create(values=values, plans=plans, tests=tests)
-        self._save_image(saved, form.cleaned_data.get("image"))
+        saved = self._save_image(saved, form.cleaned_data.get("image"))
         _adopt(form.instance, saved)
         _forget_formset_saves(formsets)
 
-    def _save_image(self, product: Product, image: UploadedFile | bool | None) -> None:
-        """The cover image, checked by the form (``core.images``), stored through the
-        default storage (S3 or MEDIA_ROOT) under a fresh name whose extension follows the
-        content. False is the form's "clear" box. The replaced file is deleted once the
-        row no longer points at it (a rolled-back save keeps it)."""
-        old = product.image.name
+    def _save_image(self, product: Product, image: UploadedFile | bool | None) -> Product:
+        """The cover image (checked by the form), through ``product_set_image``. False is
+        the form's "clear" box; None leaves the image as it is."""
         if isinstance(image, UploadedFile):
-            name = f"{product.slug[:60]}-{secrets.token_hex(4)}.{image_extension(image)}"
-            product.image.save(name, image, save=False)
-        elif image is False:
-            product.image = ""
-        else:
-            return
-        product.save(update_fields=["image", "updated_at"])
-        if old and old != product.image.name:
-            storage = product.image.storage
-            transaction.on_commit(lambda: storage.delete(old))
+            return services.product_set_image(product=product, image=image)
+        if image is False:
+            return services.product_set_image(product=product, image=None)
+        return product
 
     # -- actions
 

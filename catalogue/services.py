@@ -3,6 +3,7 @@ enrollments (free enrolment, staff grants, extensions on purchase, revocation)."
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -397,3 +398,46 @@ def enrollment_revoke(*, enrollment: Enrollment, reason: str = "", by=None) -> E
         enrollment.save(update_fields=["revoked_at", "revoke_reason", "updated_at"])
         product_sync_derived(product_ids=[enrollment.product_id])
     return enrollment
+
+
+@transaction.atomic
+def product_set_image(*, product: Product, image) -> Product:
+    """Replace (an uploaded file, already checked by ``core.images``) or clear (None) the
+    cover image. Stored through the default storage (S3 or MEDIA_ROOT) under a fresh name
+    whose extension follows the content, never the uploader's file name; the replaced file
+    is deleted only once the row no longer points at it (a rolled-back change keeps it)."""
+    from core.images import image_extension
+
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    old = product.image.name
+    if image is None:
+        product.image = ""
+    else:
+        name = f"{product.slug[:60]}-{secrets.token_hex(4)}.{image_extension(image)}"
+        product.image.save(name, image, save=False)
+    product.save(update_fields=["image", "updated_at"])
+    if old and old != product.image.name:
+        _delete_file_on_commit(product, old)
+    return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> None:
+    """Only an unpublished product nobody enrolled in can be deleted (409 otherwise)."""
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    if product.is_published:
+        raise Conflict("Unpublish the product before deleting it.", code="product_published")
+    if Enrollment.objects.filter(product=product).exists():
+        raise Conflict(
+            "Learners enrolled in this product; unpublish it instead of deleting it.",
+            code="product_in_use",
+        )
+    image = product.image.name
+    product.delete()
+    if image:
+        _delete_file_on_commit(product, image)
+
+
+def _delete_file_on_commit(product: Product, name: str) -> None:
+    storage = product.image.storage
+    transaction.on_commit(lambda: storage.delete(name))

@@ -3,14 +3,12 @@ image and publication. Every write goes through ``catalogue.services``."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
-from PIL import Image
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -18,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalogue import selectors, services
-from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
+from catalogue.models import Category, Plan, Product, ProductTest
 from core.api.schema import error_response, errors
 from core.api.serializers import StrictInputSerializer
 from core.errors import Conflict
@@ -645,22 +643,7 @@ class StaffProductViewSet(
         },
     )
     def destroy(self, request: Request, slug: str) -> Response:
-        product = self.get_object()
-        with transaction.atomic():
-            locked = Product.objects.select_for_update().get(pk=product.pk)
-            if locked.is_published:
-                raise Conflict(
-                    "Unpublish the product before deleting it.", code="product_published"
-                )
-            if Enrollment.objects.filter(product=locked).exists():
-                raise Conflict(
-                    "Learners enrolled in this product; unpublish it instead of deleting it.",
-                    code="product_in_use",
-                )
-            image = locked.image.name
-            locked.delete()
-            if image:
-                _delete_file_on_commit(locked, image)
+        services.product_delete(product=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -740,33 +723,8 @@ class StaffProductViewSet(
         upload = None
         if request.method == "POST":
             upload = _validated(StaffImageInputSerializer(data=request.data))["image"]
-        with transaction.atomic():
-            locked = Product.objects.select_for_update().get(pk=product.pk)
-            old = locked.image.name
-            if upload is None:
-                locked.image = ""
-            else:
-                locked.image.save(_image_name(locked, upload), upload, save=False)
-            locked.save(update_fields=["image", "updated_at"])
-            if old and old != locked.image.name:
-                _delete_file_on_commit(locked, old)
+        locked = services.product_set_image(product=product, image=upload)
         return Response(self._out(locked))
 
     def _out(self, product: Product) -> dict:
         return StaffProductSerializer(self.get_queryset().get(pk=product.pk)).data
-
-
-def _image_name(product: Product, upload: Any) -> str:
-    """A fresh name whose extension follows the content (already checked to be an image):
-    never the uploader's file name."""
-    with Image.open(upload) as image:
-        kind = image.format
-    upload.seek(0)
-    extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[kind]
-    return f"{product.slug[:60]}-{secrets.token_hex(4)}.{extension}"
-
-
-def _delete_file_on_commit(product: Product, name: str) -> None:
-    # Only once the row no longer points at it: a rolled-back change keeps its file.
-    storage = product.image.storage
-    transaction.on_commit(lambda: storage.delete(name))
