@@ -269,7 +269,7 @@ class StaffProductFilterSerializer(StrictInputSerializer):
     q = serializers.CharField(
         required=False, max_length=200, help_text="Part of the title or slug (any case)."
     )
-    page = serializers.IntegerField(required=False, min_value=1)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
 
 

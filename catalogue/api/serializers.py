@@ -136,14 +136,18 @@ class ProductFilterSerializer(StrictInputSerializer):
     category = serializers.SlugField(required=False)
     kind = serializers.ChoiceField(choices=Product.Kind.choices, required=False)
     free = serializers.BooleanField(required=False, allow_null=True, default=None)
-    price_min = serializers.IntegerField(required=False, min_value=0, help_text="Paise.")
-    price_max = serializers.IntegerField(required=False, min_value=0, help_text="Paise.")
+    price_min = serializers.IntegerField(
+        required=False, min_value=0, max_value=2_147_483_647, help_text="Paise."
+    )
+    price_max = serializers.IntegerField(
+        required=False, min_value=0, max_value=2_147_483_647, help_text="Paise."
+    )
     language = serializers.CharField(required=False, max_length=8)
     level = serializers.ChoiceField(choices=Product.Level.choices, required=False)
     tag = serializers.CharField(required=False, max_length=50)
     q = serializers.CharField(required=False, max_length=200, trim_whitespace=True)
     ordering = serializers.ChoiceField(choices=ORDERINGS, required=False)
-    page = serializers.IntegerField(required=False, min_value=1)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
 
     def validate(self, attrs: dict) -> dict:
@@ -154,7 +158,9 @@ class ProductFilterSerializer(StrictInputSerializer):
 
 
 class EnrollInputSerializer(StrictInputSerializer):
-    plan = serializers.IntegerField(min_value=1, help_text="A free plan of this product.")
+    plan = serializers.IntegerField(
+        min_value=1, max_value=2_147_483_647, help_text="A free plan of this product."
+    )
 
 
 class EnrollmentProductSerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -109,6 +110,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
 
     request = context.get("request")
+    if isinstance(exc, DataError):
+        # PostgreSQL refused a value (a number out of its column's range, a NUL byte):
+        # bad input that slipped past a serializer bound, not a server fault.
+        logger.warning(
+            "database refused a value in %s %s",
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+        )
+        return Response(
+            error_body("invalid_value", "A value in the request is out of range or malformed."),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     logger.exception(
         "unhandled error in %s %s",
         getattr(request, "method", "?"),

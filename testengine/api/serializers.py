@@ -37,7 +37,9 @@ class TopicInputSerializer(StrictInputSerializer):
     parent = serializers.PrimaryKeyRelatedField(
         queryset=Topic.objects.all(), required=False, allow_null=True
     )
-    order = serializers.IntegerField(min_value=0, required=False, default=0)
+    order = serializers.IntegerField(
+        min_value=0, max_value=2_147_483_647, required=False, default=0
+    )
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -111,7 +113,9 @@ class QuestionSerializer(serializers.ModelSerializer):
 
 
 class ChoiceInputSerializer(StrictInputSerializer):
-    id = serializers.IntegerField(required=False, help_text="Keep this choice (its id).")
+    id = serializers.IntegerField(
+        required=False, min_value=1, max_value=2_147_483_647, help_text="Keep this choice (its id)."
+    )
     body_md = serializers.CharField(max_length=2000)
     is_correct = serializers.BooleanField(default=False)
 
@@ -283,7 +287,7 @@ class SectionQuestionInputSerializer(StrictInputSerializer):
 
 class SectionInputSerializer(StrictInputSerializer):
     title = serializers.CharField(max_length=120)
-    order = serializers.IntegerField(min_value=0, required=False)
+    order = serializers.IntegerField(min_value=0, max_value=32_767, required=False)
     instructions = serializers.CharField(required=False, allow_blank=True, default="")
     duration_seconds = serializers.IntegerField(
         min_value=1, required=False, allow_null=True, default=None
@@ -311,8 +315,12 @@ class TestInputSerializer(StrictInputSerializer):
     instructions_md = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     mode = serializers.ChoiceField(choices=Test.Mode.choices, default=Test.Mode.RANDOM)
     duration_seconds = serializers.IntegerField(min_value=1, max_value=7 * 24 * 3600)
-    max_attempts = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    min_gap_seconds = serializers.IntegerField(min_value=0, required=False)
+    max_attempts = serializers.IntegerField(
+        min_value=1, max_value=1000, required=False, allow_null=True
+    )
+    min_gap_seconds = serializers.IntegerField(
+        min_value=0, max_value=366 * 24 * 3600, required=False
+    )
     attempt_policy = serializers.ChoiceField(choices=Test.AttemptPolicy.choices, required=False)
     pass_mark_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, allow_null=True

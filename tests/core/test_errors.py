@@ -438,3 +438,36 @@ def test_bulk_upload_paths_take_the_larger_limit(api_client, settings):
 
     assert regular.status_code == 413
     assert image.status_code != 413
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/catalogue/products/?price_min=99999999999999999999",
+        "/api/v1/catalogue/products/?page=99999999999999999999",
+    ],
+)
+def test_out_of_range_numbers_are_a_400_not_a_500(api_client, url):
+    response = api_client.get(url)
+
+    assert response.status_code == 400
+    assert response.json()["code"] in {"invalid", "invalid_value"}
+
+
+@pytest.mark.django_db
+def test_a_value_postgresql_refuses_is_a_400_not_a_500(auth_client, monkeypatch):
+    from django.db import DataError
+
+    def refuse(**kwargs):
+        raise DataError("value out of range for type integer")
+
+    monkeypatch.setattr("accounts.services.user_update_profile", refuse)
+
+    response = auth_client.patch("/api/v1/auth/me/", {"full_name": "X"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid_value",
+        "detail": "A value in the request is out of range or malformed.",
+    }
