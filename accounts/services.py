@@ -447,18 +447,36 @@ def otp_verify(*, destination: OTPDestination, code: str, client: ClientInfo) ->
 
 
 def _otp_user(destination: OTPDestination, now) -> User:
-    """The account the destination belongs to, created (verified) on first use."""
+    """The account the destination belongs to, created (verified) on first use.
+
+    Proving an address that an account holds *unverified* must not log the prover into
+    someone else's account: an attacker could register with a victim's email (or put the
+    victim's phone on their profile) and wait. So an unverified email's account is taken
+    over — its password cleared and its devices logged out — and an unverified phone is
+    simply removed from the account that claimed it."""
     if destination.channel == OTPChallenge.Channel.EMAIL:
-        lookup = {"email": destination.value}
+        user = User.objects.select_for_update().filter(email=destination.value).first()
+        if user is not None and user.email_verified_at is None:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            _revoke(
+                Device.objects.select_for_update()
+                .filter(user=user, revoked_at__isnull=True)
+                .order_by("pk")
+            )
+        if user is None:
+            user = User.objects.create_user(email=destination.value, password=None)
         verified_field = "email_verified_at"
-        create = {"email": destination.value}
     else:
-        lookup = {"phone": destination.value}
+        holder = User.objects.select_for_update().filter(phone=destination.value).first()
+        if holder is not None and holder.phone_verified_at is None and holder.email:
+            holder.phone = None
+            holder.save(update_fields=["phone"])
+            holder = None
+        user = holder or User.objects.create_user(
+            email=None, phone=destination.value, password=None
+        )
         verified_field = "phone_verified_at"
-        create = {"phone": destination.value}
-    user = User.objects.select_for_update().filter(**lookup).first()
-    if user is None:
-        user = User.objects.create_user(password=None, **{"email": None, **create})
     if getattr(user, verified_field) is None:
         setattr(user, verified_field, now)
         user.save(update_fields=[verified_field])

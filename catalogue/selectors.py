@@ -18,12 +18,20 @@ def live_enrollments(*, user, at: datetime | None = None) -> QuerySet[Enrollment
 
 
 def has_access(user, test) -> bool:
-    """May ``user`` sit ``test``? Yes when a live enrollment's product contains it (and its
-    unlock date has passed), or a published free product contains it (one query)."""
+    """May ``user`` sit ``test`` (a published test)? Yes when a live enrollment's product
+    contains it and its unlock date has passed, or a published product whose every active
+    plan is free contains it (one query)."""
     now = timezone.now()
     unlocked = Q(unlock_at__isnull=True) | Q(unlock_at__lte=now)
-    in_products = ProductTest.objects.filter(unlocked, test=test)
-    free = in_products.filter(product__is_published=True, product__is_free=True)
+    in_products = ProductTest.objects.filter(unlocked, test=test, test__is_published=True)
+    # Open to everyone only when the product is free outright: a ₹0 trial plan next to
+    # paid plans gives access through its (enrolled, expiring) enrollment, not to all.
+    paid_plan = Plan.objects.filter(
+        product_id=OuterRef("product_id"), is_active=True, price_paise__gt=0
+    )
+    free = in_products.filter(product__is_published=True, product__is_free=True).exclude(
+        Exists(paid_plan)
+    )
     if user is None or not user.is_authenticated:
         return free.exists()
     owned = in_products.filter(

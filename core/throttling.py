@@ -27,12 +27,19 @@ class ScopedFieldThrottle(SimpleRateThrottle):
 
     fields: tuple[str, ...] = ("email",)
 
+    def normalise(self, field: str, value: str) -> str | None:
+        """The value as the service will see it, so spelling variants share one bucket;
+        None when it is invalid (the request fails validation anyway)."""
+        return "".join(value.split()).lower()
+
     def get_cache_key(self, request: Request, view) -> str | None:
         data = request.data if isinstance(request.data, dict) else {}
         for field in self.fields:
             value = data.get(field)
             if isinstance(value, str) and value.strip():
-                normalised = "".join(value.split()).lower()
+                normalised = self.normalise(field, value)
+                if normalised is None:
+                    return None
                 digest = hashlib.sha256(f"{field}:{normalised}".encode()).hexdigest()[:32]
                 return self.cache_format % {"scope": self.scope, "ident": digest}
         return None

@@ -68,6 +68,8 @@ def validate_answer(question: PaperQuestion, answer: Any) -> Any:
             raise AnswerInvalid('"value" is a number.') from exc
         if not number.is_finite():
             raise AnswerInvalid('"value" is a finite number.')
+        if len(str(value)) > 40 or abs(number.adjusted()) > 30:
+            raise AnswerInvalid('"value" is out of range.')
         return {"value": str(number)}
     if set(answer) != {"text"}:
         raise AnswerInvalid('A short-text question takes {"text": "…"}.')

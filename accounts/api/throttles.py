@@ -1,6 +1,25 @@
 """Rate limits of the auth endpoints, per client address and per targeted account."""
 
+from accounts.models import normalize_email
+from core.errors import ApplicationError
 from core.throttling import ScopedFieldThrottle, ScopedIPThrottle
+
+
+class _DestinationThrottle(ScopedFieldThrottle):
+    """Keys on the E.164 phone / normalised email, as the OTP service does: "+91 98765
+    43210", "098765 43210" and "+919876543210" are one destination, one bucket."""
+
+    fields = ("email", "phone")
+
+    def normalise(self, field: str, value: str) -> str | None:
+        from accounts.services import normalize_phone
+
+        if field == "email":
+            return normalize_email(value)
+        try:
+            return normalize_phone(value)
+        except ApplicationError:
+            return None
 
 
 class LoginIPThrottle(ScopedIPThrottle):
@@ -20,18 +39,16 @@ class OTPRequestIPThrottle(ScopedIPThrottle):
     scope = "otp_request_ip"
 
 
-class OTPRequestDestinationThrottle(ScopedFieldThrottle):
+class OTPRequestDestinationThrottle(_DestinationThrottle):
     scope = "otp_request_destination"
-    fields = ("email", "phone")
 
 
 class OTPVerifyIPThrottle(ScopedIPThrottle):
     scope = "otp_verify_ip"
 
 
-class OTPVerifyDestinationThrottle(ScopedFieldThrottle):
+class OTPVerifyDestinationThrottle(_DestinationThrottle):
     scope = "otp_verify_destination"
-    fields = ("email", "phone")
 
 
 class PasswordChangeThrottle(ScopedIPThrottle):

@@ -226,7 +226,8 @@ REST_FRAMEWORK = {
     },
     # How many proxies sit in front of the app (load balancer = 1); decides which
     # X-Forwarded-For entry is the client's address for throttling and device records.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0) or None,
+    # 0 (not None): None would make DRF trust a client-sent X-Forwarded-For entirely.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

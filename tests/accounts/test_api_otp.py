@@ -291,3 +291,59 @@ def test_phone_otp_is_refused_up_front_when_no_sms_provider_is_configured(
     assert response.json()["code"] == "sms_unavailable"
     assert OTPChallenge.objects.count() == 0
     assert sms.outbox == []
+
+
+def test_proving_an_email_someone_registered_unverified_takes_the_account_over(
+    api_client, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    from tests.accounts.helpers import login, refresh
+
+    squatter = UserFactory(email="victim@example.com")  # registered by an attacker
+    attacker = login(APIClient(), "victim@example.com")
+    _request(api_client, django_capture_on_commit_callbacks, email="victim@example.com")
+
+    response = api_client.post(
+        VERIFY, {"email": "victim@example.com", "code": _emailed_code()}, format="json"
+    )
+
+    assert response.status_code == 200
+    squatter.refresh_from_db()
+    assert not squatter.has_usable_password()
+    assert refresh(APIClient(), attacker["refresh"]).status_code == 401
+
+
+def test_proving_a_phone_someone_claimed_unverified_gives_the_prover_their_own_account(
+    api_client, django_capture_on_commit_callbacks
+):
+    squatter = UserFactory(phone="+919876543210")  # unverified on someone else's profile
+    _request(api_client, django_capture_on_commit_callbacks, phone="+919876543210")
+    code = re.search(r"\b(\d{6})\b", sms.outbox[0].body).group(1)
+
+    response = api_client.post(VERIFY, {"phone": "+919876543210", "code": code}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["user"]["id"] != str(squatter.public_id)
+    squatter.refresh_from_db()
+    assert squatter.phone is None
+
+
+def test_phone_spellings_share_one_otp_throttle_bucket(
+    api_client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = {
+        **SimpleRateThrottle.THROTTLE_RATES,
+        "otp_request_destination": "2/hour",
+        "otp_request_ip": "100/hour",
+    }
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+
+    statuses = [
+        _request(api_client, django_capture_on_commit_callbacks, phone=phone).status_code
+        for phone in ["+919876543210", "098765 43210", "+91-98765-43210"]
+    ]
+
+    assert statuses == [202, 202, 429]

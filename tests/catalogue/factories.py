@@ -78,7 +78,7 @@ class ProductTestFactory(factory.django.DjangoModelFactory):
         model = ProductTest
 
     product = factory.SubFactory(ProductFactory)
-    test = factory.SubFactory(TestFactory)
+    test = factory.SubFactory(TestFactory, is_published=True)
     order = factory.Sequence(lambda n: n % 100)
     unlock_at = None
 

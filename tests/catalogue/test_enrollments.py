@@ -290,3 +290,21 @@ def test_a_grant_extending_a_purchase_keeps_its_provenance():
 
     enrollment.refresh_from_db()
     assert enrollment.source == "purchase"
+
+
+def test_a_free_trial_plan_beside_paid_plans_does_not_open_the_product_to_everyone():
+    product = PublishedProductFactory()  # a paid plan
+    PlanFactory(product=product, price_paise=0, validity_days=7)
+    row = ProductTestFactory(product=product)
+
+    assert not selectors.has_access(None, row.test)
+    assert not selectors.has_access(UserFactory(), row.test)
+
+
+def test_draft_tests_are_not_accessible_even_in_a_free_product():
+    product, _ = _free_product(slug="free-drafts")
+    row = ProductTestFactory(product=product)
+    row.test.is_published = False
+    row.test.save()
+
+    assert not selectors.has_access(UserFactory(), row.test)

@@ -471,3 +471,23 @@ def test_a_value_postgresql_refuses_is_a_400_not_a_500(auth_client, monkeypatch)
         "code": "invalid_value",
         "detail": "A value in the request is out of range or malformed.",
     }
+
+
+@pytest.mark.django_db
+def test_a_client_cannot_pick_its_throttle_identity_with_x_forwarded_for(api_client, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = {**SimpleRateThrottle.THROTTLE_RATES, "login_ip": "2/min", "login_account": "100/min"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+
+    statuses = [
+        api_client.post(
+            LOGIN,
+            {"email": f"user{n}@example.com", "password": "wrong-password"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        ).status_code
+        for n in range(3)
+    ]
+
+    assert statuses == [401, 401, 429]

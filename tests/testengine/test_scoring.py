@@ -327,3 +327,12 @@ def test_answering_the_key_scores_the_maximum(case):
             key[question.id] = {"text": question.accepted_answers[0]}
 
     assert score(paper, key).score == paper.max_score
+
+
+@pytest.mark.parametrize("value", ["1e999999999", "9" * 60, "1e-40"])
+def test_numeric_answers_out_of_any_sane_range_are_refused_not_crashing(value):
+    question = _q(type=Question.Type.NUMERIC, choices=(), numeric=D("42"))
+
+    with pytest.raises(AnswerInvalid):
+        validate_answer(question, {"value": value})
+    assert mark_question(question, {"value": value}).outcome == "wrong"
