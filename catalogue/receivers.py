@@ -7,7 +7,7 @@ from django.dispatch import receiver
 
 from catalogue.cache import catalogue_changed
 from catalogue.models import Category, Plan, Product, ProductTest
-from testengine.models import Test
+from testengine.models import SectionQuestion, SectionRule, Test
 
 
 @receiver(post_save, sender=Category, dispatch_uid="catalogue-category-saved")
@@ -17,6 +17,12 @@ from testengine.models import Test
 @receiver(post_save, sender=ProductTest, dispatch_uid="catalogue-producttest-saved")
 @receiver(post_delete, sender=ProductTest, dispatch_uid="catalogue-producttest-deleted")
 @receiver(post_save, sender=Test, dispatch_uid="catalogue-test-saved")
+# A product's detail shows each test's question count, which rules and hand-picked
+# questions decide.
+@receiver(post_save, sender=SectionRule, dispatch_uid="catalogue-rule-saved")
+@receiver(post_delete, sender=SectionRule, dispatch_uid="catalogue-rule-deleted")
+@receiver(post_save, sender=SectionQuestion, dispatch_uid="catalogue-sq-saved")
+@receiver(post_delete, sender=SectionQuestion, dispatch_uid="catalogue-sq-deleted")
 def _catalogue_changed(sender, **kwargs) -> None:
     catalogue_changed()
 

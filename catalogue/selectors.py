@@ -44,9 +44,12 @@ def category_descendant_ids(category: Category) -> list[int]:
     children: dict[int | None, list[int]] = {}
     for pk, parent_id in Category.objects.values_list("id", "parent_id"):
         children.setdefault(parent_id, []).append(pk)
-    found, stack = [], [category.pk]
+    found, stack, seen = [], [category.pk], set()
     while stack:
         node = stack.pop()
+        if node in seen:  # never loop on a cycle written by racing edits
+            continue
+        seen.add(node)
         found.append(node)
         stack.extend(children.get(node, ()))
     return found

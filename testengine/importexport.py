@@ -327,7 +327,7 @@ def _correct_numbers(cell: str, choice_count: int) -> tuple[set[int], str | None
     numbers: set[int] = set()
     for part in split_cell(cell):
         part = part.strip()
-        if not part.isdigit():
+        if not (part.isascii() and part.isdigit() and len(part) <= 4):
             return set(), f"Give the numbers of the correct choices, e.g. 2 or 1|3 (not {part!r})."
         number = int(part)
         if not 1 <= number <= choice_count:
@@ -417,7 +417,13 @@ def _json_choices(value: object) -> tuple[list[tuple[str, bool]], str | None]:
 
 def _check(rows: list[_Row], errors: _Errors) -> list[QuestionData]:
     """Each row as a clean QuestionData, reporting every problem of every row."""
-    slugs = {row.values["topic"].strip() for row in rows if isinstance(row.values["topic"], str)}
+    # NUL bytes never reach PostgreSQL (it refuses them): such values simply match nothing
+    # here, and the row check reports them.
+    slugs = {
+        row.values["topic"].strip()
+        for row in rows
+        if isinstance(row.values["topic"], str) and "\x00" not in row.values["topic"]
+    }
     topics = Topic.objects.in_bulk(slugs, field_name="slug") if slugs else {}
     first_row_of: dict[str, int] = {}
     repeated: set[int] = set()
@@ -434,7 +440,7 @@ def _check(rows: list[_Row], errors: _Errors) -> list[QuestionData]:
             repeated.add(row.number)
         else:
             first_row_of[external_id] = row.number
-    for external_id in _existing_external_ids(list(first_row_of)):
+    for external_id in _existing_external_ids([e for e in first_row_of if "\x00" not in e]):
         errors.add(
             first_row_of[external_id],
             "external_id",

@@ -166,9 +166,12 @@ def topic_subtree_ids(topic_ids: list[int]) -> dict[int, list[int]]:
         children.setdefault(parent_id, []).append(pk)
     result = {}
     for root in topic_ids:
-        found, stack = [], [root]
+        found, stack, seen = [], [root], set()
         while stack:
             node = stack.pop()
+            if node in seen:  # a cycle written by racing edits must not loop forever
+                continue
+            seen.add(node)
             found.append(node)
             stack.extend(children.get(node, ()))
         result[root] = found
@@ -349,7 +352,7 @@ def generate_paper(test: Test, seed: int) -> Paper:
         raise PaperUnavailable("The test has no sections.")
     picked, questions, rng = _pick_and_load(test, sections, seed, use_cache=True)
     if any(
-        questions[pk]["status"] != Question.Status.PUBLISHED
+        pk not in questions or questions[pk]["status"] != Question.Status.PUBLISHED
         for _, chosen in picked
         for pk, row in chosen
         if row is None

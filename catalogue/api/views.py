@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F, Prefetch, QuerySet, Value
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -92,15 +94,21 @@ class _AnonymousCacheMixin:
     def _cached(self, request: Request, build, *, per_user: bool = False) -> Response:
         if per_user and request.user.is_authenticated:
             return Response(build())
-        key = cached_response_key(request.get_full_path())
-        etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
-        if request.headers.get("If-None-Match") == etag:
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        data = get_cached(key)
-        if data is None:
+        # The host is part of the key: paginated bodies carry absolute links.
+        key = cached_response_key(request.get_host() + request.get_full_path())
+        entry = get_cached(key)
+        if entry is None:
             data = build()
-            put_cached(key, data)
-        return Response(data, headers={"ETag": etag, "Cache-Control": "public, no-cache"})
+            # The ETag hashes the body itself: time-dependent fields (a test's "unlocked")
+            # change it when the entry is rebuilt, even without a catalogue edit.
+            body = json.dumps(data, sort_keys=True, cls=DjangoJSONEncoder)
+            entry = ('"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"', data)
+            put_cached(key, entry)
+        etag, data = entry
+        headers = {"ETag": etag, "Cache-Control": "public, no-cache"}
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(data, headers=headers)
 
 
 class CategoryViewSet(_AnonymousCacheMixin, viewsets.GenericViewSet):
@@ -244,6 +252,10 @@ class ProductViewSet(
         },
     )
     def retrieve(self, request: Request, slug: str) -> Response:
+        # No parameters here: refusing unknown ones also keeps ?x=<random> from filling
+        # the cache with copies.
+        StrictInputSerializer(data=request.query_params.dict()).is_valid(raise_exception=True)
+
         def build() -> dict:
             product = (
                 self.get_queryset()

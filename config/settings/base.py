@@ -213,8 +213,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.exception_handler.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env("THROTTLE_ANON", default="120/min"),
-        "user": env("THROTTLE_USER", default="600/min"),
         "login_ip": env("THROTTLE_LOGIN_IP", default="20/min"),
         "login_account": env("THROTTLE_LOGIN_ACCOUNT", default="10/min"),
         "register_ip": env("THROTTLE_REGISTER_IP", default="10/hour"),

@@ -395,5 +395,5 @@ class PaperPreviewSerializer(serializers.Serializer):
     test_slug = serializers.CharField()
     seed = serializers.IntegerField()
     question_count = serializers.IntegerField()
-    max_score = serializers.DecimalField(max_digits=8, decimal_places=2)
+    max_score = serializers.DecimalField(max_digits=14, decimal_places=2)
     sections = PaperSectionSerializer(many=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Count, QuerySet
+from django.db.models.deletion import ProtectedError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -360,7 +361,7 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             )
         try:
             question.delete()
-        except Exception as exc:  # ProtectedError: a fixed test lists it
+        except ProtectedError as exc:  # a fixed test lists it
             raise Conflict(
                 "A test lists this question; remove it from the test first.",
                 code="question_in_use",
@@ -525,7 +526,11 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         responses={
             204: None,
             404: _NOT_FOUND,
-            409: error_response(409, ("test_published", "Unpublish the test before deleting it.")),
+            409: error_response(
+                409,
+                ("test_published", "Unpublish the test before deleting it."),
+                ("test_in_use", "A product grants this test; remove it from the product first."),
+            ),
             **_STAFF_ERRORS,
         },
     )
@@ -533,7 +538,13 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         test = self.get_object()
         if test.is_published:
             raise Conflict("Unpublish the test before deleting it.", code="test_published")
-        test.delete()
+        try:
+            test.delete()
+        except ProtectedError as exc:  # a product grants it
+            raise Conflict(
+                "A product grants this test; remove it from the product first.",
+                code="test_in_use",
+            ) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

@@ -321,3 +321,30 @@ def test_the_fast_list_rows_match_the_documented_serializer(api_client):
     ).data
 
     assert listed == documented
+
+
+def test_product_detail_refuses_parameters_so_random_ones_cannot_flood_the_cache(api_client):
+    PublishedProductFactory(slug="p")
+
+    response = api_client.get(f"{P}p/?x=123")
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"x": ["Unknown field."]}
+
+
+def test_the_etag_follows_the_body_when_an_unlock_date_passes(api_client, settings):
+    product = PublishedProductFactory(slug="timed")
+    row = ProductTestFactory(product=product, unlock_at=timezone.now() + timedelta(hours=1))
+    before = api_client.get(f"{P}timed/")
+    ProductTestFactory._meta.model.objects.filter(pk=row.pk).update(
+        unlock_at=timezone.now() - timedelta(seconds=1)
+    )  # as if the hour had passed: no catalogue write, so the entry just expires
+    from django.core.cache import cache
+
+    cache.clear()
+
+    after = api_client.get(f"{P}timed/", HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200
+    assert after.json()["tests"][0]["unlocked"] is True
+    assert after["ETag"] != before["ETag"]

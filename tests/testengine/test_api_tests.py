@@ -214,3 +214,17 @@ def test_list_tests_is_query_bounded(staff_client, django_assert_max_num_queries
         response = staff_client.get(T)
 
     assert response.json()["count"] == 15
+
+
+def test_deleting_a_test_a_product_grants_is_a_conflict(staff_client):
+    from tests.catalogue.factories import ProductTestFactory
+
+    row = ProductTestFactory()
+    row.test.is_published = False
+    row.test.save()
+
+    response = staff_client.delete(f"{T}{row.test.slug}/")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "test_in_use"
+    assert Test.objects.filter(pk=row.test.pk).exists()

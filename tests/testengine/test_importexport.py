@@ -960,3 +960,17 @@ def test_an_api_export_imports_back_through_the_api(staff_client, topics):
 
     assert response.status_code == 201
     assert _bank_snapshot() == before
+
+
+@pytest.mark.parametrize("cell", ["²", "1" * 5000, "1|٣"])
+def test_odd_digits_in_correct_are_a_row_error_not_a_crash(topics, cell):
+    errors = _rejected(_csv({**SINGLE, "correct": cell}))
+
+    assert [(e["row"], e["field"]) for e in errors] == [(2, "correct")]
+
+
+def test_a_nul_byte_in_a_topic_or_external_id_is_a_row_error(topics):
+    errors = _rejected(_csv({**SINGLE, "topic": "alg\x00ebra", "external_id": "x\x00y"}))
+
+    assert {e["field"] for e in errors} >= {"topic"}
+    assert all(e["row"] == 2 for e in errors)
