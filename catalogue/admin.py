@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -29,7 +29,7 @@ from catalogue.errors import NotPublishable
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
 from catalogue.selectors import category_descendant_ids
 from catalogue.services import plans_validate
-from core.errors import ApplicationError
+from core.admin import ServiceErrorsMixin
 from core.images import ImageValidator
 from core.markdown import unsafe_markup
 
@@ -67,37 +67,6 @@ def _adopt(obj: Any, saved: Any) -> None:
     obj.pk = saved.pk
     obj._state.adding = False
     obj.refresh_from_db()
-
-
-def _fields_text(exc: ApplicationError) -> str:
-    parts = []
-    for name, texts in (exc.fields or {}).items():
-        parts.append(f"{name}: {' '.join(str(text) for text in texts)}")
-    return "; ".join(parts)
-
-
-class ServiceErrorsMixin:
-    """A domain error the form could not foresee (a race, a rule that needs the saved
-    rows) rolls the whole save back — the admin saves inside one transaction — and comes
-    back as an error message on the same page."""
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ApplicationError as exc:
-            detail = _fields_text(exc)
-            self.message_user(
-                request,
-                f"Nothing was saved. {exc.detail}" + (f" {detail}" if detail else ""),
-                messages.ERROR,
-            )
-            return HttpResponseRedirect(request.get_full_path())
 
 
 def _forget_formset_saves(formsets) -> None:

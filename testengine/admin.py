@@ -15,13 +15,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Func, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from core.errors import ApplicationError
+from core.admin import ServiceErrorsMixin
 from testengine import services
 from testengine.admin_importexport import ImportExportMixin
 from testengine.errors import PaperUnavailable, RulesUnfillable
@@ -58,15 +58,6 @@ def _adopt(obj: Any, saved: Any) -> None:
     obj.pk = saved.pk
     obj._state.adding = False
     obj.refresh_from_db()
-
-
-def _fields_text(exc: ApplicationError) -> str:
-    parts = []
-    for name, messages_ in (exc.fields or {}).items():
-        texts = [str(message) for message in messages_ if isinstance(message, str)]
-        if texts:
-            parts.append(f"{name}: {' '.join(texts)}")
-    return "; ".join(parts)
 
 
 def availability_html(report: services.CheckReport, *, section_id: int | None = None) -> SafeString:
@@ -112,30 +103,6 @@ def availability_html(report: services.CheckReport, *, section_id: int | None = 
         table,
         format_html('<ul class="errorlist">{}</ul>', problems) if report.problems else "",
     )
-
-
-class ServiceErrorsMixin:
-    """A domain error raised while saving (a race the form could not foresee, or a change
-    that leaves a published test unfillable) rolls the whole save back — the admin saves
-    inside one transaction — and comes back as an error message on the same page."""
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ApplicationError as exc:
-            detail = _fields_text(exc)
-            self.message_user(
-                request,
-                f"Nothing was saved. {exc.detail}" + (f" {detail}" if detail else ""),
-                messages.ERROR,
-            )
-            return HttpResponseRedirect(request.get_full_path())
 
 
 class FillableTestMixin(ServiceErrorsMixin):
