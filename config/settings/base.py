@@ -187,6 +187,9 @@ OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 SMS_BACKEND = env("SMS_BACKEND", default="") or "accounts.sms.ConsoleSmsBackend"
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
 
+# Exam sessions: answers saved this long after the deadline still count (latency).
+SESSION_SAVE_GRACE_SECONDS = env.int("SESSION_SAVE_GRACE_SECONDS", default=10)
+
 # --- Email -------------------------------------------------------------------------------
 try:
     vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

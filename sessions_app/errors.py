@@ -1,0 +1,57 @@
+"""Errors of exam sessions, each with its stable code and HTTP status."""
+
+from http import HTTPStatus
+
+from core.errors import ApplicationError, Conflict, Forbidden, Gone, NotFound
+
+
+class SessionNotFound(NotFound):
+    detail = "No such session."
+
+
+class TestNotFound(NotFound):
+    __test__ = False
+    detail = "No such test."
+
+
+class NoAccess(Forbidden):
+    code = "no_access"
+    detail = "You do not have access to this test. Enroll in a product that contains it."
+
+
+class TestNotOpen(Conflict):
+    __test__ = False
+    code = "test_not_open"
+    detail = "This test is not open yet."
+
+
+class TestClosed(Gone):
+    __test__ = False
+    code = "test_closed"
+    detail = "This test has closed."
+
+
+class AttemptsExhausted(Conflict):
+    code = "attempts_exhausted"
+    detail = "You have used every attempt this test allows."
+
+
+class AttemptTooSoon(Conflict):
+    code = "attempt_too_soon"
+    detail = "The next attempt opens later."
+
+
+class SessionClosed(Conflict):
+    code = "session_closed"
+    detail = "This session has been submitted; answers can no longer change."
+
+
+class SessionExpired(Gone):
+    code = "session_expired"
+    detail = "Time is up: the session has been submitted with the answers saved until then."
+
+
+class AnswerRejected(ApplicationError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "invalid"
+    detail = "The answer does not fit the question."

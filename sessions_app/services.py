@@ -1,0 +1,307 @@
+"""Every write of exam sessions: start or resume, autosave, submit, finalize on expiry.
+
+The server's clock rules. A session row is locked for each change: autosaves take a
+``FOR NO KEY UPDATE`` lock, submission ``FOR UPDATE``, so a submit racing a save, two
+submits, or a submit racing the expiry sweep all give one result and lose no saved answer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+
+from catalogue.selectors import has_access
+from sessions_app.errors import (
+    AnswerRejected,
+    AttemptsExhausted,
+    AttemptTooSoon,
+    NoAccess,
+    SessionClosed,
+    SessionExpired,
+    SessionNotFound,
+    TestClosed,
+    TestNotFound,
+    TestNotOpen,
+)
+from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
+from testengine.errors import PaperUnavailable
+from testengine.models import Test
+from testengine.paper import Paper, _question_from_json, generate_paper
+from testengine.scoring import AnswerInvalid, score, validate_answer
+
+
+def grace() -> timedelta:
+    """Saves this long after the deadline still count (network latency)."""
+    return timedelta(seconds=settings.SESSION_SAVE_GRACE_SECONDS)
+
+
+# --- start -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
+    """Start a sitting, or return the open one (``created`` False). Refuses, with a code
+    naming the rule: an unpublished or unknown test (404), no access (403), outside the
+    availability window (409/410), no attempts left or the minimum gap not yet passed
+    (409). One open session per learner and test is a database constraint; starts are
+    serialised per learner by locking their row."""
+    test = Test.objects.filter(slug=test_slug, is_published=True).first()
+    if test is None:
+        raise TestNotFound()
+    if test.mode == Test.Mode.ADAPTIVE:
+        raise PaperUnavailable("Adaptive tests are not available for sitting yet.")
+    if not has_access(user, test):
+        raise NoAccess()
+    now = timezone.now()
+    if test.available_from and now < test.available_from:
+        raise TestNotOpen(f"This test opens at {test.available_from.isoformat()}.")
+    if test.available_until and now >= test.available_until:
+        raise TestClosed()
+
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    current = (
+        ExamSession.objects.select_for_update()
+        .filter(user=user, test=test, status=ExamSession.Status.IN_PROGRESS)
+        .first()
+    )
+    if current is not None:
+        if now <= current.deadline_at + grace():
+            return current, False
+        _finalize(current, at=current.deadline_at, reason=ExamSession.SubmitReason.TIME_UP)
+
+    override = AttemptOverride.objects.filter(user=user, test=test).first()
+    previous = ExamSession.objects.filter(user=user, test=test).order_by("-attempt")
+    used = previous.count()
+    if test.max_attempts is not None:
+        allowed = test.max_attempts + (override.extra_attempts if override else 0)
+        if used >= allowed:
+            raise AttemptsExhausted()
+    last = previous.first()
+    if last is not None and test.min_gap_seconds:
+        opens = (last.submitted_at or last.deadline_at) + timedelta(seconds=test.min_gap_seconds)
+        if now < opens:
+            wait = int((opens - now).total_seconds()) + 1
+            raise AttemptTooSoon(
+                f"The next attempt opens at {opens.isoformat()}.",
+                headers={"Retry-After": str(wait)},
+            )
+
+    seed = secrets.randbits(62)
+    paper = generate_paper(test, seed)
+    extra = override.extra_seconds if override else 0
+    deadline = now + timedelta(seconds=test.duration_seconds + extra)
+    if test.available_until:
+        deadline = min(deadline, test.available_until)
+    session = ExamSession.objects.create(
+        user=user,
+        test=test,
+        attempt=(last.attempt if last else 0) + 1,
+        seed=seed,
+        started_at=now,
+        deadline_at=deadline,
+        extra_seconds=extra,
+        paper=paper.to_json(),
+        question_count=len(paper.questions),
+        max_score=paper.max_score,
+    )
+    return session, True
+
+
+# --- autosave --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    response: SessionResponse
+    applied: bool  # False: an older (lower seq) save; the stored newer state is returned
+
+
+_UPSERT = """
+INSERT INTO sessions_app_sessionresponse
+    (session_id, question_id, answer, marked_for_review, time_spent_ms, seq, saved_at,
+     outcome, marks)
+VALUES (%s, %s, %s, %s, %s, %s, %s, '', NULL)
+ON CONFLICT (session_id, question_id) DO UPDATE SET
+    answer = EXCLUDED.answer,
+    marked_for_review = EXCLUDED.marked_for_review,
+    time_spent_ms = EXCLUDED.time_spent_ms,
+    seq = EXCLUDED.seq,
+    saved_at = EXCLUDED.saved_at
+WHERE sessions_app_sessionresponse.seq < EXCLUDED.seq
+RETURNING id
+"""
+
+
+def _paper_question(paper: dict[str, Any], question_id: int):
+    for section in paper["sections"]:
+        for question in section["questions"]:
+            if question["id"] == question_id:
+                return _question_from_json(question)
+    return None
+
+
+def response_save(
+    *,
+    user,
+    session_id,
+    question_id: int,
+    answer: Any,
+    marked_for_review: bool = False,
+    time_spent_ms: int = 0,
+    seq: int,
+) -> SaveResult:
+    """Save one answer (None clears it). Idempotent and order-proof: a save whose ``seq``
+    is not above the stored one changes nothing and returns the stored state. A save after
+    the deadline plus the grace finalizes the session and is refused (410). At most three
+    queries: lock the session, upsert, and read back a newer stored answer."""
+    expired = False
+    with transaction.atomic():
+        session = (
+            ExamSession.objects.select_for_update(no_key=True)
+            .filter(pk=session_id, user=user)
+            .only("id", "status", "deadline_at", "paper")
+            .first()
+        )
+        if session is None:
+            raise SessionNotFound()
+        if session.status != ExamSession.Status.IN_PROGRESS:
+            raise SessionClosed()
+        now = timezone.now()
+        if now > session.deadline_at + grace():
+            expired = True
+        else:
+            question = _paper_question(session.paper, question_id)
+            if question is None:
+                raise AnswerRejected(
+                    fields={"question_id": [f"Question {question_id} is not in this paper."]}
+                )
+            try:
+                canonical = validate_answer(question, answer)
+            except AnswerInvalid as exc:
+                raise AnswerRejected(fields={"answer": [str(exc)]}) from exc
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _UPSERT,
+                    [
+                        session.pk,
+                        question_id,
+                        _json(canonical),
+                        marked_for_review,
+                        time_spent_ms,
+                        seq,
+                        now,
+                    ],
+                )
+                applied = cursor.fetchone() is not None
+            stored = SessionResponse.objects.get(session_id=session.pk, question_id=question_id)
+            return SaveResult(response=stored, applied=applied)
+    if expired:
+        session_finalize_if_expired(session_id=session_id)
+        raise SessionExpired()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _json(value: Any):
+    from psycopg.types.json import Jsonb
+
+    return None if value is None else Jsonb(value)
+
+
+# --- submit and finalize -------------------------------------------------------------------------
+
+
+def _finalize(session: ExamSession, *, at: datetime, reason: str) -> ExamSession:
+    """Score the session once (the caller holds its row lock)."""
+    paper = Paper.from_json(session.paper)
+    responses = list(session.responses.all())
+    result = score(paper, {r.question_id: r.answer for r in responses})
+    marks = {mark.question_id: mark for mark in result.questions}
+    for response in responses:
+        mark = marks.get(response.question_id)
+        if mark is not None:
+            response.outcome, response.marks = mark.outcome, mark.marks
+    SessionResponse.objects.bulk_update(responses, ["outcome", "marks"])
+    submitted_at = min(at, session.deadline_at)
+    session.status = ExamSession.Status.SUBMITTED
+    session.submitted_at = submitted_at
+    session.submit_reason = reason
+    session.score = result.score
+    session.percentage = result.percentage
+    session.correct, session.partial = result.correct, result.partial
+    session.wrong, session.unattempted = result.wrong, result.unattempted
+    session.time_taken_seconds = max(0, int((submitted_at - session.started_at).total_seconds()))
+    session.breakdown = {
+        "sections": [_tally(s, id=s.id, title=s.title) for s in result.sections],
+        "topics": [_tally(t, id=t.id, name=t.name) for t in result.topics],
+    }
+    session.save()
+    return session
+
+
+def _tally(tally, **extra) -> dict[str, Any]:
+    return {
+        **extra,
+        "score": str(tally.score),
+        "max_score": str(tally.max_score),
+        "correct": tally.correct,
+        "partial": tally.partial,
+        "wrong": tally.wrong,
+        "unattempted": tally.unattempted,
+        "accuracy": tally.accuracy,
+    }
+
+
+@transaction.atomic
+def session_submit(*, user, session_id) -> ExamSession:
+    """Submit and score, exactly once: a second submit (or one racing the expiry sweep)
+    returns the same result. A submit after the deadline is recorded at the deadline."""
+    session = ExamSession.objects.select_for_update().filter(pk=session_id, user=user).first()
+    if session is None:
+        raise SessionNotFound()
+    if session.status != ExamSession.Status.IN_PROGRESS:
+        return session
+    now = timezone.now()
+    late = now > session.deadline_at + grace()
+    return _finalize(
+        session,
+        at=session.deadline_at if late else now,
+        reason=ExamSession.SubmitReason.TIME_UP if late else ExamSession.SubmitReason.LEARNER,
+    )
+
+
+@transaction.atomic
+def session_finalize_if_expired(*, session_id) -> ExamSession | None:
+    """Finalize one session whose time (plus grace) is up, stamped at its deadline."""
+    session = ExamSession.objects.select_for_update().filter(pk=session_id).first()
+    if session is None or session.status != ExamSession.Status.IN_PROGRESS:
+        return session
+    if timezone.now() <= session.deadline_at + grace():
+        return session
+    return _finalize(session, at=session.deadline_at, reason=ExamSession.SubmitReason.TIME_UP)
+
+
+def finalize_expired_sessions(*, limit: int = 500) -> int:
+    """The periodic sweep: finalize expired open sessions, each in its own transaction;
+    rows another worker (or a submit) holds are skipped, so two sweeps can run at once."""
+    cutoff = timezone.now() - grace()
+    done = 0
+    while done < limit:
+        with transaction.atomic():
+            session = (
+                ExamSession.objects.select_for_update(skip_locked=True)
+                .filter(status=ExamSession.Status.IN_PROGRESS, deadline_at__lt=cutoff)
+                .order_by("deadline_at")
+                .first()
+            )
+            if session is None:
+                break
+            _finalize(session, at=session.deadline_at, reason=ExamSession.SubmitReason.TIME_UP)
+        done += 1
+    return done
