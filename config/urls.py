@@ -15,6 +15,7 @@ api_v1 = [
     path("testengine/", include(("testengine.api.urls", "testengine"))),
     path("catalogue/", include(("catalogue.api.urls", "catalogue"))),
     path("me/", include(("catalogue.api.urls_me", "me"))),
+    path("", include(("sessions_app.api.urls", "sessions"))),
 ]
 
 urlpatterns = [

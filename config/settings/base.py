@@ -268,6 +268,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "catalogue", "description": "Browse products, enroll, my enrollments."},
         {"name": "catalogue-staff", "description": "Staff: categories, products, plans."},
         {"name": "testengine", "description": "Staff: question bank, topics, tests, papers."},
+        {"name": "sessions", "description": "Sit a test: start, answer, submit."},
+        {"name": "results", "description": "Results, review and leaderboards."},
     ],
     "ENUM_NAME_OVERRIDES": {
         "QuestionTypeEnum": "testengine.models.Question.Type",

@@ -1,0 +1,3 @@
+"""Placeholder until the sitting API lands."""
+
+urlpatterns: list = []
