@@ -1,0 +1,201 @@
+"""Serializers of the learner sitting API. Output never carries the answer key: paper
+questions are built from an explicit list of safe fields (no ``is_correct``,
+``explanation_html``, ``numeric_answer`` or ``accepted_answers``)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from core.api.serializers import StrictInputSerializer
+from sessions_app.models import ExamSession
+from testengine.models import Question, Test
+
+MAX_BATCH = 200
+MAX_TIME_SPENT_MS = 86_400_000
+MAX_SEQ = 2**62
+
+PALETTE_STATES = [
+    "not_visited",
+    "not_answered",
+    "answered",
+    "marked_for_review",
+    "answered_marked_for_review",
+]
+
+
+class SessionStatusField(serializers.CharField):
+    """The session's status. Documented as a string (not an enum component) because
+    ``status`` enums of other apps collide; add ``SessionStatusEnum`` to
+    ``ENUM_NAME_OVERRIDES`` to publish it as an enum."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "`in_progress`, `submitted` or `abandoned`.")
+        super().__init__(**kwargs)
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+class SessionTestBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Test
+        fields = ["slug", "title"]
+        read_only_fields = fields
+        ref_name = "SessionTestBrief"
+
+
+class SessionTestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Test
+        fields = ["slug", "title", "navigation", "duration_seconds"]
+        read_only_fields = fields
+        ref_name = "SessionTest"
+
+
+class SessionListSerializer(serializers.ModelSerializer):
+    test = SessionTestBriefSerializer(read_only=True)
+    status = SessionStatusField(read_only=True)
+
+    class Meta:
+        model = ExamSession
+        fields = [
+            "id",
+            "test",
+            "attempt",
+            "status",
+            "started_at",
+            "deadline_at",
+            "submitted_at",
+            "score",
+            "max_score",
+        ]
+        read_only_fields = fields
+
+
+class PaletteEntrySerializer(serializers.Serializer):
+    question_id = serializers.IntegerField()
+    section = serializers.IntegerField(help_text="Section id.")
+    number = serializers.IntegerField(help_text="1-based position in the paper.")
+    state = serializers.ChoiceField(choices=PALETTE_STATES)
+
+
+class SessionDetailSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = SessionStatusField()
+    test = SessionTestSerializer()
+    attempt = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    deadline_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    server_time = serializers.DateTimeField(help_text="The server's clock now; it rules.")
+    remaining_seconds = serializers.IntegerField(
+        help_text="Whole seconds until the deadline, never below 0."
+    )
+    question_count = serializers.IntegerField()
+    answered_count = serializers.IntegerField()
+    palette = PaletteEntrySerializer(many=True)
+
+
+class SittingSectionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    order = serializers.IntegerField()
+    duration_seconds = serializers.IntegerField(allow_null=True)
+    instructions = serializers.CharField(allow_blank=True)
+
+
+class SittingChoiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    body_html = serializers.CharField()
+
+
+class SittingQuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    section = serializers.IntegerField(help_text="Section id.")
+    number = serializers.IntegerField(help_text="1-based position in the paper.")
+    type = serializers.ChoiceField(choices=Question.Type.choices)
+    body_html = serializers.CharField()
+    image = serializers.CharField(allow_blank=True)
+    choices = SittingChoiceSerializer(many=True, help_text="In the paper's (frozen) order.")
+    marks = serializers.DecimalField(max_digits=8, decimal_places=2)
+    negative_marks = serializers.DecimalField(max_digits=8, decimal_places=2)
+    answer = serializers.JSONField(allow_null=True, help_text="The saved answer, or null.")
+    marked_for_review = serializers.BooleanField()
+
+
+class SittingPaperSerializer(serializers.Serializer):
+    session = serializers.UUIDField()
+    navigation = serializers.ChoiceField(choices=Test.Navigation.choices)
+    question_count = serializers.IntegerField(help_text="Questions in the whole paper.")
+    sections = SittingSectionSerializer(many=True)
+    questions = SittingQuestionSerializer(
+        many=True,
+        help_text=(
+            "Free navigation: every question. Sequential navigation: the questions up to "
+            "and including the first one without a saved answer."
+        ),
+    )
+
+
+class SavedResponseSerializer(serializers.Serializer):
+    question_id = serializers.IntegerField()
+    answer = serializers.JSONField(allow_null=True, help_text="The stored (canonical) answer.")
+    marked_for_review = serializers.BooleanField()
+    time_spent_ms = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    saved_at = serializers.DateTimeField()
+    applied = serializers.BooleanField(
+        help_text="False when a save with a higher `seq` was already stored; the stored "
+        "state is returned."
+    )
+
+
+class BatchResultSerializer(serializers.Serializer):
+    results = SavedResponseSerializer(many=True)
+
+
+class SubmitSummarySerializer(serializers.ModelSerializer):
+    status = SessionStatusField(read_only=True)
+
+    class Meta:
+        model = ExamSession
+        fields = [
+            "id",
+            "status",
+            "submit_reason",
+            "submitted_at",
+            "score",
+            "max_score",
+            "percentage",
+            "correct",
+            "wrong",
+            "partial",
+            "unattempted",
+        ]
+        read_only_fields = fields
+
+
+# --- input ---------------------------------------------------------------------------------
+
+
+class ResponseSaveInputSerializer(StrictInputSerializer):
+    answer = serializers.JSONField(
+        allow_null=True,
+        help_text='{"choices": [<choice id>, …]}, {"value": <number>}, {"text": "…"} or null '
+        "to clear.",
+    )
+    marked_for_review = serializers.BooleanField(default=False)
+    time_spent_ms = serializers.IntegerField(min_value=0, max_value=MAX_TIME_SPENT_MS, default=0)
+    seq = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_SEQ,
+        help_text="The client's increasing sequence number; older saves change nothing.",
+    )
+
+
+class BatchItemInputSerializer(ResponseSaveInputSerializer):
+    question_id = serializers.IntegerField(min_value=1)
+
+
+class BatchInputSerializer(StrictInputSerializer):
+    responses = BatchItemInputSerializer(many=True, min_length=1, max_length=MAX_BATCH)

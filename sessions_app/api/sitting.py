@@ -1,0 +1,501 @@
+"""The learner's sitting: start or resume, status and palette, the paper, autosave (one or a
+batch), submit. Thin views over ``sessions_app.services``; every session URL is scoped to
+the requesting learner (another learner's session is 404). No response ever carries the
+answer key or explanations: results and review live in ``sessions_app.api.results``."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api.schema import error_response, errors
+from core.api.views import OwnedViewSet
+from sessions_app import services
+from sessions_app.api import serializers as s
+from sessions_app.errors import AnswerRejected, SessionClosed, SessionExpired, SessionNotFound
+from sessions_app.models import ExamSession, SessionResponse
+from testengine.models import Test
+
+TAG = ["sessions"]
+
+_SESSION_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="Session id (UUID).")
+_QUESTION_ID = OpenApiParameter("question_id", int, OpenApiParameter.PATH)
+
+_E401 = errors(401)[401]
+_E404_SESSION = error_response(404, ("not_found", "No such session."))
+_E409_CLOSED = error_response(
+    409, ("session_closed", "This session has been submitted; answers can no longer change.")
+)
+_E410_EXPIRED = error_response(
+    410,
+    (
+        "session_expired",
+        "Time is up: the session has been submitted with the answers saved until then.",
+    ),
+)
+_E400_SAVE = error_response(
+    400,
+    (
+        "invalid",
+        "The answer does not fit the question.",
+        {"answer": ["This question takes one choice."]},
+    ),
+    (
+        "invalid",
+        "The answer does not fit the question.",
+        {"question_id": ["Question 7 is not in this paper."]},
+    ),
+    ("invalid", "Some fields are not valid.", {"seq": ["This field is required."]}),
+)
+
+_SAVE_EXAMPLES = [
+    OpenApiExample(
+        "Choice answer",
+        value={
+            "answer": {"choices": [311]},
+            "marked_for_review": False,
+            "time_spent_ms": 42000,
+            "seq": 17,
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Numeric answer, marked for review",
+        value={
+            "answer": {"value": 9.81},
+            "marked_for_review": True,
+            "time_spent_ms": 65000,
+            "seq": 18,
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Clear the answer",
+        value={"answer": None, "marked_for_review": False, "time_spent_ms": 70000, "seq": 19},
+        request_only=True,
+    ),
+]
+
+_SAVED_EXAMPLE = {
+    "question_id": 1042,
+    "answer": {"choices": [311]},
+    "marked_for_review": False,
+    "time_spent_ms": 42000,
+    "seq": 17,
+    "saved_at": "2026-11-22T10:15:03.120Z",
+    "applied": True,
+}
+
+_DETAIL_EXAMPLE = {
+    "id": "5f0c3d9e-2b7a-4c61-9d8e-1a2b3c4d5e6f",
+    "status": "in_progress",
+    "test": {
+        "slug": "django-orm-mock-1",
+        "title": "Django ORM mock test 1",
+        "navigation": "free",
+        "duration_seconds": 3600,
+    },
+    "attempt": 1,
+    "started_at": "2026-11-22T10:00:00Z",
+    "deadline_at": "2026-11-22T11:00:00Z",
+    "submitted_at": None,
+    "server_time": "2026-11-22T10:15:04Z",
+    "remaining_seconds": 2696,
+    "question_count": 3,
+    "answered_count": 1,
+    "palette": [
+        {"question_id": 1042, "section": 7, "number": 1, "state": "answered"},
+        {"question_id": 988, "section": 7, "number": 2, "state": "marked_for_review"},
+        {"question_id": 1310, "section": 8, "number": 3, "state": "not_visited"},
+    ],
+}
+
+
+# --- building payloads -------------------------------------------------------------------------
+
+
+def _paper_questions(paper: dict[str, Any]):
+    """(section json, question json, 1-based number) in paper order."""
+    number = 0
+    for section in paper["sections"]:
+        for question in section["questions"]:
+            number += 1
+            yield section, question, number
+
+
+def _state(row: tuple[Any, bool] | None) -> str:
+    if row is None:
+        return "not_visited"
+    answer, marked = row
+    if answer is None:
+        return "marked_for_review" if marked else "not_answered"
+    return "answered_marked_for_review" if marked else "answered"
+
+
+def _saved(session: ExamSession) -> dict[int, tuple[Any, bool]]:
+    """The learner's saved state per question: one query."""
+    return {
+        question_id: (answer, marked)
+        for question_id, answer, marked in SessionResponse.objects.filter(
+            session_id=session.pk
+        ).values_list("question_id", "answer", "marked_for_review")
+    }
+
+
+def _detail(session: ExamSession) -> dict[str, Any]:
+    saved = _saved(session)
+    now = timezone.now()
+    palette = [
+        {
+            "question_id": question["id"],
+            "section": section["id"],
+            "number": number,
+            "state": _state(saved.get(question["id"])),
+        }
+        for section, question, number in _paper_questions(session.paper)
+    ]
+    data = {
+        "id": session.id,
+        "status": session.status,
+        "test": session.test,
+        "attempt": session.attempt,
+        "started_at": session.started_at,
+        "deadline_at": session.deadline_at,
+        "submitted_at": session.submitted_at,
+        "server_time": now,
+        "remaining_seconds": max(0, int((session.deadline_at - now).total_seconds()))
+        if session.status == ExamSession.Status.IN_PROGRESS
+        else 0,
+        "question_count": session.question_count,
+        "answered_count": sum(1 for answer, _ in saved.values() if answer is not None),
+        "palette": palette,
+    }
+    return s.SessionDetailSerializer(data).data
+
+
+def _paper(session: ExamSession) -> dict[str, Any]:
+    """The learner's view of the paper: safe fields only, with saved state. Sequential
+    navigation stops at (and includes) the first question without a saved answer."""
+    saved = _saved(session)
+    sequential = session.test.navigation == Test.Navigation.SEQUENTIAL
+    questions = []
+    for section, question, number in _paper_questions(session.paper):
+        answer, marked = saved.get(question["id"], (None, False))
+        questions.append(
+            {
+                "id": question["id"],
+                "section": section["id"],
+                "number": number,
+                "type": question["type"],
+                "body_html": question["body_html"],
+                "image": question.get("image", ""),
+                "choices": [
+                    {"id": choice["id"], "body_html": choice["body_html"]}
+                    for choice in question["choices"]
+                ],
+                "marks": question["marks"],
+                "negative_marks": question["negative_marks"],
+                "answer": answer,
+                "marked_for_review": marked,
+            }
+        )
+        if sequential and answer is None:
+            break
+    data = {
+        "session": session.id,
+        "navigation": session.test.navigation,
+        "question_count": session.question_count,
+        "sections": [
+            {
+                "id": section["id"],
+                "title": section["title"],
+                "order": section["order"],
+                "duration_seconds": section["duration_seconds"],
+                "instructions": section.get("instructions", ""),
+            }
+            for section in session.paper["sections"]
+        ],
+        "questions": questions,
+    }
+    return s.SittingPaperSerializer(data).data
+
+
+def _saved_payload(result: services.SaveResult) -> dict[str, Any]:
+    response = result.response
+    return {
+        "question_id": response.question_id,
+        "answer": response.answer,
+        "marked_for_review": response.marked_for_review,
+        "time_spent_ms": response.time_spent_ms,
+        "seq": response.seq,
+        "saved_at": response.saved_at,
+        "applied": result.applied,
+    }
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+class SessionStartView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Start a test, or resume the open session",
+        description=(
+            "Starts a new sitting (201) with a paper frozen at start and a fixed "
+            "`deadline_at`, or returns the learner's open session of this test (200). "
+            "`attempt_too_soon` carries `Retry-After` (seconds)."
+        ),
+        request=None,
+        responses={
+            201: s.SessionDetailSerializer,
+            200: s.SessionDetailSerializer,
+            401: _E401,
+            403: error_response(
+                403,
+                (
+                    "no_access",
+                    "You do not have access to this test. Enroll in a product that contains it.",
+                ),
+            ),
+            404: error_response(404, ("not_found", "No such test.")),
+            409: error_response(
+                409,
+                ("attempts_exhausted", "You have used every attempt this test allows."),
+                ("attempt_too_soon", "The next attempt opens at 2026-11-23T10:00:00+00:00."),
+                ("test_not_open", "This test opens at 2026-12-01T04:30:00+00:00."),
+                ("paper_unavailable", "A paper cannot be generated for this test."),
+            ),
+            410: error_response(410, ("test_closed", "This test has closed.")),
+        },
+        examples=[OpenApiExample("Session", value=_DETAIL_EXAMPLE, response_only=True)],
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        session, created = services.session_start(user=request.user, test_slug=slug)
+        session = ExamSession.objects.select_related("test").get(pk=session.pk)
+        return Response(
+            _detail(session), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
+    """The learner's own exam sessions."""
+
+    serializer_class = s.SessionListSerializer
+
+    def get_owned_queryset(self) -> QuerySet[ExamSession]:
+        return ExamSession.objects.select_related("test").order_by("-started_at", "-id")
+
+    def _session(self, pk: UUID, *, finalize: bool = True) -> ExamSession:
+        session = self.get_queryset().filter(pk=pk).first()
+        if session is None:
+            raise SessionNotFound()
+        if (
+            finalize
+            and session.status == ExamSession.Status.IN_PROGRESS
+            and timezone.now() > session.deadline_at + services.grace()
+        ):
+            services.session_finalize_if_expired(session_id=session.pk)
+            session = self.get_queryset().get(pk=pk)
+        return session
+
+    @extend_schema(
+        tags=TAG,
+        summary="My exam sessions",
+        description="Newest first; `score` is null until the session is submitted.",
+        responses={200: s.SessionListSerializer(many=True), 401: _E401},
+    )
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Session status, clock and palette",
+        description=(
+            "`server_time` and `remaining_seconds` come from the server's clock. The palette "
+            "lists every question in paper order with its state: `not_visited` (never "
+            "saved), `not_answered`, `answered`, `marked_for_review`, "
+            "`answered_marked_for_review`. A session past its deadline is finalized first."
+        ),
+        parameters=[_SESSION_ID],
+        responses={
+            200: s.SessionDetailSerializer,
+            401: _E401,
+            404: _E404_SESSION,
+        },
+        examples=[OpenApiExample("Session", value=_DETAIL_EXAMPLE, response_only=True)],
+    )
+    def retrieve(self, request: Request, pk: UUID) -> Response:
+        return Response(_detail(self._session(pk)))
+
+    @extend_schema(
+        tags=TAG,
+        summary="The paper",
+        description=(
+            "Sections and questions in the paper's frozen order (choices too), with the "
+            "learner's saved `answer` and `marked_for_review` so a resumed client restores "
+            "itself. Never the answer key or explanations. For tests with `navigation` "
+            '"sequential", only the questions up to and including the first one without a '
+            "saved answer are returned: save an answer to reveal the next. A submitted "
+            "session answers 409 `session_closed` (see the result and review endpoints)."
+        ),
+        parameters=[_SESSION_ID],
+        responses={
+            200: s.SittingPaperSerializer,
+            401: _E401,
+            404: _E404_SESSION,
+            409: _E409_CLOSED,
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def questions(self, request: Request, pk: UUID) -> Response:
+        session = self._session(pk)
+        if session.status != ExamSession.Status.IN_PROGRESS:
+            raise SessionClosed()
+        return Response(_paper(session))
+
+    @extend_schema(
+        tags=TAG,
+        summary="Save one answer (autosave)",
+        description=(
+            "Idempotent and order-proof: a save whose `seq` is not above the stored one "
+            "changes nothing and returns the stored state with `applied: false`. "
+            "`answer: null` clears the answer. After the deadline (plus a short grace) the "
+            "session is finalized and the save refused with 410."
+        ),
+        parameters=[_SESSION_ID, _QUESTION_ID],
+        request=s.ResponseSaveInputSerializer,
+        responses={
+            200: s.SavedResponseSerializer,
+            400: _E400_SAVE,
+            401: _E401,
+            404: _E404_SESSION,
+            409: _E409_CLOSED,
+            410: _E410_EXPIRED,
+        },
+        examples=[
+            *_SAVE_EXAMPLES,
+            OpenApiExample("Saved", value=_SAVED_EXAMPLE, response_only=True),
+        ],
+    )
+    def save_response(self, request: Request, pk: UUID, question_id: int) -> Response:
+        data = s.ResponseSaveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.response_save(
+            user=request.user,
+            session_id=pk,
+            question_id=int(question_id),
+            **data.validated_data,
+        )
+        return Response(s.SavedResponseSerializer(_saved_payload(result)).data)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Save a batch of answers (offline sync)",
+        description=(
+            f"Up to {s.MAX_BATCH} saves, applied in order with the same rules as the single "
+            "save. All or nothing: if any item is refused, none is saved (400 names the item, "
+            "e.g. `responses.3.answer`)."
+        ),
+        parameters=[_SESSION_ID],
+        request=s.BatchInputSerializer,
+        responses={
+            200: s.BatchResultSerializer,
+            400: error_response(
+                400,
+                (
+                    "invalid",
+                    "Some fields are not valid.",
+                    {"responses": ["Ensure this field has no more than 200 elements."]},
+                ),
+                (
+                    "invalid",
+                    "The answer does not fit the question.",
+                    {"responses.3.answer": ["Choice 99 is not a choice of this question."]},
+                ),
+            ),
+            401: _E401,
+            404: _E404_SESSION,
+            409: _E409_CLOSED,
+            410: _E410_EXPIRED,
+        },
+        examples=[
+            OpenApiExample(
+                "Batch",
+                value={
+                    "responses": [
+                        {
+                            "question_id": 1042,
+                            "answer": {"choices": [311]},
+                            "marked_for_review": False,
+                            "time_spent_ms": 42000,
+                            "seq": 17,
+                        },
+                        {
+                            "question_id": 988,
+                            "answer": {"text": "select_related"},
+                            "marked_for_review": True,
+                            "time_spent_ms": 30500,
+                            "seq": 18,
+                        },
+                    ]
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Saved", value={"results": [_SAVED_EXAMPLE]}, response_only=True),
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="responses")
+    def responses(self, request: Request, pk: UUID) -> Response:
+        data = s.BatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session_id = pk
+        results = []
+        try:
+            with transaction.atomic():
+                for index, item in enumerate(data.validated_data["responses"]):
+                    try:
+                        result = services.response_save(
+                            user=request.user, session_id=session_id, **item
+                        )
+                    except AnswerRejected as exc:
+                        raise AnswerRejected(
+                            exc.detail,
+                            fields={
+                                f"responses.{index}.{name}": messages
+                                for name, messages in (exc.fields or {}).items()
+                            },
+                        ) from exc
+                    results.append(_saved_payload(result))
+        except SessionExpired:
+            # The service finalized the session inside our (now rolled back) transaction.
+            services.session_finalize_if_expired(session_id=session_id)
+            raise
+        return Response(s.BatchResultSerializer({"results": results}).data)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Submit the session",
+        description=(
+            "Scores the session once; submitting again returns the same summary. A submit "
+            "after the deadline is recorded at the deadline. Details: the result endpoint."
+        ),
+        parameters=[_SESSION_ID],
+        request=None,
+        responses={200: s.SubmitSummarySerializer, 401: _E401, 404: _E404_SESSION},
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: UUID) -> Response:
+        session = services.session_submit(user=request.user, session_id=pk)
+        return Response(s.SubmitSummarySerializer(session).data)
