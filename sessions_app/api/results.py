@@ -1,0 +1,416 @@
+"""Learner results API: a sitting's result and review, and a test's leaderboard."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalogue.selectors import has_access
+from core.api.schema import error_response
+from core.errors import Conflict, Forbidden
+from sessions_app import selectors
+from sessions_app.errors import TestNotFound
+from sessions_app.models import ExamSession
+from testengine.models import Test
+
+TAG = ["results"]
+_DEC = {"max_digits": 10, "decimal_places": 2}
+
+
+class SessionNotSubmitted(Conflict):
+    code = "session_not_submitted"
+    detail = "The session is still in progress: submit it first."
+
+
+class SolutionsHidden(Forbidden):
+    code = "solutions_hidden"
+    detail = "This test does not show solutions."
+
+
+# --- serializers -----------------------------------------------------------------------------
+
+
+class _TallySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    score = serializers.DecimalField(**_DEC)
+    max_score = serializers.DecimalField(**_DEC)
+    correct = serializers.IntegerField()
+    partial = serializers.IntegerField()
+    wrong = serializers.IntegerField()
+    unattempted = serializers.IntegerField()
+    accuracy = serializers.FloatField(allow_null=True, help_text="Correct ÷ attempted (0–1).")
+
+
+class SectionResultSerializer(_TallySerializer):
+    title = serializers.CharField()
+
+
+class TopicResultSerializer(_TallySerializer):
+    name = serializers.CharField()
+
+
+class QuestionTimeSerializer(serializers.Serializer):
+    question_id = serializers.IntegerField()
+    section_id = serializers.IntegerField()
+    time_spent_ms = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=["correct", "partial", "wrong", "unattempted"])
+    marks = serializers.DecimalField(max_digits=8, decimal_places=2)
+
+
+class ResultSerializer(serializers.Serializer):
+    session = serializers.UUIDField()
+    test = serializers.CharField(help_text="The test's slug.")
+    attempt = serializers.IntegerField()
+    submitted_at = serializers.DateTimeField()
+    submit_reason = serializers.CharField()
+    score = serializers.DecimalField(**_DEC)
+    max_score = serializers.DecimalField(**_DEC)
+    percentage = serializers.DecimalField(max_digits=6, decimal_places=2)
+    pass_mark_percent = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    passed = serializers.BooleanField(allow_null=True, help_text="Null when no pass mark.")
+    correct = serializers.IntegerField()
+    wrong = serializers.IntegerField()
+    partial = serializers.IntegerField()
+    unattempted = serializers.IntegerField()
+    accuracy = serializers.FloatField(
+        allow_null=True, help_text="Correct ÷ attempted (0–1); null when none attempted."
+    )
+    negative_marks_lost = serializers.DecimalField(
+        **_DEC, help_text="Marks lost to negative marking (a positive number)."
+    )
+    time_taken_seconds = serializers.IntegerField()
+    rank = serializers.IntegerField(
+        allow_null=True, help_text="1 + first attempts with a strictly higher score."
+    )
+    percentile = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        help_text="100 × first attempts scoring at most this score ÷ first attempts.",
+    )
+    candidates = serializers.IntegerField(help_text="Submitted first attempts of the test.")
+    topper_score = serializers.DecimalField(**_DEC, allow_null=True)
+    counted_score = serializers.DecimalField(
+        **_DEC, allow_null=True, help_text="Your grade for the test per its attempt policy."
+    )
+    attempt_policy = serializers.ChoiceField(choices=Test.AttemptPolicy.choices)
+    sections = SectionResultSerializer(many=True)
+    topics = TopicResultSerializer(many=True)
+    questions = QuestionTimeSerializer(
+        many=True, help_text="Time and marks per question, in paper order (no answer key)."
+    )
+
+
+class ReviewChoiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    body_html = serializers.CharField()
+    is_correct = serializers.BooleanField()
+
+
+class CorrectAnswerSerializer(serializers.Serializer):
+    choices = serializers.ListField(child=serializers.IntegerField())
+    value = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True)
+    tolerance = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True)
+    tolerance_kind = serializers.CharField(allow_blank=True)
+    accepted_answers = serializers.ListField(child=serializers.CharField())
+
+
+class ReviewQuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    section_id = serializers.IntegerField()
+    section = serializers.CharField()
+    type = serializers.CharField()
+    topic = serializers.CharField()
+    body_html = serializers.CharField()
+    image = serializers.CharField(allow_blank=True)
+    choices = ReviewChoiceSerializer(many=True)
+    max_marks = serializers.DecimalField(max_digits=8, decimal_places=2)
+    negative_marks = serializers.DecimalField(max_digits=8, decimal_places=2)
+    answer = serializers.JSONField(allow_null=True, help_text="Your answer (null: unattempted).")
+    time_spent_ms = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=["correct", "partial", "wrong", "unattempted"])
+    marks = serializers.DecimalField(max_digits=8, decimal_places=2)
+    correct_answer = CorrectAnswerSerializer()
+    explanation_html = serializers.CharField(allow_blank=True)
+
+
+class ReviewSerializer(serializers.Serializer):
+    session = serializers.UUIDField()
+    test = serializers.CharField()
+    questions = ReviewQuestionSerializer(many=True)
+
+
+class LeaderEntrySerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    name = serializers.CharField(help_text='Full name, or "Learner" and four characters.')
+    score = serializers.DecimalField(**_DEC)
+    time_taken_seconds = serializers.IntegerField()
+    is_me = serializers.BooleanField()
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    test = serializers.CharField()
+    candidates = serializers.IntegerField()
+    top = LeaderEntrySerializer(many=True)
+    me = LeaderEntrySerializer(allow_null=True)
+
+
+class LeaderboardQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+
+# --- views -----------------------------------------------------------------------------------
+
+_SESSION_ID = OpenApiParameter(
+    "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The session's id."
+)
+_NOT_FOUND = error_response(404, ("not_found", "No such session."))
+_NOT_SUBMITTED = error_response(409, (SessionNotSubmitted.code, SessionNotSubmitted.detail))
+_UNAUTH = error_response(401)
+
+_RESULT_EXAMPLE = {
+    "session": "6f1c3a52-7a55-4c1b-9b0e-2f1e5b7d9a10",
+    "test": "sql-mock-1",
+    "attempt": 1,
+    "submitted_at": "2026-11-20T05:30:00Z",
+    "submit_reason": "learner",
+    "score": "6.00",
+    "max_score": "8.00",
+    "percentage": "75.00",
+    "pass_mark_percent": "40.00",
+    "passed": True,
+    "correct": 3,
+    "wrong": 1,
+    "partial": 0,
+    "unattempted": 0,
+    "accuracy": 0.75,
+    "negative_marks_lost": "0.50",
+    "time_taken_seconds": 1260,
+    "rank": 2,
+    "percentile": "75.00",
+    "candidates": 4,
+    "topper_score": "8.00",
+    "counted_score": "6.00",
+    "attempt_policy": "highest",
+    "sections": [
+        {
+            "id": 3,
+            "title": "SQL",
+            "score": "6.00",
+            "max_score": "8.00",
+            "correct": 3,
+            "partial": 0,
+            "wrong": 1,
+            "unattempted": 0,
+            "accuracy": 0.75,
+        }
+    ],
+    "topics": [
+        {
+            "id": 9,
+            "name": "Joins",
+            "score": "6.00",
+            "max_score": "8.00",
+            "correct": 3,
+            "partial": 0,
+            "wrong": 1,
+            "unattempted": 0,
+            "accuracy": 0.75,
+        }
+    ],
+    "questions": [
+        {
+            "question_id": 41,
+            "section_id": 3,
+            "time_spent_ms": 84000,
+            "outcome": "correct",
+            "marks": "2.00",
+        }
+    ],
+}
+
+
+class _SessionView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def _submitted(self, request: Request, session_id) -> ExamSession:
+        session = selectors.session_of(user=request.user, session_id=session_id)
+        if session.status != ExamSession.Status.SUBMITTED:
+            raise SessionNotSubmitted()
+        return session
+
+
+class SessionResultView(_SessionView):
+    @extend_schema(
+        tags=TAG,
+        summary="A submitted sitting's result",
+        description=(
+            "Score, pass/fail, counts, accuracy, negative marks lost, time per question, "
+            "per-section and per-topic results, rank and percentile among the submitted "
+            "first attempts of the test, the topper's score, and your counted grade per "
+            "the test's attempt policy. Never the answer key (see `review/`)."
+        ),
+        parameters=[_SESSION_ID],
+        responses={
+            200: ResultSerializer,
+            401: _UNAUTH,
+            404: _NOT_FOUND,
+            409: _NOT_SUBMITTED,
+        },
+        examples=[OpenApiExample("A result", value=_RESULT_EXAMPLE, response_only=True)],
+    )
+    def get(self, request: Request, pk) -> Response:
+        session = self._submitted(request, pk)
+        return Response(ResultSerializer(selectors.session_result(session=session)).data)
+
+
+class SessionReviewView(_SessionView):
+    @extend_schema(
+        tags=TAG,
+        summary="Review a submitted sitting with solutions",
+        description=(
+            "Every question in paper order with your answer, outcome and marks, the correct "
+            "answer and the explanation. Shown when the test's solution policy allows: "
+            "`after_submit` once submitted, `after_window` once the test's availability "
+            "window has closed (no window: once submitted), `never`: refused."
+        ),
+        parameters=[_SESSION_ID],
+        responses={
+            200: ReviewSerializer,
+            401: _UNAUTH,
+            403: error_response(
+                403,
+                ("solutions_hidden", "This test does not show solutions."),
+                ("solutions_hidden", "Solutions are shown after 2026-12-01T18:30:00+00:00."),
+            ),
+            404: _NOT_FOUND,
+            409: _NOT_SUBMITTED,
+        },
+        examples=[
+            OpenApiExample(
+                "A review",
+                response_only=True,
+                value={
+                    "session": "6f1c3a52-7a55-4c1b-9b0e-2f1e5b7d9a10",
+                    "test": "sql-mock-1",
+                    "questions": [
+                        {
+                            "id": 41,
+                            "section_id": 3,
+                            "section": "SQL",
+                            "type": "single",
+                            "topic": "Joins",
+                            "body_html": "<p>Which join keeps unmatched left rows?</p>",
+                            "image": "",
+                            "choices": [
+                                {"id": 1, "body_html": "<p>LEFT JOIN</p>", "is_correct": True},
+                                {"id": 2, "body_html": "<p>INNER JOIN</p>", "is_correct": False},
+                            ],
+                            "max_marks": "2.00",
+                            "negative_marks": "0.50",
+                            "answer": {"choices": [2]},
+                            "time_spent_ms": 84000,
+                            "outcome": "wrong",
+                            "marks": "-0.50",
+                            "correct_answer": {
+                                "choices": [1],
+                                "value": None,
+                                "tolerance": None,
+                                "tolerance_kind": "",
+                                "accepted_answers": [],
+                            },
+                            "explanation_html": "<p>A LEFT JOIN keeps every left row.</p>",
+                        }
+                    ],
+                },
+            )
+        ],
+    )
+    def get(self, request: Request, pk) -> Response:
+        session = self._submitted(request, pk)
+        test = session.test
+        if not selectors.solutions_open(test, now=timezone.now()):
+            if test.solution_policy == Test.SolutionPolicy.NEVER:
+                raise SolutionsHidden()
+            raise SolutionsHidden(f"Solutions are shown after {test.available_until.isoformat()}.")
+        return Response(ReviewSerializer(selectors.session_review(session=session)).data)
+
+
+class LeaderboardView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        tags=TAG,
+        summary="A test's leaderboard",
+        description=(
+            "The top `limit` submitted first attempts by score (ties: less time first), "
+            "with display names only (full name, or `Learner` and four characters; never "
+            "an email or phone), your own entry and rank in `me` (null before your first "
+            "attempt is submitted), and the number of candidates. Only for tests you may sit."
+        ),
+        parameters=[
+            OpenApiParameter("slug", str, OpenApiParameter.PATH, description="Test slug."),
+            OpenApiParameter("limit", int, description="How many entries (1–100, default 10)."),
+        ],
+        responses={
+            200: LeaderboardSerializer,
+            400: error_response(
+                400,
+                (
+                    "invalid",
+                    "Some fields are not valid.",
+                    {"limit": ["Ensure this value is less than or equal to 100."]},
+                ),
+            ),
+            401: _UNAUTH,
+            404: error_response(404, ("not_found", "No such test.")),
+        },
+        examples=[
+            OpenApiExample(
+                "A leaderboard",
+                response_only=True,
+                value={
+                    "test": "sql-mock-1",
+                    "candidates": 120,
+                    "top": [
+                        {
+                            "rank": 1,
+                            "name": "Asha Rao",
+                            "score": "8.00",
+                            "time_taken_seconds": 900,
+                            "is_me": False,
+                        },
+                        {
+                            "rank": 2,
+                            "name": "Learner 9f3a",
+                            "score": "8.00",
+                            "time_taken_seconds": 1100,
+                            "is_me": False,
+                        },
+                    ],
+                    "me": {
+                        "rank": 37,
+                        "name": "Ravi Kumar",
+                        "score": "5.50",
+                        "time_taken_seconds": 1500,
+                        "is_me": True,
+                    },
+                },
+            )
+        ],
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        query = LeaderboardQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        test = Test.objects.filter(slug=slug, is_published=True).first()
+        if test is None or not (request.user.is_staff or has_access(request.user, test)):
+            raise TestNotFound()
+        data = selectors.leaderboard(
+            test=test, user=request.user, limit=query.validated_data["limit"]
+        )
+        return Response(LeaderboardSerializer(data).data)

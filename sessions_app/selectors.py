@@ -1,0 +1,259 @@
+"""Reads of exam sessions: results, rank and percentile, counted grade, leaderboards.
+
+Rankings look only at submitted *first* attempts of a test (``sessions_ranking_idx``) and
+use aggregate queries, never a Python loop over every sitting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from sessions_app.errors import SessionNotFound
+from sessions_app.models import ExamSession, SessionResponse
+from testengine.models import Test
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+
+
+def first_attempts(test_id: int) -> QuerySet[ExamSession]:
+    """The ranked population: submitted first attempts (the partial ranking index)."""
+    return ExamSession.objects.filter(
+        test_id=test_id, status=ExamSession.Status.SUBMITTED, attempt=1
+    )
+
+
+def session_of(*, user, session_id) -> ExamSession:
+    """The caller's own session with its test (another learner's is not found)."""
+    session = ExamSession.objects.select_related("test").filter(pk=session_id, user=user).first()
+    if session is None:
+        raise SessionNotFound()
+    return session
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int | None
+    percentile: Decimal | None
+    candidates: int
+    topper_score: Decimal | None
+
+
+def standing(*, test_id: int, score: Decimal | None) -> Standing:
+    """Rank (1 + candidates with a strictly higher score) and NTA-style percentile
+    (100 × candidates scoring at most ``score`` ÷ candidates) among first attempts, and
+    the topper's score: one aggregate query."""
+    counts: dict[str, Any] = {"candidates": Count("id"), "topper": Max("score")}
+    if score is not None:
+        counts["above"] = Count("id", filter=Q(score__gt=score))
+        counts["at_or_below"] = Count("id", filter=Q(score__lte=score))
+    totals = first_attempts(test_id).aggregate(**counts)
+    candidates = totals["candidates"]
+    if not candidates or score is None:
+        return Standing(None, None, candidates, totals["topper"])
+    percentile = (Decimal(100) * totals["at_or_below"] / candidates).quantize(
+        CENT, rounding=ROUND_HALF_UP
+    )
+    return Standing(totals["above"] + 1, percentile, candidates, totals["topper"])
+
+
+def counted_score(*, user, test: Test) -> Decimal | None:
+    """The learner's grade for the test over their submitted attempts, per the test's
+    attempt policy (highest, average, first or last); None before any is submitted."""
+    scores = list(
+        ExamSession.objects.filter(user=user, test=test, status=ExamSession.Status.SUBMITTED)
+        .exclude(score__isnull=True)
+        .order_by("attempt")
+        .values_list("score", flat=True)
+    )
+    if not scores:
+        return None
+    policy = test.attempt_policy
+    if policy == Test.AttemptPolicy.AVERAGE:
+        return (sum(scores, ZERO) / len(scores)).quantize(CENT, rounding=ROUND_HALF_UP)
+    if policy == Test.AttemptPolicy.FIRST:
+        return scores[0]
+    if policy == Test.AttemptPolicy.LAST:
+        return scores[-1]
+    return max(scores)
+
+
+def session_result(*, session: ExamSession) -> dict[str, Any]:
+    """Everything ``GET sessions/{id}/result/`` shows (the session must be submitted).
+    Never includes an answer key: that belongs to the review only."""
+    test = session.test
+    responses = {
+        r.question_id: r
+        for r in SessionResponse.objects.filter(session=session).only(
+            "question_id", "time_spent_ms", "outcome", "marks"
+        )
+    }
+    questions = []
+    lost = ZERO
+    for section in session.paper["sections"]:
+        for question in section["questions"]:
+            response = responses.get(question["id"])
+            marks = response.marks if response is not None else None
+            if marks is None:
+                marks = Decimal(question.get("unattempted_marks") or "0")
+            if marks < 0:
+                lost -= marks
+            questions.append(
+                {
+                    "question_id": question["id"],
+                    "section_id": section["id"],
+                    "time_spent_ms": response.time_spent_ms if response else 0,
+                    "outcome": (response.outcome if response else "") or "unattempted",
+                    "marks": marks,
+                }
+            )
+    attempted = (session.correct or 0) + (session.partial or 0) + (session.wrong or 0)
+    place = standing(test_id=test.id, score=session.score)
+    passed = None
+    if test.pass_mark_percent is not None and session.percentage is not None:
+        passed = session.percentage >= test.pass_mark_percent
+    breakdown = session.breakdown or {}
+    return {
+        "session": session.id,
+        "test": test.slug,
+        "attempt": session.attempt,
+        "submitted_at": session.submitted_at,
+        "submit_reason": session.submit_reason,
+        "score": session.score,
+        "max_score": session.max_score,
+        "percentage": session.percentage,
+        "pass_mark_percent": test.pass_mark_percent,
+        "passed": passed,
+        "correct": session.correct,
+        "wrong": session.wrong,
+        "partial": session.partial,
+        "unattempted": session.unattempted,
+        "accuracy": round(session.correct / attempted, 4) if attempted else None,
+        "negative_marks_lost": lost,
+        "time_taken_seconds": session.time_taken_seconds,
+        "rank": place.rank,
+        "percentile": place.percentile,
+        "candidates": place.candidates,
+        "topper_score": place.topper_score,
+        "counted_score": counted_score(user=session.user_id, test=test),
+        "attempt_policy": test.attempt_policy,
+        "sections": breakdown.get("sections", []),
+        "topics": breakdown.get("topics", []),
+        "questions": questions,
+    }
+
+
+def solutions_open(test: Test, *, now) -> bool:
+    """May a submitted sitting's solutions be shown now, per the test's policy?"""
+    if test.solution_policy == Test.SolutionPolicy.NEVER:
+        return False
+    if test.solution_policy == Test.SolutionPolicy.AFTER_WINDOW:
+        return test.available_until is None or now >= test.available_until
+    return True
+
+
+def session_review(*, session: ExamSession) -> dict[str, Any]:
+    """Each question in paper order with the learner's answer, its outcome and marks, the
+    answer key and the explanation (callers check ``solutions_open`` first)."""
+    responses = {
+        r.question_id: r
+        for r in SessionResponse.objects.filter(session=session).only(
+            "question_id", "answer", "time_spent_ms", "outcome", "marks"
+        )
+    }
+    questions = []
+    for section in session.paper["sections"]:
+        for question in section["questions"]:
+            response = responses.get(question["id"])
+            marks = response.marks if response is not None else None
+            if marks is None:
+                marks = Decimal(question.get("unattempted_marks") or "0")
+            numeric = question.get("numeric_answer")
+            questions.append(
+                {
+                    "id": question["id"],
+                    "section_id": section["id"],
+                    "section": section["title"],
+                    "type": question["type"],
+                    "topic": question["topic"],
+                    "body_html": question["body_html"],
+                    "image": question.get("image", ""),
+                    "choices": question["choices"],
+                    "max_marks": Decimal(question["marks"]),
+                    "negative_marks": Decimal(question["negative_marks"]),
+                    "answer": response.answer if response else None,
+                    "time_spent_ms": response.time_spent_ms if response else 0,
+                    "outcome": (response.outcome if response else "") or "unattempted",
+                    "marks": marks,
+                    "correct_answer": {
+                        "choices": [c["id"] for c in question["choices"] if c["is_correct"]],
+                        "value": Decimal(numeric) if numeric is not None else None,
+                        "tolerance": Decimal(question["numeric_tolerance"])
+                        if numeric is not None
+                        else None,
+                        "tolerance_kind": question["tolerance_kind"] if numeric is not None else "",
+                        "accepted_answers": question["accepted_answers"],
+                    },
+                    "explanation_html": question["explanation_html"],
+                }
+            )
+    return {"session": session.id, "test": session.test.slug, "questions": questions}
+
+
+# --- leaderboard -------------------------------------------------------------------------------
+
+
+def leader_name(user) -> str:
+    """A public display name: the full name, else "Learner" and the last four characters
+    of the public id. Never the email or phone."""
+    return user.full_name.strip() or f"Learner {user.public_id.hex[-4:]}"
+
+
+def leaderboard(*, test: Test, user, limit: int) -> dict[str, Any]:
+    """The top ``limit`` first attempts (score desc, then time asc), the caller's own
+    entry with its rank (even outside the top), and the number of candidates. Entries
+    tied on both score and time share a rank. Four queries, whatever the size."""
+    ranked = first_attempts(test.id)
+    top = list(
+        ranked.select_related("user")
+        .only("id", "score", "time_taken_seconds", "user__full_name", "user__public_id")
+        .order_by("-score", "time_taken_seconds", "submitted_at", "id")[:limit]
+    )
+    entries: list[dict[str, Any]] = []
+    previous = None
+    for index, session in enumerate(top, start=1):
+        key = (session.score, session.time_taken_seconds)
+        rank = entries[-1]["rank"] if previous == key else index
+        previous = key
+        entries.append(
+            {
+                "rank": rank,
+                "name": leader_name(session.user),
+                "score": session.score,
+                "time_taken_seconds": session.time_taken_seconds,
+                "is_me": session.user_id == user.id,
+            }
+        )
+    mine = ranked.filter(user=user).only("score", "time_taken_seconds").first()
+    counts: dict[str, Any] = {"candidates": Count("id")}
+    if mine is not None:
+        counts["ahead"] = Count(
+            "id",
+            filter=Q(score__gt=mine.score)
+            | Q(score=mine.score, time_taken_seconds__lt=mine.time_taken_seconds),
+        )
+    totals = ranked.aggregate(**counts)
+    me = None
+    if mine is not None:
+        me = {
+            "rank": totals["ahead"] + 1,
+            "name": leader_name(user),
+            "score": mine.score,
+            "time_taken_seconds": mine.time_taken_seconds,
+            "is_me": True,
+        }
+    return {"test": test.slug, "candidates": totals["candidates"], "top": entries, "me": me}
