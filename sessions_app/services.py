@@ -164,9 +164,10 @@ def response_save(
     expired = False
     with transaction.atomic():
         session = (
-            ExamSession.objects.select_for_update(no_key=True)
+            ExamSession.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("test")
             .filter(pk=session_id, user=user)
-            .only("id", "status", "deadline_at", "paper")
+            .only("id", "status", "deadline_at", "paper", "test__navigation")
             .first()
         )
         if session is None:
@@ -186,6 +187,10 @@ def response_save(
                 canonical = validate_answer(question, answer)
             except AnswerInvalid as exc:
                 raise AnswerRejected(fields={"answer": [str(exc)]}) from exc
+            if session.test.navigation == Test.Navigation.SEQUENTIAL:
+                earlier = _sequential_check(session, question_id, seq)
+                if earlier is not None:
+                    return SaveResult(response=earlier, applied=False)
             with connection.cursor() as cursor:
                 cursor.execute(
                     _UPSERT,
@@ -206,6 +211,30 @@ def response_save(
         session_finalize_if_expired(session_id=session_id)
         raise SessionExpired()
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _sequential_check(session: ExamSession, question_id: int, seq: int):
+    """On a sequential test only the current question (the first without an answer, in
+    paper order) may be saved; earlier answers cannot change and later questions are not
+    revealed yet. A retried save of an answer already stored (same or older ``seq``) is
+    still idempotent: the stored response is returned."""
+    answered = dict(
+        SessionResponse.objects.filter(session_id=session.pk, answer__isnull=False).values_list(
+            "question_id", "seq"
+        )
+    )
+    order = [q["id"] for section in session.paper["sections"] for q in section["questions"]]
+    current = next((pk for pk in order if pk not in answered), None)
+    if question_id == current:
+        return None
+    if question_id in answered and seq <= answered[question_id]:
+        return SessionResponse.objects.get(session_id=session.pk, question_id=question_id)
+    where = "an earlier" if question_id in answered else "a later"
+    raise AnswerRejected(
+        f"This test is sequential: only the current question can be answered, not {where} one.",
+        code="not_current_question",
+        fields={"question_id": [f"Answer question {current} (the current one)."]},
+    )
 
 
 def _json(value: Any):

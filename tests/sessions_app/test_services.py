@@ -381,3 +381,34 @@ def test_the_admin_lists_sessions_and_saves_an_override(client):
     assert learner.email.encode() in listing.content
     assert added.status_code == 302
     assert AttemptOverride.objects.get().extra_seconds == 900
+
+
+def test_sequential_tests_accept_only_the_current_question():
+    test = sittable_test(navigation="sequential")
+    learner = UserFactory()
+    session, _ = services.session_start(user=learner, test_slug=test.slug)
+    order = [q.id for q in Paper.from_json(session.paper).questions]
+    key = _key(session)
+
+    def save(question_id, seq):
+        return services.response_save(
+            user=learner,
+            session_id=session.id,
+            question_id=question_id,
+            answer=key[question_id],
+            seq=seq,
+        )
+
+    with pytest.raises(AnswerRejected) as ahead:
+        save(order[1], 1)
+    first = save(order[0], 1)
+    retried = save(order[0], 1)
+    with pytest.raises(AnswerRejected) as back:
+        save(order[0], 2)
+    second = save(order[1], 3)
+
+    assert ahead.value.code == "not_current_question"
+    assert "later" in ahead.value.detail
+    assert (first.applied, retried.applied, second.applied) == (True, False, True)
+    assert "earlier" in back.value.detail
+    assert SessionResponse.objects.get(question_id=order[0]).seq == 1
