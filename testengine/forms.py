@@ -22,6 +22,7 @@ from django.forms.models import BaseInlineFormSet
 from core.markdown import unsafe_markup
 from testengine import services
 from testengine.models import Question, Section, SectionRule, Test, Topic
+from testengine.services.tests import TEST_FIELDS
 
 QUESTION_FIELDS = (
     "type",
@@ -213,25 +214,7 @@ class TestAdminForm(forms.ModelForm):
 
     class Meta:
         model = Test
-        fields = (
-            "title",
-            "slug",
-            "instructions_md",
-            "mode",
-            "duration_seconds",
-            "max_attempts",
-            "min_gap_seconds",
-            "attempt_policy",
-            "pass_mark_percent",
-            "shuffle_questions",
-            "shuffle_choices",
-            "partial_marking",
-            "navigation",
-            "solution_policy",
-            "available_from",
-            "available_until",
-            "adaptive_config",
-        )
+        fields = TEST_FIELDS  # the fields the test service writes, in its order
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -48,3 +48,36 @@ def auth_client(user) -> APIClient:
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
     client.tokens = response.json()
     return client
+
+
+def staff_client_for(app_label: str) -> APIClient:
+    """A staff member (not a superuser) holding every permission of one app."""
+    from django.contrib.auth.models import Permission
+
+    from tests.accounts.factories import StaffFactory
+
+    user = StaffFactory()
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label=app_label))
+    client = APIClient()
+    client.force_authenticate(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def learner_client(db) -> APIClient:
+    from tests.accounts.factories import UserFactory
+
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    return client
+
+
+@pytest.fixture
+def bare_staff_client(db) -> APIClient:
+    """Staff without any model permission."""
+    from tests.accounts.factories import StaffFactory
+
+    client = APIClient()
+    client.force_authenticate(StaffFactory())
+    return client
