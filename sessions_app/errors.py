@@ -55,3 +55,23 @@ class AnswerRejected(ApplicationError):
     status = HTTPStatus.BAD_REQUEST
     code = "invalid"
     detail = "The answer does not fit the question."
+
+
+class SectionLocked(Conflict):
+    code = "section_locked"
+    detail = "This section is over; its answers can no longer change."
+
+
+class SectionNotOpen(Conflict):
+    code = "section_not_open"
+    detail = "This section has not started yet: finish the current section first."
+
+
+class LastSection(Conflict):
+    code = "last_section"
+    detail = "This is the last section: submit the test to finish."
+
+
+class NotSectional(Conflict):
+    code = "not_sectional"
+    detail = "This test has no sectional time limits; move between questions freely."

@@ -32,6 +32,14 @@ class ExamSession(PublicIdModel):
     submitted_at = models.DateTimeField(null=True, blank=True)
     submit_reason = models.CharField(max_length=8, choices=SubmitReason.choices, blank=True)
     extra_seconds = models.PositiveIntegerField(default=0)
+    section_index = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Sectionally timed tests: the section the learner last moved on to (time "
+        "moves them on too; see sessions_app.timing).",
+    )
+    section_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the learner moved on to ``section_index``."
+    )
     paper = models.JSONField(help_text="The frozen paper (testengine.paper.Paper.to_json()).")
     question_count = models.PositiveSmallIntegerField()
     max_score = models.DecimalField(max_digits=10, decimal_places=2)

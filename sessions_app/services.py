@@ -18,11 +18,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalogue.selectors import has_access
+from sessions_app import timing
 from sessions_app.errors import (
     AnswerRejected,
     AttemptsExhausted,
     AttemptTooSoon,
+    LastSection,
     NoAccess,
+    NotSectional,
+    SectionLocked,
+    SectionNotOpen,
     SessionClosed,
     SessionExpired,
     SessionNotFound,
@@ -31,6 +36,7 @@ from sessions_app.errors import (
     TestNotOpen,
 )
 from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
+from sessions_app.tasks import schedule_item_statistics
 from testengine.errors import PaperUnavailable
 from testengine.models import Test
 from testengine.paper import Paper, _question_from_json, generate_paper
@@ -99,6 +105,14 @@ def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
     deadline = now + timedelta(seconds=test.duration_seconds + extra)
     if test.available_until:
         deadline = min(deadline, test.available_until)
+    paper_json = paper.to_json()
+    deadline = timing.sectional_deadline(
+        paper_json,
+        start=now,
+        deadline=deadline,
+        test_duration=test.duration_seconds,
+        extra_seconds=extra,
+    )
     session = ExamSession.objects.create(
         user=user,
         test=test,
@@ -107,7 +121,8 @@ def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
         started_at=now,
         deadline_at=deadline,
         extra_seconds=extra,
-        paper=paper.to_json(),
+        section_started_at=now,
+        paper=paper_json,
         question_count=len(paper.questions),
         max_score=paper.max_score,
     )
@@ -167,7 +182,18 @@ def response_save(
             ExamSession.objects.select_for_update(no_key=True, of=("self",))
             .select_related("test")
             .filter(pk=session_id, user=user)
-            .only("id", "status", "deadline_at", "paper", "test__navigation")
+            .only(
+                "id",
+                "status",
+                "started_at",
+                "deadline_at",
+                "extra_seconds",
+                "section_index",
+                "section_started_at",
+                "paper",
+                "test__navigation",
+                "test__duration_seconds",
+            )
             .first()
         )
         if session is None:
@@ -187,6 +213,7 @@ def response_save(
                 canonical = validate_answer(question, answer)
             except AnswerInvalid as exc:
                 raise AnswerRejected(fields={"answer": [str(exc)]}) from exc
+            _check_section_open(session, question_id, now)
             if session.test.navigation == Test.Navigation.SEQUENTIAL:
                 earlier = _sequential_check(session, question_id, seq)
                 if earlier is not None:
@@ -211,6 +238,83 @@ def response_save(
         session_finalize_if_expired(session_id=session_id)
         raise SessionExpired()
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_section_open(session: ExamSession, question_id: int, now: datetime) -> None:
+    """Sectionally timed tests: only the current section takes answers (and, for the grace,
+    a section whose time ran out just now); earlier sections are locked, later ones not
+    open yet."""
+    current = timing.session_clock(session, now=now)
+    if current is None:
+        return
+    earliest = timing.session_clock(session, now=now - grace())
+    position = timing.section_position(session.paper, question_id)
+    sections = session.paper["sections"]
+    if position < earliest.index:
+        raise SectionLocked(
+            f"Section “{sections[position]['title']}” is over; its answers can no longer change.",
+            fields={"question_id": [f"Question {question_id} is in a locked section."]},
+        )
+    if position > current.index:
+        raise SectionNotOpen(
+            fields={"question_id": [f"Question {question_id} is in a later section."]},
+        )
+
+
+def section_advance(*, user, session_id, section_id: int) -> ExamSession:
+    """Leave the current section for the next ("next section"): the section is locked and
+    the next one's time starts now. ``section_id`` names the section being left, so a
+    retried request never skips a second section: leaving a section that is already over
+    changes nothing. The last section is finished by submitting. Past the deadline (plus
+    the grace) the session is finalized and the request refused (410)."""
+    with transaction.atomic():
+        session = (
+            ExamSession.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("test")
+            .filter(pk=session_id, user=user)
+            .first()
+        )
+        if session is None:
+            raise SessionNotFound()
+        if session.status != ExamSession.Status.IN_PROGRESS:
+            raise SessionClosed()
+        now = timezone.now()
+        expired = now > session.deadline_at + grace()
+        if not expired:
+            return _advance(session, section_id, now)
+    session_finalize_if_expired(session_id=session_id)
+    raise SessionExpired()
+
+
+def _advance(session: ExamSession, section_id: int, now: datetime) -> ExamSession:
+    clock = timing.session_clock(session, now=now)
+    if clock is None:
+        raise NotSectional()
+    sections = session.paper["sections"]
+    position = next((i for i, s in enumerate(sections) if s["id"] == section_id), None)
+    if position is None:
+        raise AnswerRejected(
+            "No such section in this paper.",
+            fields={"section": [f"Section {section_id} is not in this paper."]},
+        )
+    if position < clock.index:
+        return session  # already left (a retry, or its time ran out): nothing to do
+    if position > clock.index:
+        raise SectionNotOpen()
+    if position == len(sections) - 1:
+        raise LastSection()
+    session.section_index = position + 1
+    session.section_started_at = now
+    session.deadline_at = timing.sectional_deadline(
+        session.paper,
+        start=now,
+        deadline=session.deadline_at,
+        test_duration=session.test.duration_seconds,
+        extra_seconds=session.extra_seconds,
+        from_index=position + 1,
+    )
+    session.save(update_fields=["section_index", "section_started_at", "deadline_at"])
+    return session
 
 
 def _sequential_check(session: ExamSession, question_id: int, seq: int):
@@ -247,7 +351,23 @@ def _json(value: Any):
 
 
 def _finalize(session: ExamSession, *, at: datetime, reason: str) -> ExamSession:
-    """Score the session once (the caller holds its row lock)."""
+    """Close the session once (the caller holds its row lock): score it, or — when time
+    ran out on a test whose policy is to abandon — close it unscored. Saved answers stay
+    either way."""
+    submitted_at = min(at, session.deadline_at)
+    time_taken = max(0, int((submitted_at - session.started_at).total_seconds()))
+    if (
+        reason == ExamSession.SubmitReason.TIME_UP
+        and session.test.on_time_up == Test.OnTimeUp.ABANDON
+    ):
+        session.status = ExamSession.Status.ABANDONED
+        session.submitted_at = submitted_at
+        session.submit_reason = reason
+        session.time_taken_seconds = time_taken
+        session.save(
+            update_fields=["status", "submitted_at", "submit_reason", "time_taken_seconds"]
+        )
+        return session
     paper = Paper.from_json(session.paper)
     responses = list(session.responses.all())
     result = score(paper, {r.question_id: r.answer for r in responses})
@@ -257,7 +377,6 @@ def _finalize(session: ExamSession, *, at: datetime, reason: str) -> ExamSession
         if mark is not None:
             response.outcome, response.marks = mark.outcome, mark.marks
     SessionResponse.objects.bulk_update(responses, ["outcome", "marks"])
-    submitted_at = min(at, session.deadline_at)
     session.status = ExamSession.Status.SUBMITTED
     session.submitted_at = submitted_at
     session.submit_reason = reason
@@ -265,12 +384,13 @@ def _finalize(session: ExamSession, *, at: datetime, reason: str) -> ExamSession
     session.percentage = result.percentage
     session.correct, session.partial = result.correct, result.partial
     session.wrong, session.unattempted = result.wrong, result.unattempted
-    session.time_taken_seconds = max(0, int((submitted_at - session.started_at).total_seconds()))
+    session.time_taken_seconds = time_taken
     session.breakdown = {
         "sections": [_tally(s, id=s.id, title=s.title) for s in result.sections],
         "topics": [_tally(t, id=t.id, name=t.name) for t in result.topics],
     }
     session.save()
+    schedule_item_statistics(session.test_id)
     return session
 
 

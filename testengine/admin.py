@@ -499,6 +499,7 @@ class TestAdmin(FillableTestMixin, admin.ModelAdmin):
                     "shuffle_questions",
                     "shuffle_choices",
                     "solution_policy",
+                    "on_time_up",
                     "adaptive_config",
                 )
             },

@@ -211,6 +211,10 @@ class Test(TimeStampedModel):
         AFTER_WINDOW = "after_window", "After the availability window closes"
         NEVER = "never", "Never"
 
+    class OnTimeUp(models.TextChoices):
+        SUBMIT = "submit", "Submit the saved answers (auto-submit)"
+        ABANDON = "abandon", "Abandon the attempt (not scored)"
+
     class Navigation(models.TextChoices):
         FREE = "free", "Free (any order, go back)"
         SEQUENTIAL = "sequential", "Sequential (one at a time, no going back)"
@@ -242,6 +246,14 @@ class Test(TimeStampedModel):
     )
     solution_policy = models.CharField(
         max_length=14, choices=SolutionPolicy.choices, default=SolutionPolicy.AFTER_SUBMIT
+    )
+    on_time_up = models.CharField(
+        "when time expires",
+        max_length=8,
+        choices=OnTimeUp.choices,
+        default=OnTimeUp.SUBMIT,
+        help_text="Auto-submit scores the answers saved until the deadline; abandon closes the "
+        "attempt unscored (it still counts as an attempt).",
     )
     available_from = models.DateTimeField(null=True, blank=True)
     available_until = models.DateTimeField(null=True, blank=True)

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     # ours, lower layers first (see DESIGN.md §2)
     "core",
     "accounts",
@@ -142,6 +144,19 @@ else:
             "TIMEOUT": 300,
         }
     }
+
+# --- Background tasks (DESIGN.md §1) -----------------------------------------------------
+# django-tasks with the database backend: `manage.py db_worker` processes claim work with
+# SKIP LOCKED, so workers scale out on the shared database. Enqueue from
+# `transaction.on_commit`. A Celery/RQ backend is a change here, not in the code.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# Item statistics are recomputed at most once per test in this many seconds.
+ITEM_STATISTICS_DEBOUNCE_SECONDS = env.int("ITEM_STATISTICS_DEBOUNCE_SECONDS", default=60)
 
 # --- Auth --------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -14,6 +14,8 @@ SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
 LOG_LEVEL = env("LOG_LEVEL", default="WARNING")
 LOGGING["root"]["level"] = LOG_LEVEL
 LOGGING["loggers"]["django"]["level"] = LOG_LEVEL
+# Tasks run inline when enqueued (the enqueue itself waits for the commit, as in production).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # With REDIS_URL (CI proves the production cache path), every xdist worker gets its own

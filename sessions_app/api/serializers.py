@@ -14,6 +14,8 @@ MAX_BATCH = 200
 MAX_TIME_SPENT_MS = 86_400_000
 MAX_SEQ = 2**62
 
+SECTION_STATES = ["open", "locked", "current", "upcoming"]
+
 PALETTE_STATES = [
     "not_visited",
     "not_answered",
@@ -79,6 +81,27 @@ class PaletteEntrySerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=PALETTE_STATES)
 
 
+class SectionStateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    duration_seconds = serializers.IntegerField(
+        allow_null=True, help_text="The section's own time limit, if any."
+    )
+    state = serializers.ChoiceField(
+        choices=SECTION_STATES,
+        help_text="`open`: the test is not sectionally timed (go anywhere). Sectionally "
+        "timed tests: `locked` (over), `current`, `upcoming`. A closed session's sections "
+        "are all `locked`.",
+    )
+    deadline_at = serializers.DateTimeField(
+        allow_null=True, help_text="The current section's own deadline."
+    )
+    remaining_seconds = serializers.IntegerField(
+        allow_null=True, help_text="Whole seconds left in the current section."
+    )
+    timed = serializers.BooleanField(help_text="True when the test is sectionally timed.")
+
+
 class SessionDetailSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = SessionStatusField()
@@ -93,6 +116,11 @@ class SessionDetailSerializer(serializers.Serializer):
     )
     question_count = serializers.IntegerField()
     answered_count = serializers.IntegerField()
+    current_section = serializers.IntegerField(
+        allow_null=True,
+        help_text="Sectionally timed tests: the id of the section being sat; else null.",
+    )
+    sections = SectionStateSerializer(many=True)
     palette = PaletteEntrySerializer(many=True)
 
 
@@ -132,7 +160,8 @@ class SittingPaperSerializer(serializers.Serializer):
         many=True,
         help_text=(
             "Free navigation: every question. Sequential navigation: the questions up to "
-            "and including the first one without a saved answer."
+            "and including the first one without a saved answer. Sectionally timed tests: "
+            "only the current section's questions."
         ),
     )
 
@@ -195,6 +224,14 @@ class ResponseSaveInputSerializer(StrictInputSerializer):
 
 class BatchItemInputSerializer(ResponseSaveInputSerializer):
     question_id = serializers.IntegerField(min_value=1)
+
+
+class SectionAdvanceInputSerializer(StrictInputSerializer):
+    section = serializers.IntegerField(
+        min_value=1,
+        help_text="The id of the section being left (the current one). Naming it makes a "
+        "retried request harmless: leaving a section already over changes nothing.",
+    )
 
 
 class BatchInputSerializer(StrictInputSerializer):

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from core.api.schema import error_response, errors
 from core.api.views import OwnedViewSet
-from sessions_app import services
+from sessions_app import services, timing
 from sessions_app.api import serializers as s
 from sessions_app.errors import AnswerRejected, SessionClosed, SessionExpired, SessionNotFound
 from sessions_app.models import ExamSession, SessionResponse
@@ -41,6 +41,26 @@ _E410_EXPIRED = error_response(
     (
         "session_expired",
         "Time is up: the session has been submitted with the answers saved until then.",
+    ),
+)
+_E409_SECTION = (
+    "section_locked",
+    "Section “Quantitative aptitude” is over; its answers can no longer change.",
+    {"question_id": ["Question 1042 is in a locked section."]},
+)
+_E409_NOT_OPEN = (
+    "section_not_open",
+    "This section has not started yet: finish the current section first.",
+)
+_E409_SAVE = error_response(
+    409,
+    ("session_closed", "This session has been submitted; answers can no longer change."),
+    _E409_SECTION,
+    (*_E409_NOT_OPEN, {"question_id": ["Question 1310 is in a later section."]}),
+    (
+        "not_current_question",
+        "This test is sequential: only the current question can be answered, not an earlier one.",
+        {"question_id": ["Answer question 988 (the current one)."]},
     ),
 )
 _E400_SAVE = error_response(
@@ -113,6 +133,27 @@ _DETAIL_EXAMPLE = {
     "remaining_seconds": 2696,
     "question_count": 3,
     "answered_count": 1,
+    "current_section": None,
+    "sections": [
+        {
+            "id": 7,
+            "title": "ORM basics",
+            "duration_seconds": None,
+            "state": "open",
+            "deadline_at": None,
+            "remaining_seconds": None,
+            "timed": False,
+        },
+        {
+            "id": 8,
+            "title": "Query optimisation",
+            "duration_seconds": None,
+            "state": "open",
+            "deadline_at": None,
+            "remaining_seconds": None,
+            "timed": False,
+        },
+    ],
     "palette": [
         {"question_id": 1042, "section": 7, "number": 1, "state": "answered"},
         {"question_id": 988, "section": 7, "number": 2, "state": "marked_for_review"},
@@ -152,9 +193,53 @@ def _saved(session: ExamSession) -> dict[int, tuple[Any, bool]]:
     }
 
 
+def _sections(session: ExamSession, now) -> tuple[list[dict[str, Any]], Any]:
+    """Each section's state for the palette, and the current section's clock (None when
+    the test is not sectionally timed: every section is then ``open``)."""
+    clock = None
+    if session.status == ExamSession.Status.IN_PROGRESS:
+        clock = timing.session_clock(session, now=now)
+    timed = timing.is_sectional(session.paper)
+    sections = []
+    for index, section in enumerate(session.paper["sections"]):
+        if session.status != ExamSession.Status.IN_PROGRESS:
+            state = "locked"
+        elif clock is None:
+            state = "open"
+        else:
+            state = (
+                "locked"
+                if index < clock.index
+                else "current"
+                if index == clock.index
+                else "upcoming"
+            )
+        current = state == "current"
+        sections.append(
+            {
+                "id": section["id"],
+                "title": section["title"],
+                "duration_seconds": section["duration_seconds"],
+                "state": state,
+                "deadline_at": clock.deadline_at if current else None,
+                "remaining_seconds": _remaining(clock.deadline_at, now) if current else None,
+                "timed": timed,
+            }
+        )
+    return sections, clock
+
+
+def _remaining(deadline, now) -> int:
+    return max(0, int((deadline - now).total_seconds()))
+
+
 def _detail(session: ExamSession) -> dict[str, Any]:
     saved = _saved(session)
     now = timezone.now()
+    sections, clock = _sections(session, now)
+    current = None
+    if clock is not None and not clock.finished(session.paper["sections"]):
+        current = session.paper["sections"][clock.index]["id"]
     palette = [
         {
             "question_id": question["id"],
@@ -173,11 +258,13 @@ def _detail(session: ExamSession) -> dict[str, Any]:
         "deadline_at": session.deadline_at,
         "submitted_at": session.submitted_at,
         "server_time": now,
-        "remaining_seconds": max(0, int((session.deadline_at - now).total_seconds()))
+        "remaining_seconds": _remaining(session.deadline_at, now)
         if session.status == ExamSession.Status.IN_PROGRESS
         else 0,
         "question_count": session.question_count,
         "answered_count": sum(1 for answer, _ in saved.values() if answer is not None),
+        "current_section": current,
+        "sections": sections,
         "palette": palette,
     }
     return s.SessionDetailSerializer(data).data
@@ -188,8 +275,15 @@ def _paper(session: ExamSession) -> dict[str, Any]:
     navigation stops at (and includes) the first question without a saved answer."""
     saved = _saved(session)
     sequential = session.test.navigation == Test.Navigation.SEQUENTIAL
+    clock = timing.session_clock(session, now=timezone.now())
+    only = None
+    if clock is not None:
+        sections = session.paper["sections"]
+        only = sections[clock.index]["id"] if not clock.finished(sections) else -1
     questions = []
     for section, question, number in _paper_questions(session.paper):
+        if only is not None and section["id"] != only:
+            continue
         answer, marked = saved.get(question["id"], (None, False))
         questions.append(
             {
@@ -381,7 +475,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
             400: _E400_SAVE,
             401: _E401,
             404: _E404_SESSION,
-            409: _E409_CLOSED,
+            409: _E409_SAVE,
             410: _E410_EXPIRED,
         },
         examples=[
@@ -427,7 +521,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
             ),
             401: _E401,
             404: _E404_SESSION,
-            409: _E409_CLOSED,
+            409: _E409_SAVE,
             410: _E410_EXPIRED,
         },
         examples=[
@@ -483,6 +577,56 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
             services.session_finalize_if_expired(session_id=session_id)
             raise
         return Response(s.BatchResultSerializer({"results": results}).data)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Move on to the next section",
+        description=(
+            "Sectionally timed tests only. Locks the current section (its answers can no "
+            "longer change) and starts the next one's clock now; the session's "
+            "`deadline_at` moves earlier when every remaining section is timed. Name the "
+            "section being left: retrying the request is harmless. Time moves the learner "
+            "on by itself, without this call. The last section is finished by submitting."
+        ),
+        parameters=[_SESSION_ID],
+        request=s.SectionAdvanceInputSerializer,
+        responses={
+            200: s.SessionDetailSerializer,
+            400: error_response(
+                400,
+                (
+                    "invalid",
+                    "No such section in this paper.",
+                    {"section": ["Section 99 is not in this paper."]},
+                ),
+            ),
+            401: _E401,
+            404: _E404_SESSION,
+            409: error_response(
+                409,
+                (
+                    "session_closed",
+                    "This session has been submitted; answers can no longer change.",
+                ),
+                _E409_NOT_OPEN,
+                ("last_section", "This is the last section: submit the test to finish."),
+                (
+                    "not_sectional",
+                    "This test has no sectional time limits; move between questions freely.",
+                ),
+            ),
+            410: _E410_EXPIRED,
+        },
+        examples=[OpenApiExample("Leave section 7", value={"section": 7}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"], url_path="sections/next")
+    def next_section(self, request: Request, pk: UUID) -> Response:
+        data = s.SectionAdvanceInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.section_advance(
+            user=request.user, session_id=pk, section_id=data.validated_data["section"]
+        )
+        return Response(_detail(self._session(pk, finalize=False)))
 
     @extend_schema(
         tags=TAG,

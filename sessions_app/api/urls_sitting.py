@@ -25,5 +25,10 @@ urlpatterns = [
         sessions.as_view({"put": "save_response"}),
         name="session-response",
     ),
+    path(
+        "sessions/<uuid:pk>/sections/next/",
+        sessions.as_view({"post": "next_section"}),
+        name="session-next-section",
+    ),
     path("sessions/<uuid:pk>/submit/", sessions.as_view({"post": "submit"}), name="session-submit"),
 ]

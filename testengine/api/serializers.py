@@ -228,6 +228,7 @@ class TestSerializer(serializers.ModelSerializer):
             "partial_marking",
             "navigation",
             "solution_policy",
+            "on_time_up",
             "available_from",
             "available_until",
             "adaptive_config",
@@ -330,6 +331,7 @@ class TestInputSerializer(StrictInputSerializer):
     partial_marking = serializers.BooleanField(required=False)
     navigation = serializers.ChoiceField(choices=Test.Navigation.choices, required=False)
     solution_policy = serializers.ChoiceField(choices=Test.SolutionPolicy.choices, required=False)
+    on_time_up = serializers.ChoiceField(choices=Test.OnTimeUp.choices, required=False)
     available_from = serializers.DateTimeField(required=False, allow_null=True)
     available_until = serializers.DateTimeField(required=False, allow_null=True)
     adaptive_config = serializers.DictField(required=False)

@@ -32,6 +32,7 @@ TEST_FIELDS = (
     "partial_marking",
     "navigation",
     "solution_policy",
+    "on_time_up",
     "available_from",
     "available_until",
     "adaptive_config",
