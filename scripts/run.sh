@@ -12,7 +12,12 @@ cat <<MSG
     API reference (ReDoc)  http://$HOST:$PORT/api/redoc/
     Admin                  http://$HOST:$PORT/admin/
     Health                 http://$HOST:$PORT/healthz
-  Ctrl-C stops the server (and the embedded PostgreSQL).
+  A background worker (manage.py db_worker) runs beside the server.
+  Ctrl-C stops both (and the embedded PostgreSQL).
 
 MSG
-exec $PY manage.py runserver "$HOST:$PORT"
+# The background worker (item statistics after scoring, …), stopped with the server.
+$PY manage.py db_worker --interval 2 --no-reload &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
+$PY manage.py runserver "$HOST:$PORT"

@@ -162,11 +162,12 @@ def test_specs(topics: dict[str, Topic]) -> list[tuple[dict[str, Any], list[dict
                 "title": "Backend engineering mock test",
                 "slug": "backend-engineering-mock-test",
                 "instructions_md": (
-                    "100 questions in four sections, 2 hours.\n\n"
+                    "100 questions in four sections of 30 minutes each, sat in turn (as in "
+                    "CAT): when a section's time is up, or you move on, it is locked.\n\n"
                     "| Section | Marking |\n| --- | --- |\n"
                     "| Web & APIs | +4 correct, −1 wrong, 0 unattempted |\n"
                     "| Databases | question marks; a wrong answer costs ⅓ of them |\n"
-                    "| Python & Django | question marks and penalties (30-minute limit) |\n"
+                    "| Python & Django | question marks and penalties |\n"
                     "| Security & system design | question marks and penalties |\n\n"
                     "Three attempts; your best score counts. Pass mark: 40 %."
                 ),
@@ -184,6 +185,7 @@ def test_specs(topics: dict[str, Topic]) -> list[tuple[dict[str, Any], list[dict
                 {
                     "title": "Web & APIs",
                     "instructions": "JEE-style marking: +4 / −1 / 0.",
+                    "duration_seconds": 30 * 60,
                     "marking": Section.Marking.FIXED,
                     "correct_marks": Decimal("4"),
                     "wrong_penalty": Decimal("1"),
@@ -199,6 +201,7 @@ def test_specs(topics: dict[str, Topic]) -> list[tuple[dict[str, Any], list[dict
                 {
                     "title": "Databases",
                     "instructions": "GATE-style marking: a wrong answer costs ⅓ of its marks.",
+                    "duration_seconds": 30 * 60,
                     "marking": Section.Marking.FRACTION,
                     "negative_fraction": Decimal("0.3333"),
                     "rules": [
@@ -209,7 +212,6 @@ def test_specs(topics: dict[str, Topic]) -> list[tuple[dict[str, Any], list[dict
                 },
                 {
                     "title": "Python & Django",
-                    "instructions": "This section has its own 30-minute limit.",
                     "duration_seconds": 30 * 60,
                     "marking": Section.Marking.QUESTION,
                     "rules": [
@@ -221,6 +223,7 @@ def test_specs(topics: dict[str, Topic]) -> list[tuple[dict[str, Any], list[dict
                 },
                 {
                     "title": "Security & system design",
+                    "duration_seconds": 30 * 60,
                     "marking": Section.Marking.QUESTION,
                     "rules": [
                         _rule(topics, "appsec", 4, "easy"),
@@ -266,8 +269,10 @@ def test_specs(topics: dict[str, Topic]) -> list[tuple[dict[str, Any], list[dict
                 "slug": "security-drill",
                 "instructions_md": (
                     "Twelve questions, one at a time: answer each before moving on — there is "
-                    "no going back."
+                    "no going back. Submit before the 15 minutes are up: an attempt still open "
+                    "when time runs out is abandoned, not scored."
                 ),
+                "on_time_up": Test.OnTimeUp.ABANDON,
                 "mode": Test.Mode.RANDOM,
                 "duration_seconds": 15 * 60,
                 "navigation": Test.Navigation.SEQUENTIAL,
