@@ -217,6 +217,32 @@ SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 RAZORPAY_KEY_ID = env("RAZORPAY_KEY_ID", default="")
 RAZORPAY_KEY_SECRET = env("RAZORPAY_KEY_SECRET", default="")
 RAZORPAY_WEBHOOK_SECRET = env("RAZORPAY_WEBHOOK_SECRET", default="")
+# The simulated gateway signs its webhooks with RAZORPAY_WEBHOOK_SECRET, or this when unset.
+RAZORPAY_WEBHOOK_SECRET_DEV_DEFAULT = "examforge-simulated-webhook-secret"
+# The simulated gateway's callback signature secret (Razorpay's key secret stands in).
+SIMULATED_GATEWAY_SECRET = env("SIMULATED_GATEWAY_SECRET", default="examforge-simulated-key-secret")
+PAYMENT_GATEWAY = env(
+    "PAYMENT_GATEWAY",
+    default="payments.gateways.razorpay.RazorpayGateway"
+    if RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET
+    else "payments.gateways.simulated.SimulatedGateway",
+)
+# False when the Razorpay account does not auto-capture: payment.authorized is captured.
+RAZORPAY_AUTO_CAPTURE = env.bool("RAZORPAY_AUTO_CAPTURE", default=True)
+RAZORPAY_TIMEOUT_SECONDS = env.float("RAZORPAY_TIMEOUT_SECONDS", default=10.0)
+PAYMENTS_BRAND_NAME = env("PAYMENTS_BRAND_NAME", default="Examforge")
+# Orders still "created" after this are looked up at the gateway, then expired.
+ORDER_RECONCILE_AFTER_MINUTES = env.int("ORDER_RECONCILE_AFTER_MINUTES", default=15)
+ORDER_EXPIRE_AFTER_MINUTES = env.int("ORDER_EXPIRE_AFTER_MINUTES", default=60)
+CHECKOUT_LINK_MAX_AGE_SECONDS = env.int("CHECKOUT_LINK_MAX_AGE_SECONDS", default=30 * 60)
+# Tax invoices (GST). Prices are tax-inclusive.
+INVOICE_SUPPLIER_NAME = env("INVOICE_SUPPLIER_NAME", default="Examforge Learning Pvt. Ltd.")
+INVOICE_SUPPLIER_ADDRESS = env("INVOICE_SUPPLIER_ADDRESS", default="Bengaluru, Karnataka")
+INVOICE_SUPPLIER_GSTIN = env("INVOICE_SUPPLIER_GSTIN", default="29AABCE1234F1Z5")
+INVOICE_SUPPLIER_STATE = env("INVOICE_SUPPLIER_STATE", default="29")  # GST state code
+INVOICE_SAC_CODE = env("INVOICE_SAC_CODE", default="999293")  # commercial training/coaching
+INVOICE_GST_RATE = env("INVOICE_GST_RATE", default="18.00")
+INVOICE_PREFIX = env("INVOICE_PREFIX", default="EF")
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -239,6 +265,9 @@ REST_FRAMEWORK = {
         "otp_verify_ip": env("THROTTLE_OTP_VERIFY_IP", default="30/min"),
         "otp_verify_destination": env("THROTTLE_OTP_VERIFY_DESTINATION", default="10/min"),
         "password_change": env("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
+        # Per user: coupon codes must not be guessable by trying them.
+        "coupon_preview": env("THROTTLE_COUPON_PREVIEW", default="30/hour"),
+        "order_create": env("THROTTLE_ORDER_CREATE", default="30/hour"),
     },
     # How many proxies sit in front of the app (load balancer = 1); decides which
     # X-Forwarded-For entry is the client's address for throttling and device records.

@@ -1,0 +1,21 @@
+"""The payments API, at the /api/v1/ root: ``orders/``, ``coupons/preview/`` and
+``payments/razorpay/webhook/``."""
+
+from django.urls import path
+
+from payments.api import views
+
+orders = views.OrderViewSet
+
+urlpatterns = [
+    path("orders/", orders.as_view({"get": "list", "post": "create"}), name="order-list"),
+    path("orders/<uuid:pk>/", orders.as_view({"get": "retrieve"}), name="order-detail"),
+    path("orders/<uuid:pk>/verify/", orders.as_view({"post": "verify"}), name="order-verify"),
+    path("coupons/preview/", views.CouponPreviewView.as_view(), name="coupon-preview"),
+    path(
+        "payments/razorpay/webhook/",
+        views.RazorpayWebhookView.as_view(),
+        name="razorpay-webhook",
+    ),
+    # invoices: added when payments/api/urls_invoices.py lands
+]

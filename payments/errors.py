@@ -1,0 +1,66 @@
+"""Errors of payments, each with its stable code and HTTP status."""
+
+from http import HTTPStatus
+
+from core.errors import ApplicationError, Conflict, NotFound
+
+
+class OrderNotFound(NotFound):
+    detail = "No such order."
+
+
+class PlanNotFound(NotFound):
+    detail = "No such plan."
+
+
+class PlanUnavailable(Conflict):
+    code = "plan_unavailable"
+    detail = "This plan is not on sale."
+
+
+class AlreadyOwned(Conflict):
+    code = "already_owned"
+    detail = "You already have access for longer than this plan would add."
+
+
+class CouponInvalid(ApplicationError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "coupon_invalid"
+    detail = "This coupon cannot be used here."
+
+
+class CouponExhausted(Conflict):
+    code = "coupon_exhausted"
+    detail = "This coupon has been used up."
+
+
+class GatewayUnavailable(ApplicationError):
+    status = HTTPStatus.BAD_GATEWAY
+    code = "gateway_unavailable"
+    detail = "The payment gateway did not answer. Nothing was charged; try again."
+
+
+class SignatureInvalid(ApplicationError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "signature_invalid"
+    detail = "The payment signature does not match this order."
+
+
+class OrderClosed(Conflict):
+    code = "order_closed"
+    detail = "This order can no longer be paid."
+
+
+class PaymentsInvalid(ApplicationError):
+    code = "invalid"
+    detail = "Some fields are not valid."
+
+
+class RefundInvalid(ApplicationError):
+    code = "refund_invalid"
+    detail = "This refund is not possible."
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    detail = "This Idempotency-Key was used for a different request."

@@ -1,0 +1,618 @@
+"""Every write of payments: create an order, verify Checkout's callback, receive and process
+webhooks, refund, reconcile.
+
+Each change to an order happens under its row lock (``SELECT … FOR UPDATE``) and the
+fulfilment (paid, coupon redemption, enrollment, invoice) happens once, when an order first
+becomes paid — so the verify call, ``payment.captured`` and ``order.paid``, retried and in
+any order, give one paid order, one payment row per gateway payment and one enrollment.
+Calls to the gateway are never made while holding a lock or an open transaction, except
+the capture of an authorized payment (bounded by the gateway timeout).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalogue import services as catalogue_services
+from catalogue.models import Enrollment, Plan
+from payments import pricing
+from payments.errors import (
+    AlreadyOwned,
+    GatewayUnavailable,
+    IdempotencyKeyReused,
+    OrderNotFound,
+    PaymentsInvalid,
+    PlanUnavailable,
+    RefundInvalid,
+    SignatureInvalid,
+)
+from payments.gateways import GatewayError, gateway_for, get_gateway, verify_webhook_signature
+from payments.gateways.base import GatewayRejected
+from payments.models import CouponRedemption, Order, Payment, Refund, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+PAID_STATES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED)
+CHECKOUT_SALT = "payments.checkout"
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+def _check_not_owned(user, plan: Plan) -> None:
+    """Refuse buying what the learner already holds for longer than the plan would add:
+    lifetime access, or more days left than the plan's validity."""
+    current = (
+        Enrollment.objects.filter(user=user, product_id=plan.product_id, revoked_at__isnull=True)
+        .order_by("-expires_at")
+        .first()
+    )
+    if current is None or not current.is_live():
+        return
+    if current.expires_at is None:
+        raise AlreadyOwned("You already have lifetime access to this product.")
+    if plan.is_lifetime:
+        return
+    left = current.expires_at - timezone.now()
+    if plan.validity_days is not None and left > timedelta(days=plan.validity_days):
+        raise AlreadyOwned(
+            f"You already have access until {current.expires_at:%d %b %Y}, longer than this "
+            f"plan's {plan.validity_days} days."
+        )
+
+
+def _same_request(order: Order, plan_id: int, coupon_code: str | None) -> bool:
+    code = (coupon_code or "").strip().lower()
+    ordered = order.coupon.code.lower() if order.coupon_id else ""
+    return order.plan_id == plan_id and code == ordered
+
+
+def order_create(
+    *, user, plan_id: int, coupon_code: str | None = None, idempotency_key: str | None = None
+) -> tuple[Order, bool]:
+    """Create an order for ``plan_id`` (and its gateway order). Returns (order, created).
+    The same ``idempotency_key`` returns the same order. A gateway failure marks the order
+    failed (it can never be paid) and raises 502 ``gateway_unavailable``."""
+    if idempotency_key:
+        existing = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if not _same_request(existing, plan_id, coupon_code):
+                raise IdempotencyKeyReused()
+            return existing, False
+    plan = Plan.objects.select_related("product").filter(pk=plan_id).first()
+    if plan is None:
+        raise PaymentsInvalid(fields={"plan": [f"No plan {plan_id}."]})
+    if not plan.is_active or not plan.product.is_published:
+        raise PlanUnavailable()
+    if plan.price_paise == 0:
+        raise PlanUnavailable(
+            "This plan is free: enroll with POST catalogue/products/{slug}/enroll/.",
+            code="plan_is_free",
+        )
+    _check_not_owned(user, plan)
+    gateway = get_gateway()
+    try:
+        with transaction.atomic():
+            quote = pricing.quote(
+                user=user, plan=plan, coupon_code=coupon_code, now=timezone.now(), lock=True
+            )
+            order = Order.objects.create(
+                user=user,
+                plan=plan,
+                product=plan.product,
+                currency=quote.currency,
+                base_paise=quote.base_paise,
+                discount_paise=quote.discount_paise,
+                total_paise=quote.total_paise,
+                coupon=quote.coupon,
+                gateway=gateway.name if quote.total_paise else Order.Gateway.NONE,
+                idempotency_key=idempotency_key or None,
+            )
+            if quote.total_paise == 0:  # fully discounted: nothing to charge
+                _fulfil(Order.objects.select_for_update().get(pk=order.pk), payment=None)
+                return Order.objects.get(pk=order.pk), True
+    except IntegrityError:
+        if idempotency_key:  # a concurrent retry with the same key won the insert
+            existing = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing, False
+        raise
+    try:
+        entity = gateway.create_order(
+            amount_paise=order.total_paise,
+            currency=order.currency,
+            receipt=str(order.pk),
+            notes={"order": str(order.pk), "user": str(user.public_id), "plan": str(plan.pk)},
+        )
+    except GatewayError as exc:
+        logger.warning("gateway order create failed", extra={"order_id": str(order.pk)})
+        Order.objects.filter(pk=order.pk).update(
+            status=Order.Status.FAILED,
+            closed_at=timezone.now(),
+            failure_reason=f"gateway_unavailable: {exc}"[:200],
+            idempotency_key=None,  # a retry with the same key starts afresh
+        )
+        raise GatewayUnavailable() from exc
+    Order.objects.filter(pk=order.pk).update(gateway_order_id=entity["id"])
+    order.gateway_order_id = entity["id"]
+    return order, True
+
+
+def checkout_token(order: Order) -> str:
+    return signing.TimestampSigner(salt=CHECKOUT_SALT).sign(str(order.pk))
+
+
+def checkout_order(order_id: str, token: str) -> Order:
+    """The order a signed, short-lived checkout link points to (404 otherwise)."""
+    try:
+        value = signing.TimestampSigner(salt=CHECKOUT_SALT).unsign(
+            token, max_age=settings.CHECKOUT_LINK_MAX_AGE_SECONDS
+        )
+    except signing.BadSignature as exc:
+        raise OrderNotFound() from exc
+    if value != str(order_id):
+        raise OrderNotFound()
+    order = Order.objects.select_related("user", "plan", "product").filter(pk=order_id).first()
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+# --- verify (Checkout's callback) --------------------------------------------------------------
+
+
+def order_verify(
+    *,
+    user,
+    order_id,
+    razorpay_order_id: str,
+    razorpay_payment_id: str,
+    razorpay_signature: str,
+) -> Order:
+    """Verify Checkout's signature against the gateway order id **we stored**, record the
+    payment and fulfil the order, once. Idempotent."""
+    order = Order.objects.filter(pk=order_id, user=user).first()
+    if order is None:
+        raise OrderNotFound()
+    if not order.gateway_order_id or razorpay_order_id != order.gateway_order_id:
+        raise SignatureInvalid(
+            fields={"razorpay_order_id": ["This gateway order does not belong to this order."]}
+        )
+    gateway = gateway_for(order.gateway)
+    if not gateway.verify_payment_signature(
+        gateway_order_id=order.gateway_order_id,
+        gateway_payment_id=razorpay_payment_id,
+        signature=razorpay_signature,
+    ):
+        raise SignatureInvalid()
+    try:
+        entity = gateway.fetch_payment(razorpay_payment_id)
+    except GatewayError:
+        # The signature proves the payment was authorized for this order and amount.
+        entity = {
+            "id": razorpay_payment_id,
+            "order_id": order.gateway_order_id,
+            "amount": order.total_paise,
+            "currency": order.currency,
+            "status": "authorized",
+        }
+    if entity.get("order_id") not in (None, order.gateway_order_id):
+        raise SignatureInvalid(
+            fields={"razorpay_payment_id": ["This payment belongs to another order."]}
+        )
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        payment = _record_payment(order, {**entity, "status": entity.get("status") or "authorized"})
+        if payment.status in (Payment.Status.AUTHORIZED, Payment.Status.CAPTURED):
+            _fulfil(order, payment=payment)
+    return Order.objects.get(pk=order.pk)
+
+
+# --- the one place an order becomes paid -------------------------------------------------------
+
+
+def _record_payment(order: Order, entity: dict[str, Any]) -> Payment:
+    """Upsert our row for a gateway payment (one row per gateway payment id). A status
+    never moves backwards (captured stays captured if a late 'authorized' arrives)."""
+    status = entity.get("status") or "authorized"
+    rank = {"failed": 0, "authorized": 1, "captured": 2, "refunded": 3}
+    payment = Payment.objects.select_for_update().filter(gateway_payment_id=entity["id"]).first()
+    fields = {
+        "amount_paise": int(entity.get("amount") or 0),
+        "currency": entity.get("currency") or order.currency,
+        "method": (entity.get("method") or "")[:20],
+        "error_code": (entity.get("error_code") or "")[:60],
+        "error_description": (entity.get("error_description") or "")[:300],
+        "raw": entity,
+    }
+    if status not in rank:
+        status = "authorized"
+    if payment is None:
+        payment = Payment.objects.create(
+            order=order, gateway_payment_id=entity["id"], status=status, **fields
+        )
+    elif rank[status] >= rank.get(payment.status, 0):
+        for name, value in fields.items():
+            setattr(payment, name, value)
+        payment.status = status
+        payment.save()
+    if payment.status == Payment.Status.CAPTURED and payment.captured_at is None:
+        payment.captured_at = timezone.now()
+        payment.save(update_fields=["captured_at", "updated_at"])
+    return payment
+
+
+def _flag(order: Order, reason: str) -> None:
+    order.needs_review = True
+    order.review_reason = reason[:300]
+    order.save(update_fields=["needs_review", "review_reason", "updated_at"])
+    logger.warning("order flagged for review", extra={"order_id": str(order.pk)})
+
+
+def _fulfil(order: Order, *, payment: Payment | None) -> None:
+    """Mark ``order`` (locked by the caller) paid and grant access — once. A payment whose
+    amount or currency does not match flags the order for review and grants nothing; a
+    second payment on an order already paid is flagged too (finance refunds it)."""
+    if payment is not None and (
+        payment.amount_paise != order.total_paise or payment.currency != order.currency
+    ):
+        _flag(
+            order,
+            f"Payment {payment.gateway_payment_id} of {payment.amount_paise} "
+            f"{payment.currency} does not match the order's {order.total_paise} "
+            f"{order.currency}.",
+        )
+        return
+    if order.status in PAID_STATES:
+        first = order.payments.filter(
+            status__in=[Payment.Status.AUTHORIZED, Payment.Status.CAPTURED, Payment.Status.REFUNDED]
+        ).exclude(pk=payment.pk if payment else None)
+        if payment is not None and first.exists() and not order.needs_review:
+            _flag(order, f"A second payment {payment.gateway_payment_id} arrived for a paid order.")
+        return
+    now = timezone.now()
+    enrollment, _ = catalogue_services.enrollment_add(
+        user=order.user,
+        product=order.product,
+        plan=order.plan,
+        source=Enrollment.Source.PURCHASE,
+        order_id=order.pk,
+    )
+    order.status = Order.Status.PAID
+    order.paid_at = now
+    order.closed_at = None
+    order.failure_reason = ""
+    order.enrollment = enrollment
+    order.save()
+    if order.coupon_id:
+        CouponRedemption.objects.get_or_create(
+            order=order,
+            defaults={
+                "coupon_id": order.coupon_id,
+                "user_id": order.user_id,
+                "discount_paise": order.discount_paise,
+            },
+        )
+    from payments import invoices  # the invoice is numbered in this transaction
+
+    invoices.invoice_issue(order=order)
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+def _header(headers: dict[str, str], name: str) -> str:
+    lowered = {key.lower(): value for key, value in headers.items()}
+    return (lowered.get(name.lower()) or "").strip()
+
+
+def webhook_receive(raw_body: bytes, headers: dict[str, str]) -> WebhookEvent:
+    """Store the request raw, then process it. Wrong or missing signature: 400, stored as
+    rejected without its event id (a forged event cannot block the real one). A replay of
+    a processed event changes nothing; a replay of a failed one processes it again."""
+    signature = _header(headers, "X-Razorpay-Signature")
+    event_id = _header(headers, "X-Razorpay-Event-Id")[:64]
+    kept_headers = {
+        key: value
+        for key, value in headers.items()
+        if key.lower().startswith("x-razorpay") or key.lower() == "content-type"
+    }
+    body = raw_body.decode("utf-8", errors="replace")
+    valid = verify_webhook_signature(raw_body, signature)
+    if not valid:
+        WebhookEvent.objects.create(
+            event_id=None,
+            headers=kept_headers,
+            body=body,
+            signature_valid=False,
+            outcome=WebhookEvent.Outcome.REJECTED,
+            error="missing signature" if not signature else "signature mismatch",
+        )
+        raise SignatureInvalid("The webhook signature does not match.")
+    try:
+        payload = json.loads(body)
+        if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
+            raise ValueError("not an event object")
+    except ValueError as exc:
+        WebhookEvent.objects.create(
+            event_id=None,
+            headers=kept_headers,
+            body=body,
+            signature_valid=True,
+            outcome=WebhookEvent.Outcome.REJECTED,
+            error=f"not a JSON event: {exc}"[:500],
+        )
+        raise PaymentsInvalid("The webhook body is not a JSON event.") from exc
+    if not event_id:
+        raise PaymentsInvalid(fields={"X-Razorpay-Event-Id": ["This header is required."]})
+    event, created = WebhookEvent.objects.get_or_create(
+        event_id=event_id,
+        defaults={
+            "event": payload["event"][:60],
+            "headers": kept_headers,
+            "body": body,
+            "signature_valid": True,
+        },
+    )
+    if not created and event.outcome in (
+        WebhookEvent.Outcome.PROCESSED,
+        WebhookEvent.Outcome.IGNORED,
+    ):
+        return event  # a replay: at-least-once delivery
+    return webhook_process(event)
+
+
+def webhook_process(event: WebhookEvent) -> WebhookEvent:
+    """Apply one stored event; the outcome (and error) is recorded either way."""
+    WebhookEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
+    try:
+        with transaction.atomic():
+            outcome, order = _apply_event(json.loads(event.body))
+    except Exception as exc:  # recorded for the admin's "reprocess"; Razorpay retries too
+        logger.exception("webhook processing failed", extra={"event_id": event.event_id})
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            outcome=WebhookEvent.Outcome.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        event.refresh_from_db()
+        return event
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        outcome=outcome, error="", order=order, processed_at=timezone.now()
+    )
+    event.refresh_from_db()
+    return event
+
+
+def _entity(payload: dict[str, Any], name: str) -> dict[str, Any]:
+    entity = (payload.get("payload") or {}).get(name) or {}
+    entity = entity.get("entity") if isinstance(entity, dict) else None
+    if isinstance(entity, dict) and isinstance(entity.get("notes"), list):
+        entity = {**entity, "notes": {}}  # Razorpay sends [] for empty notes
+    return entity if isinstance(entity, dict) else {}
+
+
+def _find_order(payment: dict[str, Any], order_entity: dict[str, Any]) -> Order | None:
+    gateway_order_id = payment.get("order_id") or order_entity.get("id")
+    if not gateway_order_id:
+        return None
+    return Order.objects.select_for_update().filter(gateway_order_id=gateway_order_id).first()
+
+
+def _apply_event(payload: dict[str, Any]) -> tuple[str, Order | None]:
+    kind = payload["event"]
+    payment = _entity(payload, "payment")
+    if kind.startswith("refund."):
+        refund = _entity(payload, "refund")
+        return _apply_refund_event(kind, refund, payment)
+    if kind not in ("payment.authorized", "payment.captured", "order.paid", "payment.failed"):
+        return WebhookEvent.Outcome.IGNORED, None
+    order = _find_order(payment, _entity(payload, "order"))
+    if order is None or not payment.get("id"):
+        return WebhookEvent.Outcome.IGNORED, order
+    if kind == "payment.failed":
+        _record_payment(order, {**payment, "status": "failed"})
+        if order.status == Order.Status.CREATED:
+            order.status = Order.Status.FAILED
+            order.closed_at = timezone.now()
+            order.failure_reason = (payment.get("error_description") or "payment failed")[:200]
+            order.save()
+        return WebhookEvent.Outcome.PROCESSED, order
+    manual_capture = kind == "payment.authorized" and not settings.RAZORPAY_AUTO_CAPTURE
+    if manual_capture and payment.get("status") == "authorized":
+        payment = gateway_for(order.gateway).capture_payment(
+            payment["id"], amount_paise=int(payment["amount"]), currency=payment["currency"]
+        )
+    recorded = _record_payment(order, payment)
+    if recorded.status in (Payment.Status.AUTHORIZED, Payment.Status.CAPTURED):
+        if kind == "payment.authorized" and settings.RAZORPAY_AUTO_CAPTURE:
+            return WebhookEvent.Outcome.PROCESSED, order  # captured (or verify) fulfils
+        _fulfil(order, payment=recorded)
+    return WebhookEvent.Outcome.PROCESSED, order
+
+
+# --- refunds -----------------------------------------------------------------------------------
+
+
+def _refundable(order: Order) -> int:
+    held = sum(
+        order.refunds.exclude(status=Refund.Status.FAILED).values_list("amount_paise", flat=True)
+    )
+    return order.total_paise - held
+
+
+def refund_create(*, order: Order, amount_paise: int, reason: str, by) -> Refund:
+    """Refund (part of) a paid order through the gateway. The amount is reserved first (a
+    pending row), so two refunds at once cannot exceed what was paid; a gateway failure
+    marks the row failed and releases it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RefundInvalid(fields={"reason": ["Say why (the learner may ask)."]})
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
+            raise RefundInvalid("Only paid orders can be refunded.")
+        payment = (
+            order.payments.filter(status__in=[Payment.Status.CAPTURED, Payment.Status.AUTHORIZED])
+            .order_by("created_at")
+            .first()
+        )
+        if payment is None:
+            raise RefundInvalid("This order has no captured payment to refund.")
+        left = _refundable(order)
+        if not 0 < amount_paise <= left:
+            raise RefundInvalid(
+                fields={"amount_paise": [f"Between 1 and {left} paise (what is left to refund)."]}
+            )
+        refund = Refund.objects.create(
+            order=order,
+            payment=payment,
+            amount_paise=amount_paise,
+            reason=reason[:200],
+            requested_by=by,
+        )
+    try:
+        entity = gateway_for(order.gateway).refund_payment(
+            payment.gateway_payment_id,
+            amount_paise=amount_paise,
+            notes={"order": str(order.pk), "refund": str(refund.pk)},
+        )
+    except GatewayError as exc:
+        Refund.objects.filter(pk=refund.pk).update(
+            status=Refund.Status.FAILED, raw={"error": str(exc)}
+        )
+        if isinstance(exc, GatewayRejected):
+            raise RefundInvalid(f"The gateway refused the refund: {exc.description}") from exc
+        raise GatewayUnavailable() from exc
+    with transaction.atomic():
+        Order.objects.select_for_update().get(pk=order.pk)
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        twin = Refund.objects.filter(gateway_refund_id=entity["id"]).exclude(pk=refund.pk).first()
+        if twin is not None:  # the webhook got here first and adopted another row: merge
+            refund.delete()
+            return twin
+        if refund.gateway_refund_id is None:
+            refund.gateway_refund_id = entity["id"]
+            refund.raw = entity
+            refund.save(update_fields=["gateway_refund_id", "raw", "updated_at"])
+        if entity.get("status") == "processed":
+            _settle_refund(refund, processed=True)
+    return Refund.objects.get(pk=refund.pk)
+
+
+def _settle_refund(refund: Refund, *, processed: bool) -> None:
+    """Final state of a refund (the order is locked by the caller). A processed refund adds
+    to the order's refunded amount; refunding it all revokes the enrollment."""
+    if refund.status != Refund.Status.PENDING:
+        return
+    order = refund.order
+    refund.status = Refund.Status.PROCESSED if processed else Refund.Status.FAILED
+    refund.processed_at = timezone.now()
+    refund.save(update_fields=["status", "processed_at", "updated_at"])
+    if not processed:
+        return
+    order.refunded_paise += refund.amount_paise
+    full = order.refunded_paise >= order.total_paise
+    order.status = Order.Status.REFUNDED if full else Order.Status.PARTIALLY_REFUNDED
+    order.save(update_fields=["refunded_paise", "status", "updated_at"])
+    if full:
+        Payment.objects.filter(pk=refund.payment_id).update(status=Payment.Status.REFUNDED)
+        if order.enrollment_id:
+            catalogue_services.enrollment_revoke(
+                enrollment=order.enrollment, reason=f"Refunded: {refund.reason}"[:200]
+            )
+
+
+def _apply_refund_event(
+    kind: str, entity: dict[str, Any], payment: dict[str, Any]
+) -> tuple[str, Order | None]:
+    if kind not in ("refund.processed", "refund.failed") or not entity.get("id"):
+        return WebhookEvent.Outcome.IGNORED, None
+    payment_id = entity.get("payment_id") or payment.get("id")
+    ours = Payment.objects.filter(gateway_payment_id=payment_id).first()
+    if ours is None:
+        return WebhookEvent.Outcome.IGNORED, None
+    order = Order.objects.select_for_update().get(pk=ours.order_id)
+    refund = Refund.objects.select_for_update().filter(gateway_refund_id=entity["id"]).first()
+    if refund is None:
+        # Our refund call has not stored the gateway id yet (the webhook was faster), or
+        # the refund was made in Razorpay's dashboard: adopt a pending row, or record it.
+        refund = (
+            Refund.objects.select_for_update()
+            .filter(
+                payment=ours,
+                gateway_refund_id__isnull=True,
+                status=Refund.Status.PENDING,
+                amount_paise=int(entity.get("amount") or 0),
+            )
+            .order_by("created_at")
+            .first()
+        )
+        if refund is None:
+            if int(entity.get("amount") or 0) > _refundable(order):
+                _flag(order, f"Refund {entity['id']} is larger than what is left to refund.")
+                return WebhookEvent.Outcome.PROCESSED, order
+            refund = Refund.objects.create(
+                order=order,
+                payment=ours,
+                amount_paise=int(entity["amount"]),
+                reason="Refunded at the gateway",
+            )
+        refund.gateway_refund_id = entity["id"]
+        refund.raw = entity
+        refund.save(update_fields=["gateway_refund_id", "raw", "updated_at"])
+    refund.order = order
+    _settle_refund(refund, processed=kind == "refund.processed")
+    return WebhookEvent.Outcome.PROCESSED, order
+
+
+# --- reconciliation ----------------------------------------------------------------------------
+
+
+def orders_reconcile(*, limit: int = 200) -> dict[str, int]:
+    """Orders left ``created`` longer than ``ORDER_RECONCILE_AFTER_MINUTES`` are looked up at
+    the gateway: a successful payment fulfils them (the learner closed the browser, the
+    webhook never came); past ``ORDER_EXPIRE_AFTER_MINUTES`` with none, they expire."""
+    now = timezone.now()
+    counts = {"checked": 0, "paid": 0, "expired": 0}
+    stale = Order.objects.filter(
+        status=Order.Status.CREATED,
+        created_at__lt=now - timedelta(minutes=settings.ORDER_RECONCILE_AFTER_MINUTES),
+    ).order_by("created_at")[:limit]
+    for order in stale:
+        counts["checked"] += 1
+        payments: list[dict[str, Any]] = []
+        if order.gateway_order_id:
+            try:
+                payments = gateway_for(order.gateway).fetch_order_payments(order.gateway_order_id)
+            except GatewayError:
+                logger.warning(
+                    "reconcile: gateway lookup failed", extra={"order_id": str(order.pk)}
+                )
+                continue
+        good = [p for p in payments if p.get("status") in ("captured", "authorized")]
+        with transaction.atomic():
+            locked = Order.objects.select_for_update(skip_locked=True).filter(pk=order.pk).first()
+            if locked is None or locked.status != Order.Status.CREATED:
+                continue
+            if good:
+                for entity in good:
+                    _record_payment(locked, entity)
+                captured = [p for p in good if p.get("status") == "captured"] or good
+                _fulfil(locked, payment=Payment.objects.get(gateway_payment_id=captured[0]["id"]))
+                counts["paid"] += locked.status == Order.Status.PAID
+            elif locked.created_at < now - timedelta(minutes=settings.ORDER_EXPIRE_AFTER_MINUTES):
+                for entity in payments:
+                    _record_payment(locked, entity)
+                locked.status = Order.Status.EXPIRED
+                locked.closed_at = now
+                locked.failure_reason = "No successful payment before the order expired."
+                locked.save()
+                counts["expired"] += 1
+    return counts
