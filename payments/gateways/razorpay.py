@@ -37,6 +37,7 @@ READ_RETRY = Retry(
     allowed_methods=frozenset({"GET"}),
     backoff_factor=0.25,
     raise_on_status=False,
+    respect_retry_after_header=False,  # a "Retry-After: 3600" must not hang a request
 )
 READ_ATTEMPTS = 3  # the SDK's retry on timeouts and connection errors, reads only
 READ_RETRY_DELAY_SECONDS = 0.25
@@ -136,7 +137,7 @@ class RazorpayGateway:
             responses.append(response)
 
         try:
-            return method(*args, hooks={"response": [keep]})
+            return method(*args, timeout=self._timeout, hooks={"response": [keep]})
         except (
             BadRequestError,
             ServerError,
