@@ -12,3 +12,11 @@ def deliver_simulated_webhook(body: str, headers: dict[str, str]) -> None:
     from payments.services import webhook_receive  # services import the gateways
 
     webhook_receive(body.encode(), headers)
+
+
+@task()
+def reconcile_orders() -> dict[str, int]:
+    """The reconciliation as a task (the management command is the cron entry point)."""
+    from payments.services import orders_reconcile
+
+    return orders_reconcile(limit=1000)

@@ -218,7 +218,7 @@ RAZORPAY_KEY_ID = env("RAZORPAY_KEY_ID", default="")
 RAZORPAY_KEY_SECRET = env("RAZORPAY_KEY_SECRET", default="")
 RAZORPAY_WEBHOOK_SECRET = env("RAZORPAY_WEBHOOK_SECRET", default="")
 # The simulated gateway signs its webhooks with RAZORPAY_WEBHOOK_SECRET, or this when unset.
-RAZORPAY_WEBHOOK_SECRET_DEV_DEFAULT = "examforge-simulated-webhook-secret"
+RAZORPAY_WEBHOOK_SECRET_DEV_DEFAULT = "examforge-simulated-webhook-secret"  # noqa: S105 (dev only)
 # The simulated gateway's callback signature secret (Razorpay's key secret stands in).
 SIMULATED_GATEWAY_SECRET = env("SIMULATED_GATEWAY_SECRET", default="examforge-simulated-key-secret")
 PAYMENT_GATEWAY = env(

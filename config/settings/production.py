@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import PAYMENT_GATEWAY, RAZORPAY_WEBHOOK_SECRET, env
 
 _INSECURE_MARKERS = ("insecure", "change-me", "changeme", "dev-")
 
@@ -54,3 +54,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Payments: the simulated gateway takes no money; production needs Razorpay's keys (or an
+# explicit PAYMENTS_ALLOW_SIMULATED=true for a staging site), and a webhook secret of its own.
+if PAYMENT_GATEWAY.endswith(".SimulatedGateway") and not env.bool(
+    "PAYMENTS_ALLOW_SIMULATED", default=False
+):
+    raise ImproperlyConfigured(
+        "RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET must be set in production "
+        "(or PAYMENTS_ALLOW_SIMULATED=true on a staging site)."
+    )
+if not RAZORPAY_WEBHOOK_SECRET and not PAYMENT_GATEWAY.endswith(".SimulatedGateway"):
+    raise ImproperlyConfigured("RAZORPAY_WEBHOOK_SECRET must be set in production.")

@@ -1,7 +1,7 @@
 """The payments API, at the /api/v1/ root: ``orders/``, ``coupons/preview/`` and
 ``payments/razorpay/webhook/``."""
 
-from django.urls import path
+from django.urls import include, path
 
 from payments.api import views
 
@@ -17,5 +17,5 @@ urlpatterns = [
         views.RazorpayWebhookView.as_view(),
         name="razorpay-webhook",
     ),
-    # invoices: added when payments/api/urls_invoices.py lands
+    path("", include("payments.api.urls_invoices")),
 ]

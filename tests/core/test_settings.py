@@ -24,6 +24,9 @@ VALID_PRODUCTION = {
     "JWT_ACCESS_MINUTES": "10",
     "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
     "SMS_BACKEND": "",
+    "RAZORPAY_KEY_ID": "rzp_live_Example000001",
+    "RAZORPAY_KEY_SECRET": "live-key-secret-for-the-settings-test",
+    "RAZORPAY_WEBHOOK_SECRET": "live-webhook-secret-for-the-settings-test",
 }
 
 
@@ -198,3 +201,34 @@ def test_an_s3_compatible_endpoint_and_signed_urls_can_be_chosen():
         "https://minio.internal:9000",
     )
     assert (found["region_name"], found["querystring_auth"]) == (None, True)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"RAZORPAY_KEY_ID": "", "RAZORPAY_KEY_SECRET": ""},
+            "RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET must be set in production",
+        ),
+        ({"RAZORPAY_WEBHOOK_SECRET": ""}, "RAZORPAY_WEBHOOK_SECRET must be set in production."),
+    ],
+)
+def test_production_refuses_to_take_no_money_or_unsigned_webhooks(changes, message):
+    result = _setup("config.settings.production", **{**VALID_PRODUCTION, **changes})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_a_staging_site_may_run_the_simulated_gateway_when_it_says_so():
+    result = _setup(
+        "config.settings.production",
+        then="from django.conf import settings; print(settings.PAYMENT_GATEWAY)",
+        **{
+            **VALID_PRODUCTION,
+            "RAZORPAY_KEY_ID": "",
+            "RAZORPAY_KEY_SECRET": "",
+            "PAYMENTS_ALLOW_SIMULATED": "true",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "payments.gateways.simulated.SimulatedGateway"

@@ -1,0 +1,110 @@
+"""The learner's tax invoice of a paid order: ``orders/{id}/invoice/`` (PDF download) and
+``orders/{id}/invoice/html/`` (the printable page). Thin views over ``payments.invoices``;
+another learner's order, an unknown order and an order without an invoice (unpaid, or ₹0)
+are all the same 404."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.http import HttpResponse
+from django.utils.cache import patch_cache_control
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from core.api.schema import error_response, errors
+from payments.errors import OrderNotFound
+from payments.invoices import (
+    invoice_filename,
+    invoice_for_user,
+    render_invoice_html,
+    render_invoice_pdf,
+)
+from payments.models import Invoice
+
+TAG = ["payments"]
+
+_ORDER_ID = OpenApiParameter(
+    "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Order id (UUID)."
+)
+_E401 = errors(401)[401]
+_E404 = error_response(
+    404,
+    ("not_found", "No such order."),
+    description="Not one of my orders, or it has no invoice (not paid, or ₹0).",
+)
+
+
+class _ErrorsAreJson(DefaultContentNegotiation):
+    """The document is returned as is; DRF's renderer only draws errors, always in JSON,
+    whatever ``Accept`` says (``application/pdf`` would otherwise be a 406)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class _InvoiceView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    content_negotiation_class = _ErrorsAreJson
+
+    def _invoice(self, request: Request, pk: UUID) -> Invoice:
+        invoice = invoice_for_user(order_id=pk, user=request.user)
+        if invoice is None:
+            raise OrderNotFound()
+        return invoice
+
+    @staticmethod
+    def _private(response: HttpResponse) -> HttpResponse:
+        patch_cache_control(response, private=True, no_store=True)  # personal data
+        return response
+
+
+class InvoicePdfView(_InvoiceView):
+    @extend_schema(
+        tags=TAG,
+        summary="Download my order's tax invoice (PDF)",
+        description=(
+            "The GST tax invoice of a paid order as an A4 PDF attachment named after the "
+            "invoice number (`EF-2026-27-000042.pdf`). Prices are tax-inclusive; the invoice "
+            "splits out the taxable value and CGST + SGST (or IGST)."
+        ),
+        parameters=[_ORDER_ID],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The invoice PDF (attachment)."
+            ),
+            401: _E401,
+            404: _E404,
+        },
+    )
+    def get(self, request: Request, pk: UUID) -> HttpResponse:
+        invoice = self._invoice(request, pk)
+        response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
+        return self._private(response)
+
+
+class InvoiceHtmlView(_InvoiceView):
+    @extend_schema(
+        tags=TAG,
+        summary="My order's tax invoice as a printable page (HTML)",
+        description="The same invoice as a standalone HTML page (inline styles, print-ready).",
+        parameters=[_ORDER_ID],
+        responses={
+            (200, "text/html"): OpenApiResponse(
+                OpenApiTypes.STR, description="The invoice as an HTML document."
+            ),
+            401: _E401,
+            404: _E404,
+        },
+    )
+    def get(self, request: Request, pk: UUID) -> HttpResponse:
+        invoice = self._invoice(request, pk)
+        response = HttpResponse(
+            render_invoice_html(invoice), content_type="text/html; charset=utf-8"
+        )
+        return self._private(response)
