@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalogue import services as catalogue_services
@@ -208,6 +209,15 @@ def order_verify(
         raise SignatureInvalid(
             fields={"razorpay_payment_id": ["This payment belongs to another order."]}
         )
+    if entity.get("status") == "authorized" and not settings.RAZORPAY_AUTO_CAPTURE:
+        # Capture now: an uncaptured payment is refunded by Razorpay after a few days,
+        # and the payment.authorized webhook may never come.
+        try:
+            entity = gateway.capture_payment(
+                razorpay_payment_id, amount_paise=order.total_paise, currency=order.currency
+            )
+        except GatewayError:
+            logger.warning("capture on verify failed", extra={"order_id": str(order.pk)})
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         payment = _record_payment(order, {**entity, "status": entity.get("status") or "authorized"})
@@ -372,7 +382,7 @@ def webhook_receive(raw_body: bytes, headers: dict[str, str]) -> WebhookEvent:
 
 def webhook_process(event: WebhookEvent) -> WebhookEvent:
     """Apply one stored event; the outcome (and error) is recorded either way."""
-    WebhookEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
+    WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
     try:
         with transaction.atomic():
             outcome, order = _apply_event(json.loads(event.body))

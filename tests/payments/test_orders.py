@@ -550,3 +550,19 @@ def test_a_gateway_outage_during_a_refund_releases_the_reserved_amount(monkeypat
     assert (order.status, order.refunded_paise) == ("paid", 0)
     refund = services.refund_create(order=order, amount_paise=30000, reason="x", by=None)
     assert refund.status == "processed"
+
+
+def test_verify_captures_an_authorized_payment_when_the_account_does_not_auto_capture(settings):
+    settings.RAZORPAY_AUTO_CAPTURE = False
+    plan = paid_plan()
+    learner = UserFactory()
+    order, _ = services.order_create(user=learner, plan_id=plan.id)
+    callback = SimulatedGateway().simulate_checkout(
+        order.gateway_order_id, succeed=True, auto_capture=False
+    )
+
+    services.order_verify(user=learner, order_id=order.pk, **callback)
+
+    payment = Payment.objects.get(order=order)
+    assert payment.status == "captured"
+    assert SimulatedGateway().fetch_payment(payment.gateway_payment_id)["status"] == "captured"
