@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install run test lint format check-migrations schema bench bench-engine bench-import bench-catalogue clean db-stop
+.PHONY: install run test lint format check-migrations schema bench bench-engine bench-import bench-catalogue bench-sessions clean db-stop
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,7 @@ check-migrations: install
 schema: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --file openapi.yaml
 
-bench: bench-engine bench-import bench-catalogue  ## every benchmark; figures go in README
+bench: bench-engine bench-import bench-catalogue bench-sessions  ## every benchmark; figures go in README
 
 bench-engine: install  ## generate_paper on a 100,000-question bank (own database)
 	$(WITH_DB) $(PY) scripts/bench_engine.py
@@ -53,6 +53,9 @@ bench-catalogue: install  ## the public product list over 5,000 products
 
 bench-import: install  ## import a 10,000-question CSV
 	$(WITH_DB) sh -c '$(PY) manage.py migrate --noinput -v0 && $(PY) scripts/bench_import.py'
+
+bench-sessions: install  ## autosave under load: 100 learners against gunicorn (own database)
+	$(WITH_DB) $(PY) scripts/bench_sessions.py
 
 db-stop:
 	$(PY) scripts/devdb.py stop
