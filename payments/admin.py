@@ -288,7 +288,7 @@ class OrderAdmin(ReadOnlyAdmin):
     def refundable(self, obj: Order) -> str:
         if obj.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
             return EMPTY
-        return rupees(services._refundable(obj))
+        return rupees(services.order_refundable_paise(obj))
 
     @admin.display(description="Invoice")
     def invoice_number(self, obj: Order) -> str:
@@ -350,7 +350,7 @@ class OrderAdmin(ReadOnlyAdmin):
         if not (self.has_view_permission(request, order) and self.has_refund_permission(request)):
             raise PermissionDenied
         refundable = order.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
-        left = services._refundable(order) if refundable else 0
+        left = services.order_refundable_paise(order) if refundable else 0
         change_url = reverse("admin:payments_order_change", args=[order.pk])
         form = RefundForm(request.POST or None)
         if request.method == "POST" and refundable and form.is_valid():
@@ -399,8 +399,24 @@ class OrderAdmin(ReadOnlyAdmin):
 # --- payments and refunds -----------------------------------------------------------------------
 
 
+class _GatewayRowAdmin(ReadOnlyAdmin):
+    """A payment or refund: its order, amount in rupees and the gateway's payload."""
+
+    @admin.display(description="Order", ordering="order__created_at")
+    def order_link(self, obj: Payment | Refund) -> SafeString | str:
+        return _order_link(obj.order)
+
+    @admin.display(description="Amount", ordering="amount_paise")
+    def amount(self, obj: Payment | Refund) -> str:
+        return rupees(obj.amount_paise)
+
+    @admin.display(description="Gateway payload")
+    def payload(self, obj: Payment | Refund) -> SafeString:
+        return pretty_json(obj.raw)
+
+
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(_GatewayRowAdmin):
     list_display = (
         "gateway_payment_id",
         "order_link",
@@ -429,21 +445,9 @@ class PaymentAdmin(ReadOnlyAdmin):
     )
     fields = readonly_fields
 
-    @admin.display(description="Order", ordering="order__created_at")
-    def order_link(self, obj: Payment) -> SafeString | str:
-        return _order_link(obj.order)
-
-    @admin.display(description="Amount", ordering="amount_paise")
-    def amount(self, obj: Payment) -> str:
-        return rupees(obj.amount_paise)
-
-    @admin.display(description="Gateway payload")
-    def payload(self, obj: Payment) -> SafeString:
-        return pretty_json(obj.raw)
-
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(_GatewayRowAdmin):
     list_display = (
         "gateway_refund_id",
         "order_link",
@@ -476,18 +480,6 @@ class RefundAdmin(ReadOnlyAdmin):
         "payload",
     )
     fields = readonly_fields
-
-    @admin.display(description="Order", ordering="order__created_at")
-    def order_link(self, obj: Refund) -> SafeString | str:
-        return _order_link(obj.order)
-
-    @admin.display(description="Amount", ordering="amount_paise")
-    def amount(self, obj: Refund) -> str:
-        return rupees(obj.amount_paise)
-
-    @admin.display(description="Gateway payload")
-    def payload(self, obj: Refund) -> SafeString:
-        return pretty_json(obj.raw)
 
 
 # --- webhook events -----------------------------------------------------------------------------

@@ -9,10 +9,6 @@ class OrderNotFound(NotFound):
     detail = "No such order."
 
 
-class PlanNotFound(NotFound):
-    detail = "No such plan."
-
-
 class PlanUnavailable(Conflict):
     code = "plan_unavailable"
     detail = "This plan is not on sale."
@@ -44,11 +40,6 @@ class SignatureInvalid(ApplicationError):
     status = HTTPStatus.BAD_REQUEST
     code = "signature_invalid"
     detail = "The payment signature does not match this order."
-
-
-class OrderClosed(Conflict):
-    code = "order_closed"
-    detail = "This order can no longer be paid."
 
 
 class PaymentsInvalid(ApplicationError):

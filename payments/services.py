@@ -147,6 +147,18 @@ def order_create(
     return order, True
 
 
+def coupon_preview(*, user, plan_id: int, coupon_code: str) -> pricing.Quote:
+    """The price of a plan on sale with a coupon, for the learner; nothing is reserved."""
+    plan = (
+        Plan.objects.select_related("product")
+        .filter(pk=plan_id, is_active=True, product__is_published=True)
+        .first()
+    )
+    if plan is None:
+        raise PaymentsInvalid(fields={"plan": ["No such plan on sale."]})
+    return pricing.quote(user=user, plan=plan, coupon_code=coupon_code, now=timezone.now())
+
+
 def checkout_token(order: Order) -> str:
     return signing.TimestampSigner(salt=CHECKOUT_SALT).sign(str(order.pk))
 
@@ -450,7 +462,8 @@ def _apply_event(payload: dict[str, Any]) -> tuple[str, Order | None]:
 # --- refunds -----------------------------------------------------------------------------------
 
 
-def _refundable(order: Order) -> int:
+def order_refundable_paise(order: Order) -> int:
+    """What is left to refund: the total less processed and pending refunds."""
     held = sum(
         order.refunds.exclude(status=Refund.Status.FAILED).values_list("amount_paise", flat=True)
     )
@@ -475,7 +488,7 @@ def refund_create(*, order: Order, amount_paise: int, reason: str, by) -> Refund
         )
         if payment is None:
             raise RefundInvalid("This order has no captured payment to refund.")
-        left = _refundable(order)
+        left = order_refundable_paise(order)
         if not 0 < amount_paise <= left:
             raise RefundInvalid(
                 fields={"amount_paise": [f"Between 1 and {left} paise (what is left to refund)."]}
@@ -565,7 +578,7 @@ def _apply_refund_event(
             .first()
         )
         if refund is None:
-            if int(entity.get("amount") or 0) > _refundable(order):
+            if int(entity.get("amount") or 0) > order_refundable_paise(order):
                 _flag(order, f"Refund {entity['id']} is larger than what is left to refund.")
                 return WebhookEvent.Outcome.PROCESSED, order
             refund = Refund.objects.create(

@@ -10,7 +10,6 @@ from uuid import UUID
 from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -21,10 +20,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from catalogue.models import Plan
 from core.api.schema import error_response, errors
 from core.api.views import OwnedViewSet
-from payments import pricing, services
+from payments import services
 from payments.api import serializers as s
 from payments.errors import OrderNotFound, PaymentsInvalid
 from payments.gateways import gateway_for
@@ -109,7 +107,7 @@ def _context(request: Request, orders: list[Order]) -> dict[str, Any]:
             "name": settings.PAYMENTS_BRAND_NAME,
             "description": f"{order.product.title} — {order.plan.name}"[:255],
             "prefill": {
-                "name": user.get_full_name() if hasattr(user, "get_full_name") else "",
+                "name": user.get_full_name(),
                 "email": user.email or "",
                 "contact": str(user.phone or ""),
             },
@@ -311,23 +309,15 @@ class CouponPreviewView(APIView):
     def post(self, request: Request) -> Response:
         data = s.CouponPreviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = (
-            Plan.objects.select_related("product")
-            .filter(pk=data.validated_data["plan"], is_active=True, product__is_published=True)
-            .first()
-        )
-        if plan is None:
-            raise PaymentsInvalid(fields={"plan": ["No such plan on sale."]})
-        quote = pricing.quote(
+        quote = services.coupon_preview(
             user=request.user,
-            plan=plan,
+            plan_id=data.validated_data["plan"],
             coupon_code=data.validated_data["coupon_code"],
-            now=timezone.now(),
         )
         return Response(
             s.QuoteSerializer(
                 {
-                    "plan": plan.pk,
+                    "plan": quote.plan.pk,
                     "coupon_code": quote.coupon.code if quote.coupon else None,
                     "base_paise": quote.base_paise,
                     "discount_paise": quote.discount_paise,

@@ -498,7 +498,7 @@ def test_reconciliation_settles_a_paid_order_whose_callbacks_never_came():
     assert Enrollment.objects.filter(user=learner, product=plan.product).exists()
 
 
-def test_reconciliation_keeps_a_young_unpaid_order_open(monkeypatch):
+def test_reconciliation_keeps_a_young_unpaid_order_open():
     plan = paid_plan()
     with time_machine.travel(timezone.now() - timedelta(minutes=20)):
         order, _ = services.order_create(user=UserFactory(), plan_id=plan.id)
