@@ -41,9 +41,11 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = 5
 
 # Recycle workers now and then so slow leaks never accumulate; jitter avoids all workers
-# restarting at the same moment.
-max_requests = 1000
-max_requests_jitter = 100
+# restarting at the same moment. A restart costs about a second of CPU (Django boots again):
+# at a Sunday mock test's few hundred saves a second, 1000 would restart a worker every few
+# seconds, so recycle rarely (0 turns it off).
+max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
+max_requests_jitter = max_requests // 10
 
 # Only these peers may set X-Forwarded-Proto / X-Forwarded-For for gunicorn. In a container
 # the load balancer is not 127.0.0.1: set its address, or "*" when only it can reach the port.

@@ -41,6 +41,12 @@ class ExamSession(PublicIdModel):
         null=True, blank=True, help_text="When the learner moved on to ``section_index``."
     )
     paper = models.JSONField(help_text="The frozen paper (testengine.paper.Paper.to_json()).")
+    layout = models.JSONField(
+        default=dict,
+        help_text="The paper's skeleton that checks a save: sections and, per question, its "
+        "type and choice ids (testengine.paper.answer_layout). Autosave reads this, never the "
+        "whole paper.",
+    )
     question_count = models.PositiveSmallIntegerField()
     max_score = models.DecimalField(max_digits=10, decimal_places=2)
     score = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)

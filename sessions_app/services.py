@@ -7,6 +7,7 @@ submits, or a submit racing the expiry sweep all give one result and lose no sav
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,7 +40,7 @@ from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
 from sessions_app.tasks import schedule_item_statistics
 from testengine.errors import PaperUnavailable
 from testengine.models import Test
-from testengine.paper import Paper, _question_from_json, generate_paper
+from testengine.paper import Paper, answer_layout, generate_paper, layout_question
 from testengine.scoring import AnswerInvalid, score, validate_answer
 
 
@@ -123,6 +124,7 @@ def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
         extra_seconds=extra,
         section_started_at=now,
         paper=paper_json,
+        layout=answer_layout(paper_json),
         question_count=len(paper.questions),
         max_score=paper.max_score,
     )
@@ -138,6 +140,14 @@ class SaveResult:
     applied: bool  # False: an older (lower seq) save; the stored newer state is returned
 
 
+_LOCK_FOR_SAVE = """
+SELECT s.status, s.started_at, s.deadline_at, s.extra_seconds, s.section_index,
+       s.section_started_at, s.layout, t.navigation, t.duration_seconds
+FROM sessions_app_examsession s JOIN testengine_test t ON t.id = s.test_id
+WHERE s.id = %s AND s.user_id = %s
+FOR NO KEY UPDATE OF s
+"""
+
 _UPSERT = """
 INSERT INTO sessions_app_sessionresponse
     (session_id, question_id, answer, marked_for_review, time_spent_ms, seq, saved_at,
@@ -150,16 +160,81 @@ ON CONFLICT (session_id, question_id) DO UPDATE SET
     seq = EXCLUDED.seq,
     saved_at = EXCLUDED.saved_at
 WHERE sessions_app_sessionresponse.seq < EXCLUDED.seq
-RETURNING id
+RETURNING answer, marked_for_review, time_spent_ms, seq, saved_at
+"""
+
+_STORED = """
+SELECT answer, marked_for_review, time_spent_ms, seq, saved_at
+FROM sessions_app_sessionresponse
+WHERE session_id = %s AND question_id = %s
 """
 
 
-def _paper_question(paper: dict[str, Any], question_id: int):
-    for section in paper["sections"]:
-        for question in section["questions"]:
-            if question["id"] == question_id:
-                return _question_from_json(question)
-    return None
+@dataclass(frozen=True)
+class _Sitting:
+    """The locked session row as autosave reads it: its clock and the paper's layout, never
+    the paper itself (the hottest path in Examforge; see docs/sessions.md, "Load")."""
+
+    id: Any
+    status: str
+    started_at: datetime
+    deadline_at: datetime
+    extra_seconds: int
+    section_index: int
+    section_started_at: datetime | None
+    layout: dict[str, Any]
+    navigation: str
+    test_duration: int
+
+    def clock(self, now: datetime) -> timing.SectionClock | None:
+        return timing.section_clock(
+            self.layout,
+            started_at=self.started_at,
+            deadline_at=self.deadline_at,
+            section_index=self.section_index,
+            section_started_at=self.section_started_at,
+            test_duration=self.test_duration,
+            extra_seconds=self.extra_seconds,
+            now=now,
+        )
+
+
+def _lock_for_save(cursor, *, session_id, user) -> _Sitting | None:
+    cursor.execute(_LOCK_FOR_SAVE, [session_id, user.pk])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    status, started, deadline, extra, index, section_started, layout, navigation, duration = row
+    return _Sitting(
+        id=session_id,
+        status=status,
+        started_at=started,
+        deadline_at=deadline,
+        extra_seconds=extra,
+        section_index=index,
+        section_started_at=section_started,
+        layout=_from_jsonb(layout),
+        navigation=navigation,
+        test_duration=duration,
+    )
+
+
+def _from_jsonb(value: Any) -> Any:
+    # Django has psycopg hand jsonb over as text (JSONField decodes it); raw SQL does here.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _stored_response(session_id, question_id: int, row) -> SessionResponse:
+    answer, marked, time_spent, seq, saved_at = row
+    return SessionResponse(
+        session_id=session_id,
+        question_id=question_id,
+        answer=_from_jsonb(answer),
+        marked_for_review=marked,
+        time_spent_ms=time_spent,
+        seq=seq,
+        saved_at=saved_at,
+    )
 
 
 def response_save(
@@ -174,37 +249,19 @@ def response_save(
 ) -> SaveResult:
     """Save one answer (None clears it). Idempotent and order-proof: a save whose ``seq``
     is not above the stored one changes nothing and returns the stored state. A save after
-    the deadline plus the grace finalizes the session and is refused (410). At most three
-    queries: lock the session, upsert, and read back a newer stored answer."""
-    expired = False
-    with transaction.atomic():
-        session = (
-            ExamSession.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("test")
-            .filter(pk=session_id, user=user)
-            .only(
-                "id",
-                "status",
-                "started_at",
-                "deadline_at",
-                "extra_seconds",
-                "section_index",
-                "section_started_at",
-                "paper",
-                "test__navigation",
-                "test__duration_seconds",
-            )
-            .first()
-        )
-        if session is None:
+    the deadline plus the grace finalizes the session and is refused (410). Two queries
+    (lock the session, upsert returning the row), three when the save was older than the
+    stored answer (read it back); the paper itself is never read, only its layout."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        sitting = _lock_for_save(cursor, session_id=session_id, user=user)
+        if sitting is None:
             raise SessionNotFound()
-        if session.status != ExamSession.Status.IN_PROGRESS:
+        if sitting.status != ExamSession.Status.IN_PROGRESS:
             raise SessionClosed()
         now = timezone.now()
-        if now > session.deadline_at + grace():
-            expired = True
-        else:
-            question = _paper_question(session.paper, question_id)
+        expired = now > sitting.deadline_at + grace()
+        if not expired:
+            question = layout_question(sitting.layout, question_id)
             if question is None:
                 raise AnswerRejected(
                     fields={"question_id": [f"Question {question_id} is not in this paper."]}
@@ -213,43 +270,37 @@ def response_save(
                 canonical = validate_answer(question, answer)
             except AnswerInvalid as exc:
                 raise AnswerRejected(fields={"answer": [str(exc)]}) from exc
-            _check_section_open(session, question_id, now)
-            if session.test.navigation == Test.Navigation.SEQUENTIAL:
-                earlier = _sequential_check(session, question_id, seq)
+            _check_section_open(sitting, question_id, now)
+            if sitting.navigation == Test.Navigation.SEQUENTIAL:
+                earlier = _sequential_check(sitting, question_id, seq)
                 if earlier is not None:
                     return SaveResult(response=earlier, applied=False)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    _UPSERT,
-                    [
-                        session.pk,
-                        question_id,
-                        _json(canonical),
-                        marked_for_review,
-                        time_spent_ms,
-                        seq,
-                        now,
-                    ],
-                )
-                applied = cursor.fetchone() is not None
-            stored = SessionResponse.objects.get(session_id=session.pk, question_id=question_id)
-            return SaveResult(response=stored, applied=applied)
-    if expired:
-        session_finalize_if_expired(session_id=session_id)
-        raise SessionExpired()
-    raise AssertionError("unreachable")  # pragma: no cover
+            stored = _json(canonical)
+            cursor.execute(
+                _UPSERT,
+                [session_id, question_id, stored, marked_for_review, time_spent_ms, seq, now],
+            )
+            row = cursor.fetchone()
+            applied = row is not None
+            if not applied:
+                cursor.execute(_STORED, [session_id, question_id])
+                row = cursor.fetchone()
+            response = _stored_response(session_id, question_id, row)
+            return SaveResult(response=response, applied=applied)
+    session_finalize_if_expired(session_id=session_id)
+    raise SessionExpired()
 
 
-def _check_section_open(session: ExamSession, question_id: int, now: datetime) -> None:
+def _check_section_open(sitting: _Sitting, question_id: int, now: datetime) -> None:
     """Sectionally timed tests: only the current section takes answers (and, for the grace,
     a section whose time ran out just now); earlier sections are locked, later ones not
     open yet."""
-    current = timing.session_clock(session, now=now)
+    current = sitting.clock(now)
     if current is None:
         return
-    earliest = timing.session_clock(session, now=now - grace())
-    position = timing.section_position(session.paper, question_id)
-    sections = session.paper["sections"]
+    earliest = sitting.clock(now - grace())
+    position = timing.section_position(sitting.layout, question_id)
+    sections = sitting.layout["sections"]
     if position < earliest.index:
         raise SectionLocked(
             f"Section “{sections[position]['title']}” is over; its answers can no longer change.",
@@ -317,22 +368,22 @@ def _advance(session: ExamSession, section_id: int, now: datetime) -> ExamSessio
     return session
 
 
-def _sequential_check(session: ExamSession, question_id: int, seq: int):
+def _sequential_check(sitting: _Sitting, question_id: int, seq: int):
     """On a sequential test only the current question (the first without an answer, in
     paper order) may be saved; earlier answers cannot change and later questions are not
     revealed yet. A retried save of an answer already stored (same or older ``seq``) is
     still idempotent: the stored response is returned."""
     answered = dict(
-        SessionResponse.objects.filter(session_id=session.pk, answer__isnull=False).values_list(
+        SessionResponse.objects.filter(session_id=sitting.id, answer__isnull=False).values_list(
             "question_id", "seq"
         )
     )
-    order = [q["id"] for section in session.paper["sections"] for q in section["questions"]]
+    order = [q["id"] for section in sitting.layout["sections"] for q in section["questions"]]
     current = next((pk for pk in order if pk not in answered), None)
     if question_id == current:
         return None
     if question_id in answered and seq <= answered[question_id]:
-        return SessionResponse.objects.get(session_id=session.pk, question_id=question_id)
+        return SessionResponse.objects.get(session_id=sitting.id, question_id=question_id)
     where = "an earlier" if question_id in answered else "a later"
     raise AnswerRejected(
         f"This test is sequential: only the current question can be answered, not {where} one.",

@@ -61,6 +61,10 @@ class PaperQuestion:
     def correct_choice_ids(self) -> frozenset[int]:
         return frozenset(choice.id for choice in self.choices if choice.is_correct)
 
+    @property
+    def choice_ids(self) -> frozenset[int]:
+        return frozenset(choice.id for choice in self.choices)
+
 
 @dataclass(frozen=True)
 class PaperSection:
@@ -144,6 +148,50 @@ def _question_from_json(q: dict[str, Any]) -> PaperQuestion:
         accepted_answers=tuple(q["accepted_answers"]),
         irt=tuple(q["irt"]),
     )
+
+
+@dataclass(frozen=True)
+class LayoutQuestion:
+    """What checking an answer needs of a question: its type and choice ids."""
+
+    id: int
+    type: str
+    choice_ids: frozenset[int]
+
+
+def answer_layout(paper: dict[str, Any]) -> dict[str, Any]:
+    """The skeleton of a paper (its JSON form) that checking a save needs: sections (id,
+    title, own time limit) in order and, per question, its type and choice ids — no
+    content, no answer key, a few per cent of the paper's size. Same keys as the paper,
+    so code that walks ``sections``/``questions`` by id reads either."""
+    return {
+        "sections": [
+            {
+                "id": section["id"],
+                "title": section["title"],
+                "duration_seconds": section["duration_seconds"],
+                "questions": [
+                    {
+                        "id": question["id"],
+                        "type": question["type"],
+                        "choices": [choice["id"] for choice in question["choices"]],
+                    }
+                    for question in section["questions"]
+                ],
+            }
+            for section in paper["sections"]
+        ]
+    }
+
+
+def layout_question(layout: dict[str, Any], question_id: int) -> LayoutQuestion | None:
+    for section in layout["sections"]:
+        for question in section["questions"]:
+            if question["id"] == question_id:
+                return LayoutQuestion(
+                    id=question_id, type=question["type"], choice_ids=frozenset(question["choices"])
+                )
+    return None
 
 
 def _jsonable(value: Any) -> Any:

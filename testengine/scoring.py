@@ -17,7 +17,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from testengine.models import Question
-from testengine.paper import CENT, Paper, PaperQuestion
+from testengine.paper import CENT, LayoutQuestion, Paper, PaperQuestion
 
 TEXT_ANSWER_MAX = 500
 ZERO = Decimal("0")
@@ -31,8 +31,10 @@ def normalise_text(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def validate_answer(question: PaperQuestion, answer: Any) -> Any:
-    """The answer in canonical form, ``None`` for an empty one; raises ``AnswerInvalid``."""
+def validate_answer(question: PaperQuestion | LayoutQuestion, answer: Any) -> Any:
+    """The answer in canonical form, ``None`` for an empty one; raises ``AnswerInvalid``.
+    Only the question's type and choice ids are read, so a paper's ``answer_layout`` is
+    enough."""
     if answer is None:
         return None
     if not isinstance(answer, dict):
@@ -47,7 +49,7 @@ def validate_answer(question: PaperQuestion, answer: Any) -> Any:
             raise AnswerInvalid('"choices" is a list of choice ids.')
         if len(set(ids)) != len(ids):
             raise AnswerInvalid("A choice is listed twice.")
-        own = {choice.id for choice in question.choices}
+        own = question.choice_ids
         foreign = [pk for pk in ids if pk not in own]
         if foreign:
             raise AnswerInvalid(f"Choice {foreign[0]} is not a choice of this question.")

@@ -382,8 +382,8 @@ def test_detail_and_save_use_few_queries(django_assert_max_num_queries):
     # force_authenticate: no user lookup. Session (with test) + responses.
     with django_assert_max_num_queries(2):
         assert client.get(f"/api/v1/sessions/{sid}/").status_code == 200
-    # Savepoint + lock + upsert + read back (+ release).
-    with django_assert_max_num_queries(5):
+    # Savepoint + lock + upsert returning the row + release.
+    with django_assert_max_num_queries(4):
         assert _save(client, sid, qs[0].id, None, 100).status_code == 200
     with django_assert_max_num_queries(3):
         assert client.get(f"/api/v1/sessions/{sid}/questions/").status_code == 200

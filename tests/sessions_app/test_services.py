@@ -1,9 +1,12 @@
 """Exam sessions: start/resume rules, autosave ordering, submit once, expiry."""
 
+import importlib
+import json
 import threading
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -123,6 +126,34 @@ def test_the_deadline_is_capped_by_the_closing_time_and_extended_by_an_override(
     assert session.deadline_at == test.available_until
 
 
+def test_the_layout_holds_what_a_save_checks_and_nothing_of_the_content_or_key():
+    session, _ = services.session_start(user=UserFactory(), test_slug=sittable_test().slug)
+    paper = Paper.from_json(session.paper)
+
+    layout = session.layout
+
+    assert [s["id"] for s in layout["sections"]] == [s.id for s in paper.sections]
+    flat = [q for s in layout["sections"] for q in s["questions"]]
+    assert [(q["id"], q["type"], q["choices"]) for q in flat] == [
+        (q.id, q.type, [c.id for c in q.choices]) for q in paper.questions
+    ]
+    assert {key for q in flat for key in q} == {"id", "type", "choices"}
+    assert len(json.dumps(layout)) * 5 < len(json.dumps(session.paper))
+
+
+def test_the_migration_fills_the_layout_of_sessions_started_before_it():
+    fill = importlib.import_module("sessions_app.migrations.0003_answer_layout").fill_layouts
+    session, _ = services.session_start(user=UserFactory(), test_slug=sittable_test().slug)
+    expected = session.layout
+    ExamSession.objects.filter(pk=session.pk).update(layout={})
+
+    fill(django_apps, None)
+
+    session.refresh_from_db()
+    assert session.layout == expected
+    assert session.layout["sections"]
+
+
 def test_saves_apply_in_sequence_order_and_older_ones_change_nothing():
     test = sittable_test()
     learner = UserFactory()
@@ -130,7 +161,14 @@ def test_saves_apply_in_sequence_order_and_older_ones_change_nothing():
     question = Paper.from_json(session.paper).questions[0]
     first, second = [c.id for c in question.choices][:2]
 
-    with CaptureQueriesContext(connection) as captured:
+    def statements(captured):
+        return [
+            q["sql"]
+            for q in captured.captured_queries
+            if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+        ]
+
+    with CaptureQueriesContext(connection) as applying:
         newer = services.response_save(
             user=learner,
             session_id=session.id,
@@ -138,20 +176,20 @@ def test_saves_apply_in_sequence_order_and_older_ones_change_nothing():
             answer={"choices": [second]},
             seq=5,
         )
-    statements = [
-        q["sql"]
-        for q in captured.captured_queries
-        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
-    ]
-    # lock the session, upsert, read back: whatever the paper's size (issue: at most 4)
-    assert len(statements) == 3
-    older = services.response_save(
-        user=learner,
-        session_id=session.id,
-        question_id=question.id,
-        answer={"choices": [first]},
-        seq=4,
-    )
+    with CaptureQueriesContext(connection) as ignoring:
+        older = services.response_save(
+            user=learner,
+            session_id=session.id,
+            question_id=question.id,
+            answer={"choices": [first]},
+            seq=4,
+        )
+    # whatever the paper's size (issue: at most 4): lock the session and upsert returning
+    # the row; an older save reads the stored newer one back
+    assert len(statements(applying)) == 2
+    assert len(statements(ignoring)) == 3
+    # the ~70 KB frozen paper is never read on a save, only its small layout
+    assert not any("paper" in sql for sql in statements(applying) + statements(ignoring))
     retried = services.response_save(
         user=learner,
         session_id=session.id,
