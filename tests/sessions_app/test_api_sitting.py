@@ -2,15 +2,30 @@
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from catalogue import services as catalogue_services
+from sessions_app.api import serializers as s
+from sessions_app.api import sitting
 from sessions_app.models import ExamSession, SessionResponse
+from testengine import services as testengine_services
+from testengine.models import Question
 from testengine.paper import Paper
+from tests.catalogue.factories import ProductTestFactory, PublishedProductFactory
 from tests.accounts.factories import UserFactory
 from tests.sessions_app.factories import sittable_test
+from tests.testengine.factories import (
+    SectionFactory,
+    SectionRuleFactory,
+    TestFactory,
+    TopicFactory,
+    make_question,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -368,6 +383,41 @@ def test_a_batch_after_the_deadline_is_410_and_the_session_stays_finalized():
 
     assert (batch.status_code, batch.json()["code"]) == (410, "session_expired")
     assert ExamSession.objects.get(pk=sid).status == "submitted"
+
+
+def test_the_fast_paper_and_palette_are_exactly_what_their_serializers_give():
+    """The sitting's two big payloads skip DRF's walk over their long list; what they send
+    must still be what the documented serializers would."""
+    topic = TopicFactory()
+    kinds = [Question.Type.SINGLE, Question.Type.MULTIPLE, Question.Type.TRUE_FALSE]
+    kinds += [Question.Type.NUMERIC, Question.Type.TEXT]
+    for kind in kinds:
+        make_question(topic=topic, type=kind, marks=Decimal("1.5"), negative_marks=Decimal(1))
+    test = TestFactory()
+    SectionRuleFactory(section=SectionFactory(test=test), topic=topic, count=len(kinds))
+    testengine_services.test_publish(test=test)
+    product = PublishedProductFactory()
+    product.plans.update(price_paise=0)
+    catalogue_services.product_sync_derived(product_ids=[product.id])
+    ProductTestFactory(product=product, test=test)
+    learner = UserFactory()
+    client = _client(learner)
+    sid = _start(client, test).json()["id"]
+    answers = {"numeric": {"value": 42}, "text": {"text": "PostgreSQL"}}
+    for seq, question in enumerate(_paper(sid).questions[:3], start=1):
+        answer = answers.get(question.type) or _choice(question)
+        _save(client, sid, question.id, answer, seq, marked_for_review=seq == 2)
+    session = ExamSession.objects.select_related("test").get(pk=sid)
+
+    with time_machine.travel(timezone.now(), tick=False):  # one server_time for both
+        paper = sitting._paper(session)
+        detail = sitting._detail(session)
+
+        assert paper == s.SittingPaperSerializer(sitting._paper_data(session)).data
+        assert detail == s.SessionDetailSerializer(sitting._detail_data(session)).data
+    assert {q["marks"] for q in paper["questions"]} == {"1.50"}
+    assert {e["state"] for e in detail["palette"]} >= {"answered", "not_visited"}
+    assert json.loads(json.dumps(paper)) == paper  # plain JSON types only
 
 
 def test_detail_and_save_use_few_queries(django_assert_max_num_queries):
