@@ -270,7 +270,7 @@ def _detail_data(session: ExamSession) -> dict[str, Any]:
         }
         for section, question, number in _paper_questions(session.paper)
     ]
-    data = {
+    return {
         "id": session.id,
         "status": session.status,
         "test": session.test,
@@ -288,7 +288,6 @@ def _detail_data(session: ExamSession) -> dict[str, Any]:
         "sections": sections,
         "palette": palette,
     }
-    return data
 
 
 def _paper(session: ExamSession) -> dict[str, Any]:
@@ -330,7 +329,7 @@ def _paper_data(session: ExamSession) -> dict[str, Any]:
         )
         if sequential and answer is None:
             break
-    data = {
+    return {
         "session": session.id,
         "navigation": session.test.navigation,
         "question_count": session.question_count,
@@ -346,7 +345,6 @@ def _paper_data(session: ExamSession) -> dict[str, Any]:
         ],
         "questions": questions,
     }
-    return data
 
 
 def _saved_payload(result: services.SaveResult) -> dict[str, Any]:

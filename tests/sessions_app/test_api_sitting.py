@@ -16,8 +16,8 @@ from sessions_app.models import ExamSession, SessionResponse
 from testengine import services as testengine_services
 from testengine.models import Question
 from testengine.paper import Paper
-from tests.catalogue.factories import ProductTestFactory, PublishedProductFactory
 from tests.accounts.factories import UserFactory
+from tests.catalogue.factories import ProductTestFactory, PublishedProductFactory
 from tests.sessions_app.factories import sittable_test
 from tests.testengine.factories import (
     SectionFactory,
