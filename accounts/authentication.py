@@ -12,6 +12,7 @@ import uuid
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -36,3 +37,9 @@ class BearerAuthentication(JWTAuthentication):
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
         return user
+
+
+class BearerAuthenticationScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme: the same ``jwtAuth`` bearer scheme as simplejwt's."""
+
+    target_class = BearerAuthentication

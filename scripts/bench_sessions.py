@@ -16,8 +16,10 @@ sends) drives three phases:
 1. ceiling — N clients, closed loop, ``GET /bench/hello`` (Django + middleware, no DB);
 2. saturation — N learners start the 100-question test, fetch the paper, then each saves
    answers back to back (``PUT /api/v1/sessions/{id}/responses/{question}/``);
-3. realistic — N other learners arrive over the first few seconds, start, fetch the paper,
-   autosave one answer every ~3 s (±50 % jitter, on a fixed schedule) and submit.
+3. realistic — N other learners join over the first 30 s (``BENCH_ARRIVAL_SECONDS``: a
+   cohort logging in around 10:00; the all-at-once burst is phase 2's start), start, fetch
+   the paper, autosave one answer every ~3 s (±50 % jitter, on a fixed schedule) for the
+   phase's 60 s, and submit. Every save of the phase counts, those during arrivals too.
 
 Every acknowledged save is remembered (canonical answer, mark, seq); at the end every
 session is submitted and each remembered answer is compared with
@@ -86,6 +88,7 @@ def parse_args() -> argparse.Namespace:
     add("--saturation-seconds", type=float, default=_env_number("BENCH_SATURATION_SECONDS", 15))
     add("--realistic-seconds", type=float, default=_env_number("BENCH_REALISTIC_SECONDS", 60))
     add("--interval", type=float, default=_env_number("BENCH_SAVE_INTERVAL", 3.0))
+    add("--arrival", type=float, default=_env_number("BENCH_ARRIVAL_SECONDS", 30.0))
     add("--warmup", type=float, default=_env_number("BENCH_WARMUP_SECONDS", 3))
     add(
         "--quiet-wait",
@@ -94,7 +97,7 @@ def parse_args() -> argparse.Namespace:
         help="wait up to this long for other processes to go quiet before starting",
     )
     args = parser.parse_args()
-    if args.realistic_seconds + args.interval * 2 > 12 * 60:
+    if args.arrival + args.realistic_seconds + args.interval * 2 > 12 * 60:
         parser.error("the realistic phase must end within the 15-minute access-token lifetime")
     return args
 
@@ -667,10 +670,10 @@ async def phase_realistic(server: Server, args, learners: list[Learner], slug: s
     meter = CpuMeter(server)
     boots = server.worker_boots()
     t0 = time.perf_counter()
-    end = t0 + args.interval + args.realistic_seconds
+    end = t0 + args.arrival + args.realistic_seconds
 
     async def sit(learner: Learner, client) -> None:
-        await asyncio.sleep(learner.rng.uniform(0, args.interval))  # arrivals spread out
+        await asyncio.sleep(learner.rng.uniform(0, args.arrival))  # arrivals spread out
         if not await learner.start(client, starts, papers, slug):
             return
         due = time.perf_counter()
@@ -910,7 +913,8 @@ def main() -> int:
     )
     print(
         f"{verdict(p99 < P99_GOAL_MS, False)}: autosave p99 {p99:.1f} ms with {args.learners} "
-        f"learners saving every ~{args.interval:g} s (goal < {P99_GOAL_MS:.0f} ms; "
+        f"learners joining over {args.arrival:g} s, saving every ~{args.interval:g} s "
+        f"(goal < {P99_GOAL_MS:.0f} ms; "
         f"at saturation {saturation_p99:.1f} ms)"
     )
     for stats in (ceiling, saves):
