@@ -221,21 +221,28 @@ def order_verify(
         raise SignatureInvalid(
             fields={"razorpay_payment_id": ["This payment belongs to another order."]}
         )
-    if entity.get("status") == "authorized" and not settings.RAZORPAY_AUTO_CAPTURE:
-        # Capture now: an uncaptured payment is refunded by Razorpay after a few days,
-        # and the payment.authorized webhook may never come.
-        try:
-            entity = gateway.capture_payment(
-                razorpay_payment_id, amount_paise=order.total_paise, currency=order.currency
-            )
-        except GatewayError:
-            logger.warning("capture on verify failed", extra={"order_id": str(order.pk)})
+    entity = _capture_if_manual(gateway, order, entity)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         payment = _record_payment(order, {**entity, "status": entity.get("status") or "authorized"})
         if payment.status in (Payment.Status.AUTHORIZED, Payment.Status.CAPTURED):
             _fulfil(order, payment=payment)
     return Order.objects.get(pk=order.pk)
+
+
+def _capture_if_manual(gateway, order: Order, entity: dict[str, Any]) -> dict[str, Any]:
+    """Capture an authorized payment now when the account does not auto-capture: Razorpay
+    refunds an uncaptured payment after a few days, and the ``payment.authorized`` webhook
+    may never come. A failed capture is logged and left for ``orders_reconcile``."""
+    if entity.get("status") != "authorized" or settings.RAZORPAY_AUTO_CAPTURE:
+        return entity
+    try:
+        return gateway.capture_payment(
+            entity["id"], amount_paise=order.total_paise, currency=order.currency
+        )
+    except GatewayError:
+        logger.warning("capture failed", extra={"order_id": str(order.pk)})
+        return entity
 
 
 # --- the one place an order becomes paid -------------------------------------------------------
@@ -601,25 +608,32 @@ def _apply_refund_event(
 def orders_reconcile(*, limit: int = 200) -> dict[str, int]:
     """Orders left ``created`` longer than ``ORDER_RECONCILE_AFTER_MINUTES`` are looked up at
     the gateway: a successful payment fulfils them (the learner closed the browser, the
-    webhook never came); past ``ORDER_EXPIRE_AFTER_MINUTES`` with none, they expire."""
+    webhook never came); past ``ORDER_EXPIRE_AFTER_MINUTES`` with none, they expire. Then
+    payments of paid orders still only *authorized* that long (a capture that failed, on an
+    account that does not auto-capture) are looked up and captured."""
     now = timezone.now()
-    counts = {"checked": 0, "paid": 0, "expired": 0}
-    stale = Order.objects.filter(
-        status=Order.Status.CREATED,
-        created_at__lt=now - timedelta(minutes=settings.ORDER_RECONCILE_AFTER_MINUTES),
-    ).order_by("created_at")[:limit]
+    cutoff = now - timedelta(minutes=settings.ORDER_RECONCILE_AFTER_MINUTES)
+    counts = {"checked": 0, "paid": 0, "expired": 0, "captured": 0}
+    stale = Order.objects.filter(status=Order.Status.CREATED, created_at__lt=cutoff).order_by(
+        "created_at"
+    )[:limit]
     for order in stale:
         counts["checked"] += 1
+        gateway = gateway_for(order.gateway)
         payments: list[dict[str, Any]] = []
         if order.gateway_order_id:
             try:
-                payments = gateway_for(order.gateway).fetch_order_payments(order.gateway_order_id)
+                payments = gateway.fetch_order_payments(order.gateway_order_id)
             except GatewayError:
                 logger.warning(
                     "reconcile: gateway lookup failed", extra={"order_id": str(order.pk)}
                 )
                 continue
-        good = [p for p in payments if p.get("status") in ("captured", "authorized")]
+        good = [
+            _capture_if_manual(gateway, order, p)
+            for p in payments
+            if p.get("status") in ("captured", "authorized")
+        ]
         with transaction.atomic():
             locked = Order.objects.select_for_update(skip_locked=True).filter(pk=order.pk).first()
             if locked is None or locked.status != Order.Status.CREATED:
@@ -638,4 +652,29 @@ def orders_reconcile(*, limit: int = 200) -> dict[str, int]:
                 locked.failure_reason = "No successful payment before the order expired."
                 locked.save()
                 counts["expired"] += 1
+    counts["captured"] = _capture_stale_authorizations(cutoff=cutoff, limit=limit)
     return counts
+
+
+def _capture_stale_authorizations(*, cutoff, limit: int) -> int:
+    uncaptured = (
+        Payment.objects.filter(status=Payment.Status.AUTHORIZED, created_at__lt=cutoff)
+        .exclude(order__status__in=[Order.Status.CREATED, Order.Status.FAILED])
+        .select_related("order")
+        .order_by("created_at")[:limit]
+    )
+    captured = 0
+    for payment in uncaptured:
+        gateway = gateway_for(payment.order.gateway)
+        try:
+            entity = gateway.fetch_payment(payment.gateway_payment_id)
+        except GatewayError:
+            logger.warning(
+                "reconcile: payment lookup failed", extra={"order_id": str(payment.order_id)}
+            )
+            continue
+        entity = _capture_if_manual(gateway, payment.order, entity)
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=payment.order_id)
+            captured += _record_payment(order, entity).status == Payment.Status.CAPTURED
+    return captured

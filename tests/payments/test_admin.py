@@ -341,3 +341,28 @@ def test_coupons_list_their_redemptions_and_can_be_created(admin_client):
     flat = type(coupon).objects.get(code="FLAT50")
     assert list(flat.products.all()) == [plan.product]
     assert flat.amount_off_paise == 5000
+
+
+# --- the Finance staff group ----------------------------------------------------------------
+
+
+def test_finance_staff_run_the_payments_back_office_but_not_the_question_bank(
+    client, staff_groups, simulated_webhooks
+):
+    from django.contrib.auth.models import Group
+
+    clerk = StaffFactory(email="clerk@examforge.local")
+    clerk.groups.add(Group.objects.get(name="Finance"))
+    client.force_login(clerk)
+    order = _paid(49900)
+
+    for url in (ORDERS, PAYMENTS, REFUNDS, EVENTS, COUPONS, f"{COUPONS}add/"):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/testengine/question/").status_code == 403
+    assert client.get(f"{ORDERS}{order.pk}/change/").status_code == 200
+    refunded = client.post(_refund_url(order), {"amount": "100.00", "reason": "Goodwill"})
+
+    assert refunded.status_code == 302
+    order.refresh_from_db()
+    assert (order.status, order.refunded_paise) == (Order.Status.PARTIALLY_REFUNDED, 10000)
+    assert Refund.objects.get(order=order).requested_by == clerk

@@ -498,6 +498,52 @@ def test_reconciliation_settles_a_paid_order_whose_callbacks_never_came():
     assert Enrollment.objects.filter(user=learner, product=plan.product).exists()
 
 
+def test_reconciliation_captures_a_payment_left_authorized_when_capture_on_verify_failed(
+    settings, monkeypatch
+):
+    settings.RAZORPAY_AUTO_CAPTURE = False
+    plan = paid_plan()
+    learner = UserFactory()
+    with time_machine.travel(timezone.now() - timedelta(minutes=30)):
+        order, _ = services.order_create(user=learner, plan_id=plan.id)
+        callback = SimulatedGateway().simulate_checkout(
+            order.gateway_order_id, succeed=True, auto_capture=False
+        )
+
+        def down(self, *args, **kwargs):
+            raise GatewayError("504 from the gateway")
+
+        monkeypatch.setattr(SimulatedGateway, "capture_payment", down)
+        services.order_verify(user=learner, order_id=order.pk, **callback)
+        monkeypatch.undo()
+    payment = Payment.objects.get(order=order)
+    assert payment.status == "authorized"  # access granted, money not yet captured
+
+    counts = services.orders_reconcile()
+
+    payment.refresh_from_db()
+    assert counts["captured"] == 1
+    assert payment.status == "captured"
+    assert SimulatedGateway().fetch_payment(payment.gateway_payment_id)["status"] == "captured"
+    assert services.orders_reconcile()["captured"] == 0  # nothing left to capture
+
+
+def test_reconciliation_captures_an_authorized_only_payment_of_an_abandoned_order(settings):
+    settings.RAZORPAY_AUTO_CAPTURE = False
+    plan = paid_plan()
+    with time_machine.travel(timezone.now() - timedelta(minutes=30)):
+        order, _ = services.order_create(user=UserFactory(), plan_id=plan.id)
+        SimulatedGateway().simulate_checkout(
+            order.gateway_order_id, succeed=True, auto_capture=False
+        )  # authorized at the gateway; no verify, no webhook
+
+    counts = services.orders_reconcile()
+
+    order.refresh_from_db()
+    assert (counts["paid"], order.status) == (1, "paid")
+    assert Payment.objects.get(order=order).status == "captured"
+
+
 def test_reconciliation_keeps_a_young_unpaid_order_open():
     plan = paid_plan()
     with time_machine.travel(timezone.now() - timedelta(minutes=20)):

@@ -14,5 +14,5 @@ class Command(BaseCommand):
         counts = orders_reconcile(limit=1000)
         self.stdout.write(
             f"checked {counts['checked']} orders: {counts['paid']} paid, "
-            f"{counts['expired']} expired"
+            f"{counts['expired']} expired; {counts['captured']} authorized payments captured"
         )
