@@ -350,7 +350,7 @@ def test_status_filter():
     extra = sittable_test(max_attempts=1)
     _sit(learner, extra)
     AttemptOverride.objects.create(user=learner, test=extra, extra_attempts=1)
-    closed = sittable_test(available_until=now + timedelta(seconds=1))
+    closed = sittable_test(available_until=now + timedelta(hours=1))  # closed below
     _sit(learner, closed, submit=False)
     Test.objects.filter(pk=closed.pk).update(available_until=now - timedelta(seconds=1))
     not_open = sittable_test(available_from=now + timedelta(hours=1))
