@@ -9,6 +9,10 @@ class OrderNotFound(NotFound):
     detail = "No such order."
 
 
+class InvoiceNotFound(NotFound):
+    detail = "This order has no invoice: only paid orders above ₹0 get one."
+
+
 class PlanUnavailable(Conflict):
     code = "plan_unavailable"
     detail = "This plan is not on sale."

@@ -276,7 +276,9 @@ def _context(invoice: Invoice) -> dict[str, Any]:
         taxes = [("IGST", _rate_text(rate), invoice.igst_paise)]
     return {
         "invoice": invoice,
-        "issued_on": timezone.localtime(invoice.issued_at, INDIA),
+        # A date, not a datetime: the template's date filter would turn a datetime back
+        # into UTC, and an invoice paid after 18:30 UTC is dated the next day in India.
+        "issued_on": timezone.localtime(invoice.issued_at, INDIA).date(),
         "order_id": invoice.order_id,
         "rate": _rate_text(rate),
         "taxable": format_inr(invoice.taxable_paise),

@@ -154,7 +154,7 @@ class Order(PublicIdModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.id} · {self.status} · ₹{self.total_paise / 100:.2f}"
+        return f"{self.id} · {self.get_status_display()} · ₹{self.total_paise / 100:,.2f}"
 
 
 class Payment(TimeStampedModel):
@@ -209,7 +209,7 @@ class Refund(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.gateway_refund_id or 'refund'} · ₹{self.amount_paise / 100:.2f}"
+        return f"{self.gateway_refund_id or 'refund'} · ₹{self.amount_paise / 100:,.2f}"
 
 
 class WebhookEvent(models.Model):

@@ -77,6 +77,14 @@ def _razorpay_options(order: Order) -> dict[str, Any]:
     }
 
 
+FAILED_ATTEMPT = "The payment did not go through, and nothing was charged."
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text.endswith((".", "!", "?")) else f"{text}."
+
+
 def _page(
     request: HttpRequest,
     order: Order,
@@ -97,6 +105,7 @@ def _page(
         "invoice": invoice,
         "enrollment": order.enrollment if order.enrollment_id else None,
         "error": error,
+        "failure_reason": _sentence(order.failure_reason),
         "payable": order.status == Order.Status.CREATED and bool(order.gateway_order_id),
         "simulate_url": _with_token("checkout-simulate", order, token),
         "verify_url": _with_token("checkout-verify", order, token),
@@ -109,8 +118,9 @@ def _page(
     return _private(render(request, "payments/checkout.html", context, status=status))
 
 
-def _back_to_page(order: Order, token: str) -> HttpResponseRedirect:
-    response = HttpResponseRedirect(_with_token("checkout", order, token))
+def _back_to_page(order: Order, token: str, *, failed: bool = False) -> HttpResponseRedirect:
+    url = _with_token("checkout", order, token) + ("&attempt=failed" if failed else "")
+    response = HttpResponseRedirect(url)
     response.status_code = 303  # see other: the browser GETs the page (no re-POST on reload)
     return response
 
@@ -123,7 +133,8 @@ def checkout(request: HttpRequest, order_id: UUID) -> HttpResponse:
     order = _order(order_id, request)
     if order is None:
         return _not_found(request)
-    return _page(request, order, request.GET["token"])
+    failed = request.GET.get("attempt") == "failed"
+    return _page(request, order, request.GET["token"], error=FAILED_ATTEMPT if failed else "")
 
 
 @never_cache
@@ -149,9 +160,9 @@ def checkout_simulate(request: HttpRequest, order_id: UUID) -> HttpResponse:
         logger.warning("simulated checkout refused", extra={"order_id": str(order.pk)})
         return _page(request, order, token, error=f"The gateway refused: {exc}", status=409)
     if "error" in callback:
-        # The payment.failed webhook (sent by the simulated gateway) marks the order failed.
-        reason = callback["error"].get("description") or "The payment failed."
-        return _page(request, order, token, error=f"Payment failed: {reason}")
+        # The payment.failed webhook (sent by the simulated gateway) marks the order failed;
+        # the page says so after a redirect, so reloading it never sends the form again.
+        return _back_to_page(order, token, failed=True)
     return _verify(request, order, token, callback)
 
 

@@ -17,14 +17,14 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from core.api.schema import error_response, errors
-from payments.errors import OrderNotFound
+from payments.errors import InvoiceNotFound, OrderNotFound
 from payments.invoices import (
     invoice_filename,
     invoice_for_user,
     render_invoice_html,
     render_invoice_pdf,
 )
-from payments.models import Invoice
+from payments.models import Invoice, Order
 
 TAG = ["payments"]
 
@@ -34,7 +34,8 @@ _ORDER_ID = OpenApiParameter(
 _E401 = errors(401)[401]
 _E404 = error_response(
     404,
-    ("not_found", "No such order."),
+    ("not_found", OrderNotFound.detail),
+    ("not_found", InvoiceNotFound.detail),
     description="Not one of my orders, or it has no invoice (not paid, or ₹0).",
 )
 
@@ -54,6 +55,8 @@ class _InvoiceView(APIView):
     def _invoice(self, request: Request, pk: UUID) -> Invoice:
         invoice = invoice_for_user(order_id=pk, user=request.user)
         if invoice is None:
+            if Order.objects.filter(pk=pk, user=request.user).exists():
+                raise InvoiceNotFound()
             raise OrderNotFound()
         return invoice
 

@@ -194,8 +194,10 @@ def test_fail_shows_the_reason_pays_nothing_and_the_webhook_marks_the_order_fail
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(_url(order, "simulate/"), {"outcome": "fail"})
 
-    assert response.status_code == 200
-    assert "Payment failed" in response.content.decode()
+    assert response.status_code == 303  # reloading the page never sends the form again
+    shown = client.get(response["Location"]).content.decode()
+    assert "The payment did not go through, and nothing was charged." in shown
+    assert "Payment failed: Payment failed" not in shown
     order.refresh_from_db()
     assert order.status == Order.Status.CREATED  # until the payment.failed webhook
     assert not Enrollment.objects.filter(user=order.user).exists()
@@ -209,6 +211,7 @@ def test_fail_shows_the_reason_pays_nothing_and_the_webhook_marks_the_order_fail
     assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.PROCESSED
     page = client.get(_url(order))
     assert "Payment failed" in page.content.decode()
+    assert "Payment failed. Nothing was charged." in page.content.decode()
     assert 'value="pay"' not in page.content.decode()
     assert client.get(_url(order, "invoice/")).status_code == 404  # nothing was invoiced
 

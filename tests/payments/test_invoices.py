@@ -7,7 +7,7 @@ import io
 import logging
 import smtplib
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -517,7 +517,22 @@ def test_an_order_without_an_invoice_is_404():
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"code": "not_found", "detail": "No such order."}
+    assert response.json() == {
+        "code": "not_found",
+        "detail": "This order has no invoice: only paid orders above ₹0 get one.",
+    }
+
+
+@pytest.mark.django_db
+def test_an_invoice_paid_late_in_the_evening_is_dated_by_the_indian_calendar():
+    # 23:28 UTC on 22 November is 04:58 on 23 November in India
+    with time_machine.travel(datetime(2026, 11, 22, 23, 28, tzinfo=UTC), tick=False):
+        invoice = invoice_issue(order=paid_order(total_paise=118000))
+
+    html = render_invoice_html(invoice)
+
+    assert "Date: 23 Nov 2026" in html
+    assert "22 Nov 2026" not in html
 
 
 @pytest.mark.django_db
