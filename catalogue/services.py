@@ -22,6 +22,7 @@ from catalogue.errors import (
     ProductNotFound,
 )
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
+from catalogue.signals import enrollment_changed
 from core.errors import Conflict
 from core.markdown import render_markdown, unsafe_markup
 
@@ -345,6 +346,8 @@ def enrollment_add(
         enrollment.save()
         created = False
     product_sync_derived(product_ids=[product.pk])
+    changed = {"enrollment_id": enrollment.pk, "user_id": user.pk, "product_id": product.pk}
+    transaction.on_commit(lambda: enrollment_changed.send(sender=Enrollment, **changed))
     return enrollment, created
 
 

@@ -17,6 +17,7 @@ api_v1 = [
     path("me/", include(("catalogue.api.urls_me", "me"))),
     path("", include(("sessions_app.api.urls", "sessions"))),
     path("", include(("payments.api.urls", "payments"))),
+    path("", include(("programs.api.urls", "programs"))),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("checkout/", include("payments.urls_pages")),
+    path("certificates/", include("programs.urls_pages")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -37,6 +37,7 @@ from sessions_app.errors import (
     TestNotOpen,
 )
 from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
+from sessions_app.signals import session_scored
 from sessions_app.tasks import schedule_item_statistics
 from testengine.errors import PaperUnavailable
 from testengine.models import Test
@@ -442,6 +443,8 @@ def _finalize(session: ExamSession, *, at: datetime, reason: str) -> ExamSession
     }
     session.save()
     schedule_item_statistics(session.test_id)
+    scored = {"session_id": session.pk, "user_id": session.user_id, "test_id": session.test_id}
+    transaction.on_commit(lambda: session_scored.send(sender=ExamSession, **scored))
     return session
 
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "catalogue",
     "sessions_app",
     "payments",
+    "programs",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,9 @@ REST_FRAMEWORK = {
         # Per user: coupon codes must not be guessable by trying them.
         "coupon_preview": env("THROTTLE_COUPON_PREVIEW", default="30/hour"),
         "order_create": env("THROTTLE_ORDER_CREATE", default="30/hour"),
+        # Per client address: certificate codes must not be enumerable.
+        "certificate_verify": env("THROTTLE_CERTIFICATE_VERIFY", default="60/min"),
+        "project_submit": env("THROTTLE_PROJECT_SUBMIT", default="30/hour"),
     },
     # How many proxies sit in front of the app (load balancer = 1); decides which
     # X-Forwarded-For entry is the client's address for throttling and device records.

@@ -23,6 +23,7 @@ from sessions_app.errors import (
     SessionExpired,
 )
 from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
+from sessions_app.signals import session_scored
 from testengine import services as testengine_services
 from testengine.models import QuestionStatistics, Test
 from testengine.paper import Paper
@@ -342,10 +343,23 @@ def test_scoring_schedules_item_statistics_after_commit(django_capture_on_commit
     question = Paper.from_json(session.paper).questions[0]
     _save(learner, session, question, seq=1)
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.session_submit(user=learner, session_id=session.id)
+    heard = []
 
-    assert len(callbacks) == 1
+    def listen(sender, **kwargs):
+        heard.append(kwargs)
+
+    session_scored.connect(listen)
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            services.session_submit(user=learner, session_id=session.id)
+    finally:
+        session_scored.disconnect(listen)
+
+    # the statistics task and the session_scored signal, both after the commit
+    assert len(callbacks) == 2
+    assert [(h["session_id"], h["user_id"], h["test_id"]) for h in heard] == [
+        (session.id, learner.pk, test.pk)
+    ]
     stats = QuestionStatistics.objects.get(question_id=question.id)
     assert stats.responses == 1
 

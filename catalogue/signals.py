@@ -1,0 +1,8 @@
+"""Domain signals of the catalogue (DESIGN.md §2), sent after the transaction commits;
+receivers in higher apps only call their own services (or enqueue their own tasks)."""
+
+from django.dispatch import Signal
+
+# An enrollment was created, extended or moved to another plan. Arguments: ``enrollment_id``,
+# ``user_id``, ``product_id``.
+enrollment_changed = Signal()

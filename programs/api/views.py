@@ -1,0 +1,332 @@
+"""The programs API: the learner's programs and progress, project submissions, and the
+public verification of a certificate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from core.api.schema import error_response, errors
+from core.throttling import ScopedIPThrottle
+from programs import selectors, services
+from programs.api import serializers as s
+from programs.errors import (
+    AlreadySubmitted,
+    CertificateNotFound,
+    EnrollmentExpired,
+    MilestoneDone,
+    MilestoneLocked,
+    MilestoneNotFound,
+    NoReviewNeeded,
+    ProgramNotFound,
+)
+from programs.models import Certificate
+
+TAG = ["programs"]
+_SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The program's slug.")
+_CODE = OpenApiParameter(
+    "code", str, OpenApiParameter.PATH, description="As printed, e.g. `7KQ2-M9XD-3HPA-W0RT`."
+)
+
+
+class CertificateVerifyThrottle(ScopedIPThrottle):
+    scope = "certificate_verify"
+
+
+class ProjectSubmitThrottle(UserRateThrottle):
+    scope = "project_submit"
+
+
+# --- payloads ------------------------------------------------------------------------------------
+
+
+def certificate_payload(certificate: Certificate | None, request: Request) -> dict | None:
+    if certificate is None:
+        return None
+    return {
+        "code": certificate.code,
+        "completed_at": certificate.completed_at,
+        "revoked": certificate.is_revoked,
+        "verify_url": request.build_absolute_uri(
+            reverse("certificate-page", args=[certificate.code])
+        ),
+        "pdf_url": request.build_absolute_uri(reverse("certificate-pdf", args=[certificate.code])),
+    }
+
+
+def _action(state: selectors.MilestoneState) -> str:
+    if state.state == "submitted":
+        return "Your project link is waiting for review."
+    todo = [
+        f"pass “{test.title}”"
+        + (f" ({test.pass_mark_percent:g} %)" if test.pass_mark_percent is not None else "")
+        for test in state.tests
+        if not test.passed
+    ]
+    submission = state.submission
+    if state.milestone.requires_review:
+        if submission and submission.status == submission.Status.CHANGES_REQUESTED:
+            todo.append("submit your project again (see the reviewer's comment)")
+        else:
+            todo.append("submit a link to your project work")
+    return ("Next: " + "; ".join(todo) + ".") if todo else "Nothing left to do here."
+
+
+def summary_payload(progress: selectors.Progress, request: Request) -> dict[str, Any]:
+    enrollment, track = progress.enrollment, progress.track
+    required = progress.required
+    step = progress.next
+    return {
+        "product": {"slug": enrollment.product.slug, "title": enrollment.product.title},
+        "track": {"id": track.pk, "name": track.plan.name},
+        "enrollment": {
+            "starts_at": enrollment.starts_at,
+            "expires_at": enrollment.expires_at,
+            "is_live": enrollment.expires_at is None or enrollment.expires_at > progress.now,
+        },
+        "percent": progress.percent,
+        "done": sum(m.state == "done" for m in required),
+        "required": len(required),
+        "next": None
+        if step is None
+        else {
+            "milestone": step.milestone.pk,
+            "title": step.milestone.title,
+            "state": step.state,
+            "due_at": step.due_at,
+            "action": _action(step),
+        },
+        "certificate": certificate_payload(progress.certificate, request),
+    }
+
+
+def detail_payload(progress: selectors.Progress, request: Request) -> dict[str, Any]:
+    phases: dict[int, dict[str, Any]] = {}
+    for state in progress.milestones:
+        milestone, phase = state.milestone, state.milestone.phase
+        entry = phases.setdefault(
+            phase.pk,
+            {
+                "id": phase.pk,
+                "title": phase.title,
+                "description": phase.description,
+                "milestones": [],
+            },
+        )
+        entry["milestones"].append(
+            {
+                "id": milestone.pk,
+                "number": state.number,
+                "title": milestone.title,
+                "description_html": milestone.description_html,
+                "target_week": state.target_week,
+                "due_at": state.due_at,
+                "overdue": state.state != "done" and state.due_at < progress.now,
+                "state": state.state,
+                "is_required": milestone.is_required,
+                "requires_review": milestone.requires_review,
+                "tests": [
+                    {
+                        "slug": test.slug,
+                        "title": test.title,
+                        "pass_mark_percent": test.pass_mark_percent,
+                        "best_percentage": test.best_percentage,
+                        "passed": test.passed,
+                    }
+                    for test in state.tests
+                ],
+                "submission": state.submission,
+                "completed_at": state.completed_at,
+            }
+        )
+    return {
+        **summary_payload(progress, request),
+        "unlock_in_order": progress.track.program.unlock_in_order,
+        "phases": list(phases.values()),
+    }
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+_SUMMARY_EXAMPLE = {
+    "product": {
+        "slug": "backend-engineering-internship-program",
+        "title": "Backend Engineering Internship Program",
+    },
+    "track": {"id": 3, "name": "3 months"},
+    "enrollment": {
+        "starts_at": "2026-11-01T09:00:00Z",
+        "expires_at": "2027-01-30T09:00:00Z",
+        "is_live": True,
+    },
+    "percent": 40,
+    "done": 4,
+    "required": 10,
+    "next": {
+        "milestone": 12,
+        "title": "Build a REST API",
+        "state": "open",
+        "due_at": "2026-12-06T09:00:00Z",
+        "action": "Next: submit a link to your project work.",
+    },
+    "certificate": None,
+}
+
+
+class MyProgramsView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        tags=TAG,
+        summary="My programs and my progress",
+        description="Every program you are enrolled in (live or lapsed, not revoked), with "
+        "your track, overall progress, the next step and your certificate once earned.",
+        responses={200: s.ProgramSummarySerializer(many=True), **errors(401)},
+        examples=[OpenApiExample("Programs", value=[_SUMMARY_EXAMPLE], response_only=True)],
+    )
+    def get(self, request: Request) -> Response:
+        now = timezone.now()
+        rows = [
+            summary_payload(selectors.progress(enrollment=enrollment, now=now), request)
+            for enrollment in selectors.program_enrollments(user=request.user)
+        ]
+        return Response(s.ProgramSummarySerializer(rows, many=True).data)
+
+
+class MyProgramView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        tags=TAG,
+        summary="My progress in one program",
+        description="Your track's phases and milestones in order, each with its state, due "
+        "date (from your enrollment's start), tests and your best result in each, and your "
+        "latest project submission with the reviewer's comment.",
+        parameters=[_SLUG],
+        responses={
+            200: s.ProgramDetailSerializer,
+            **errors(401),
+            404: error_response(404, (ProgramNotFound.code, ProgramNotFound.detail)),
+        },
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        enrollment = selectors.enrollment_for(user=request.user, product_slug=slug)
+        if enrollment is None:
+            raise ProgramNotFound()
+        progress = selectors.progress(enrollment=enrollment)
+        return Response(s.ProgramDetailSerializer(detail_payload(progress, request)).data)
+
+
+class SubmissionCreateView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    throttle_classes = [ProjectSubmitThrottle]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Submit project work for review",
+        description="For a milestone completed by staff sign-off: a link to your work (a "
+        "repository, a deployed app) and an optional note. Staff accept it or ask for "
+        "changes; you can submit again after changes are requested.",
+        parameters=[
+            _SLUG,
+            OpenApiParameter(
+                "milestone_id", int, OpenApiParameter.PATH, description="Milestone id."
+            ),
+        ],
+        request=s.SubmissionInputSerializer,
+        responses={
+            201: s.SubmissionSerializer,
+            400: error_response(
+                400,
+                (
+                    "invalid",
+                    "Please correct the errors below.",
+                    {"url": ["Enter a full http(s) link, e.g. https://github.com/you/project."]},
+                ),
+            ),
+            **errors(401, 429),
+            404: error_response(
+                404,
+                (ProgramNotFound.code, ProgramNotFound.detail),
+                (MilestoneNotFound.code, MilestoneNotFound.detail),
+            ),
+            409: error_response(
+                409,
+                (MilestoneLocked.code, MilestoneLocked.detail),
+                (MilestoneDone.code, MilestoneDone.detail),
+                (AlreadySubmitted.code, AlreadySubmitted.detail),
+                (NoReviewNeeded.code, NoReviewNeeded.detail),
+                (EnrollmentExpired.code, EnrollmentExpired.detail),
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Submit",
+                value={
+                    "url": "https://github.com/ananya/orders-api",
+                    "note": "Deployed at https://orders.example.dev",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request, slug: str, milestone_id: int) -> Response:
+        data = s.SubmissionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = services.submission_create(
+            user=request.user,
+            product_slug=slug,
+            milestone_id=int(milestone_id),
+            **data.validated_data,
+        )
+        return Response(s.SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED)
+
+
+class CertificateVerifyView(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [CertificateVerifyThrottle]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Verify a certificate (public)",
+        description="Anyone (an employer) can check a certificate by its code: who earned "
+        "it, for which program and track, when, and whether it has been revoked (and why). "
+        "Codes are 80 random bits; lookups are throttled per address.",
+        parameters=[_CODE],
+        auth=[],
+        responses={
+            200: s.CertificateVerificationSerializer,
+            404: error_response(404, (CertificateNotFound.code, CertificateNotFound.detail)),
+            **errors(429),
+        },
+    )
+    def get(self, request: Request, code: str) -> Response:
+        certificate = selectors.certificate_by_code(code)
+        if certificate is None:
+            raise CertificateNotFound()
+        brief = certificate_payload(certificate, request)
+        return Response(
+            s.CertificateVerificationSerializer(
+                {
+                    "code": certificate.code,
+                    "status": "revoked" if certificate.is_revoked else "valid",
+                    "learner_name": certificate.learner_name,
+                    "program": certificate.program_title,
+                    "track": certificate.track_name,
+                    "completed_at": certificate.completed_at,
+                    "revoked_at": certificate.revoked_at,
+                    "revoke_reason": certificate.revoke_reason,
+                    "verify_url": brief["verify_url"],
+                    "pdf_url": brief["pdf_url"],
+                }
+            ).data
+        )

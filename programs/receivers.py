@@ -1,0 +1,23 @@
+"""Domain signals of lower apps (DESIGN.md §2) → our tasks. Progress is recorded in the
+background so submitting a sitting never waits for (or fails with) program bookkeeping;
+the receivers only enqueue, and only when the event can concern a program."""
+
+from django.dispatch import receiver
+
+from catalogue.models import Enrollment, Product
+from catalogue.signals import enrollment_changed
+from programs.models import MilestoneTest
+from programs.tasks import refresh_progress_for_enrollment, refresh_progress_for_test
+from sessions_app.signals import session_scored
+
+
+@receiver(session_scored, dispatch_uid="programs-session-scored")
+def _session_scored(sender, *, user_id, test_id, **kwargs) -> None:
+    if MilestoneTest.objects.filter(test_id=test_id).exists():
+        refresh_progress_for_test.enqueue(user_id, test_id)
+
+
+@receiver(enrollment_changed, sender=Enrollment, dispatch_uid="programs-enrollment-changed")
+def _enrollment_changed(sender, *, enrollment_id, product_id, **kwargs) -> None:
+    if Product.objects.filter(pk=product_id, program__isnull=False).exists():
+        refresh_progress_for_enrollment.enqueue(str(enrollment_id))
