@@ -92,6 +92,38 @@ class Progress:
         return next((m for m in self.milestones if m.state in ("open", "submitted")), None)
 
 
+def published_program(slug: str):
+    """A published program product's curriculum: every track with its milestones in order
+    (four queries)."""
+    from programs.models import Program
+
+    program = (
+        Program.objects.filter(product__slug=slug, product__is_published=True)
+        .select_related("product")
+        .first()
+    )
+    if program is None:
+        return None, []
+    tracks = list(program.tracks.select_related("plan").filter(plan__is_active=True))
+    entries = (
+        TrackMilestone.objects.filter(track__in=tracks)
+        .select_related("milestone__phase")
+        .prefetch_related(
+            Prefetch(
+                "milestone__links",
+                queryset=MilestoneTest.objects.select_related("test").order_by("order", "id"),
+            )
+        )
+        .order_by(
+            "milestone__phase__order", "milestone__phase_id", "milestone__order", "milestone_id"
+        )
+    )
+    by_track: dict[int, list[TrackMilestone]] = {track.pk: [] for track in tracks}
+    for entry in entries:
+        by_track[entry.track_id].append(entry)
+    return program, [(track, by_track[track.pk]) for track in tracks]
+
+
 def program_enrollments(*, user) -> QuerySet[Enrollment]:
     """The learner's enrollments (not revoked, live or lapsed) in program products whose
     plan has a track, newest first."""

@@ -135,3 +135,30 @@ class CertificateVerificationSerializer(serializers.Serializer):
     revoke_reason = serializers.CharField(allow_blank=True)
     verify_url = serializers.CharField()
     pdf_url = serializers.CharField()
+
+
+class SyllabusMilestoneSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description_html = serializers.CharField(allow_blank=True)
+    phase = serializers.CharField(help_text="The phase's title.")
+    week = serializers.IntegerField(help_text="Due at the end of this week of the track.")
+    is_required = serializers.BooleanField()
+    requires_review = serializers.BooleanField(help_text="Project work signed off by staff.")
+    tests = serializers.ListField(
+        child=serializers.CharField(), help_text="Titles of the tests to pass."
+    )
+
+
+class SyllabusTrackSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    plan = serializers.IntegerField(help_text="The plan to buy for this track.")
+    name = serializers.CharField()
+    milestones = SyllabusMilestoneSerializer(many=True)
+
+
+class SyllabusSerializer(serializers.Serializer):
+    product = ProgramProductSerializer()
+    unlock_in_order = serializers.BooleanField()
+    certificate = serializers.CharField(help_text="The certificate earned at the end.")
+    tracks = SyllabusTrackSerializer(many=True)

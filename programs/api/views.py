@@ -181,6 +181,56 @@ _SUMMARY_EXAMPLE = {
 }
 
 
+class SyllabusView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        tags=TAG,
+        summary="A program's syllabus (public)",
+        description="What each track (plan) of a published program covers, in order: "
+        "milestones with their phase, week, tests and whether a project sign-off is "
+        "needed. Prices are on the catalogue's product.",
+        parameters=[_SLUG],
+        auth=[],
+        responses={
+            200: s.SyllabusSerializer,
+            404: error_response(404, ("not_found", "No such program.")),
+        },
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        program, tracks = selectors.published_program(slug)
+        if program is None:
+            raise ProgramNotFound("No such program.")
+        product = program.product
+        body = {
+            "product": {"slug": product.slug, "title": product.title},
+            "unlock_in_order": program.unlock_in_order,
+            "certificate": program.certificate_title or product.title,
+            "tracks": [
+                {
+                    "id": track.pk,
+                    "plan": track.plan_id,
+                    "name": track.plan.name,
+                    "milestones": [
+                        {
+                            "id": entry.milestone_id,
+                            "title": entry.milestone.title,
+                            "description_html": entry.milestone.description_html,
+                            "phase": entry.milestone.phase.title,
+                            "week": entry.target_week or entry.milestone.target_week,
+                            "is_required": entry.milestone.is_required,
+                            "requires_review": entry.milestone.requires_review,
+                            "tests": [link.test.title for link in entry.milestone.links.all()],
+                        }
+                        for entry in entries
+                    ],
+                }
+                for track, entries in tracks
+            ],
+        }
+        return Response(s.SyllabusSerializer(body).data)
+
+
 class MyProgramsView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 

@@ -183,3 +183,34 @@ def test_verification_is_throttled_per_address(monkeypatch):
     ]
 
     assert statuses == [404, 404, 404, 429]
+
+
+def test_the_public_syllabus_lists_each_tracks_milestones_in_order(django_assert_max_num_queries):
+    c = curriculum()
+    anonymous = APIClient()
+
+    with django_assert_max_num_queries(4):
+        response = anonymous.get(f"/api/v1/programs/{c.product.slug}/")
+
+    assert response.status_code == 200
+    tracks = {t["name"]: t for t in response.json()["tracks"]}
+    assert [m["title"] for m in tracks["1 month"]["milestones"]] == ["Warm up", "Quiz", "Project"]
+    long = tracks["3 months"]["milestones"]
+    assert [(m["title"], m["week"]) for m in long] == [
+        ("Warm up", 1),
+        ("Quiz", 3),
+        ("Project", 4),
+        ("Stretch goal", 6),
+    ]
+    assert long[1]["tests"] == [c.quiz.title]
+    assert (long[2]["requires_review"], long[3]["is_required"]) == (True, False)
+    assert tracks["1 month"]["plan"] == c.short.plan_id
+
+
+def test_an_unpublished_or_unknown_program_has_no_syllabus():
+    c = curriculum()
+    c.product.is_published = False
+    c.product.save()
+    for slug in (c.product.slug, "no-such-program"):
+        response = APIClient().get(f"/api/v1/programs/{slug}/")
+        assert (response.status_code, response.json()["code"]) == (404, "not_found")
