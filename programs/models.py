@@ -9,6 +9,7 @@ the completions stay). Due dates count from the enrollment's start.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -121,6 +122,10 @@ class Track(models.Model):
     def __str__(self) -> str:
         return f"{self.program} — {self.plan.name}"
 
+    def clean(self) -> None:
+        if self.plan_id and self.program_id and self.plan.product_id != self.program.product_id:
+            raise ValidationError({"plan": "Choose a plan of this program's product."})
+
 
 class TrackMilestone(models.Model):
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="entries")
@@ -140,6 +145,14 @@ class TrackMilestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.track} — {self.milestone}"
+
+    def clean(self) -> None:
+        if (
+            self.track_id
+            and self.milestone_id
+            and self.milestone.phase.program_id != self.track.program_id
+        ):
+            raise ValidationError({"milestone": "Choose a milestone of this track's program."})
 
 
 class MilestoneCompletion(models.Model):

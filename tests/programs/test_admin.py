@@ -120,3 +120,21 @@ def test_revoking_a_certificate_from_the_admin(admin_client, superuser):
     assert done.status_code == 302
     certificate.refresh_from_db()
     assert (certificate.revoke_reason, certificate.revoked_by) == ("Issued by mistake", superuser)
+
+
+def test_a_track_takes_only_its_programs_plans_and_milestones(admin_client):
+    from django.core.exceptions import ValidationError
+
+    from programs.models import Track, TrackMilestone
+    from tests.catalogue.factories import PlanFactory
+
+    c, other = curriculum(), curriculum()
+    foreign_plan = PlanFactory(product=other.product)
+
+    with pytest.raises(ValidationError) as wrong_plan:
+        Track(program=c.program, plan=foreign_plan).full_clean()
+    with pytest.raises(ValidationError) as wrong_milestone:
+        TrackMilestone(track=c.short, milestone=other.first).full_clean()
+
+    assert "plan" in wrong_plan.value.message_dict
+    assert "milestone" in wrong_milestone.value.message_dict
