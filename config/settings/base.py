@@ -158,6 +158,10 @@ TASKS = {
 }
 # Item statistics are recomputed at most once per test in this many seconds.
 ITEM_STATISTICS_DEBOUNCE_SECONDS = env.int("ITEM_STATISTICS_DEBOUNCE_SECONDS", default=60)
+# Adaptive tests: dotted paths of the ability estimator and the item selector (plug-ins,
+# testengine/adaptive.py; the built-ins are EAP and maximum information).
+ADAPTIVE_ESTIMATOR = env("ADAPTIVE_ESTIMATOR", default="testengine.adaptive.EAPEstimator")
+ADAPTIVE_SELECTOR = env("ADAPTIVE_SELECTOR", default="testengine.adaptive.MaxInfoSelector")
 
 # --- Auth --------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
