@@ -59,6 +59,15 @@ class ExamSession(PublicIdModel):
     breakdown = models.JSONField(
         null=True, blank=True, help_text="Per-section and per-topic results."
     )
+    # Adaptive tests (sessions_app.adaptive): the items are chosen one at a time.
+    adaptive = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Adaptive sittings: the ability estimate after each answer, the items "
+        "given and why the test stopped.",
+    )
+    ability = models.FloatField(null=True, blank=True, help_text="Adaptive: final θ̂.")
+    ability_se = models.FloatField(null=True, blank=True, help_text="Adaptive: its SE.")
 
     class Meta:
         ordering = ["-started_at"]

@@ -144,7 +144,25 @@ def session_result(*, session: ExamSession) -> dict[str, Any]:
         "sections": breakdown.get("sections", []),
         "topics": breakdown.get("topics", []),
         "questions": questions,
+        "ability": _ability(session, breakdown.get("adaptive")),
     }
+
+
+def _ability(session: ExamSession, adaptive: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Adaptive sittings: θ̂, SE, scaled score, and the percentile of θ̂ among the test's
+    first attempts (one aggregate query)."""
+    if adaptive is None or session.ability is None:
+        return None
+    totals = first_attempts(session.test_id).aggregate(
+        candidates=Count("id", filter=Q(ability__isnull=False)),
+        at_or_below=Count("id", filter=Q(ability__lte=session.ability)),
+    )
+    percentile = None
+    if totals["candidates"]:
+        percentile = (Decimal(100) * totals["at_or_below"] / totals["candidates"]).quantize(
+            CENT, rounding=ROUND_HALF_UP
+        )
+    return {**adaptive, "percentile": percentile}
 
 
 def solutions_open(test: Test, *, now) -> bool:

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalogue.selectors import has_access
-from sessions_app import timing
+from sessions_app import adaptive, timing
 from sessions_app.errors import (
     AnswerRejected,
     AttemptsExhausted,
@@ -39,7 +39,6 @@ from sessions_app.errors import (
 from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
 from sessions_app.signals import session_scored
 from sessions_app.tasks import schedule_item_statistics
-from testengine.errors import PaperUnavailable
 from testengine.models import Test
 from testengine.paper import Paper, answer_layout, generate_paper, layout_question
 from testengine.scoring import AnswerInvalid, score, validate_answer
@@ -63,8 +62,6 @@ def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
     test = Test.objects.filter(slug=test_slug, is_published=True).first()
     if test is None:
         raise TestNotFound()
-    if test.mode == Test.Mode.ADAPTIVE:
-        raise PaperUnavailable("Adaptive tests are not available for sitting yet.")
     if not has_access(user, test):
         raise NoAccess()
     now = timezone.now()
@@ -102,7 +99,11 @@ def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
             )
 
     seed = secrets.randbits(62)
-    paper = generate_paper(test, seed)
+    state: dict[str, Any] = {}
+    if test.mode == Test.Mode.ADAPTIVE:
+        paper, state = adaptive.first_paper(test, seed)
+    else:
+        paper = generate_paper(test, seed)
     extra = override.extra_seconds if override else 0
     deadline = now + timedelta(seconds=test.duration_seconds + extra)
     if test.available_until:
@@ -128,6 +129,7 @@ def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
         layout=answer_layout(paper_json),
         question_count=len(paper.questions),
         max_score=paper.max_score,
+        adaptive=state,
     )
     return session, True
 
@@ -139,11 +141,12 @@ def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
 class SaveResult:
     response: SessionResponse
     applied: bool  # False: an older (lower seq) save; the stored newer state is returned
+    adaptive: dict[str, Any] | None = None  # adaptive sittings: complete? the next item
 
 
 _LOCK_FOR_SAVE = """
 SELECT s.status, s.started_at, s.deadline_at, s.extra_seconds, s.section_index,
-       s.section_started_at, s.layout, t.navigation, t.duration_seconds
+       s.section_started_at, s.layout, t.navigation, t.duration_seconds, t.mode
 FROM sessions_app_examsession s JOIN testengine_test t ON t.id = s.test_id
 WHERE s.id = %s AND s.user_id = %s
 FOR NO KEY UPDATE OF s
@@ -186,6 +189,7 @@ class _Sitting:
     layout: dict[str, Any]
     navigation: str
     test_duration: int
+    mode: str
 
     def clock(self, now: datetime) -> timing.SectionClock | None:
         return timing.section_clock(
@@ -205,7 +209,7 @@ def _lock_for_save(cursor, *, session_id, user) -> _Sitting | None:
     row = cursor.fetchone()
     if row is None:
         return None
-    status, started, deadline, extra, index, section_started, layout, navigation, duration = row
+    status, started, deadline, extra, index, section_started, layout, navigation, duration = row[:9]
     return _Sitting(
         id=session_id,
         status=status,
@@ -217,6 +221,7 @@ def _lock_for_save(cursor, *, session_id, user) -> _Sitting | None:
         layout=_from_jsonb(layout),
         navigation=navigation,
         test_duration=duration,
+        mode=row[9],
     )
 
 
@@ -272,6 +277,17 @@ def response_save(
             except AnswerInvalid as exc:
                 raise AnswerRejected(fields={"answer": [str(exc)]}) from exc
             _check_section_open(sitting, question_id, now)
+            if sitting.mode == Test.Mode.ADAPTIVE:
+                return _adaptive_save(
+                    cursor,
+                    sitting,
+                    question_id,
+                    canonical,
+                    marked_for_review,
+                    time_spent_ms,
+                    seq,
+                    now,
+                )
             if sitting.navigation == Test.Navigation.SEQUENTIAL:
                 earlier = _sequential_check(sitting, question_id, seq)
                 if earlier is not None:
@@ -290,6 +306,41 @@ def response_save(
             return SaveResult(response=response, applied=applied)
     session_finalize_if_expired(session_id=session_id)
     raise SessionExpired()
+
+
+def _adaptive_save(cursor, sitting: _Sitting, question_id, canonical, marked, spent, seq, now):
+    """Only the current item takes an answer, once: the answer commits it and the next
+    item is chosen (``sessions_app.adaptive``). A retry of a committed answer (same or
+    older ``seq``) changes nothing and answers with the item already chosen."""
+    session = ExamSession.objects.select_related("test").get(pk=sitting.id)
+    current = adaptive.current_item_id(session)
+    cursor.execute(_STORED, [sitting.id, question_id])
+    row = cursor.fetchone()
+    if row is not None and question_id != current:
+        if seq <= row[3]:
+            stored = _stored_response(sitting.id, question_id, row)
+            return SaveResult(stored, applied=False, adaptive=adaptive.summary(session))
+        raise AnswerRejected(
+            "An adaptive test does not go back: this answer is committed.",
+            code="not_current_question",
+            fields={"question_id": [f"Answer question {current} (the current one)."]}
+            if current
+            else {"question_id": ["The test is complete: submit it."]},
+        )
+    if question_id != current:
+        raise AnswerRejected(
+            "Only the current item of an adaptive test can be answered.",
+            code="not_current_question",
+            fields={"question_id": [f"Answer question {current} (the current one)."]},
+        )
+    if canonical is None:
+        raise AnswerRejected(fields={"answer": ["An adaptive item must be answered."]})
+    cursor.execute(_UPSERT, [sitting.id, question_id, _json(canonical), marked, spent, seq, now])
+    row = cursor.fetchone()
+    paper = Paper.from_json(session.paper)
+    adaptive.record_answer(session, paper.question(question_id), canonical)
+    response = _stored_response(sitting.id, question_id, row)
+    return SaveResult(response, applied=True, adaptive=adaptive.summary(session))
 
 
 def _check_section_open(sitting: _Sitting, question_id: int, now: datetime) -> None:
@@ -441,6 +492,10 @@ def _finalize(session: ExamSession, *, at: datetime, reason: str) -> ExamSession
         "sections": [_tally(s, id=s.id, title=s.title) for s in result.sections],
         "topics": [_tally(t, id=t.id, name=t.name) for t in result.topics],
     }
+    if session.test.mode == Test.Mode.ADAPTIVE:
+        session.ability = session.adaptive.get("theta", 0.0)
+        session.ability_se = session.adaptive.get("se", 1.0)
+        session.breakdown["adaptive"] = adaptive.final_ability(session)
     session.save()
     schedule_item_statistics(session.test_id)
     scored = {"session_id": session.pk, "user_id": session.user_id, "test_id": session.test_id}

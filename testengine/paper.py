@@ -104,6 +104,11 @@ class Paper:
         ``asdict`` would give, without its deep copies (every session start pays this)."""
         return _jsonable(self)
 
+    @staticmethod
+    def question_json(question: PaperQuestion) -> dict[str, Any]:
+        """One question in the paper's JSON form (an adaptive sitting adds them one by one)."""
+        return _jsonable(question)
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Paper:
         sections = tuple(
@@ -395,6 +400,62 @@ def _marks_for(section: Section, question: dict[str, Any], row) -> tuple[Decimal
     return marks, negative
 
 
+def _paper_question(
+    test: Test,
+    section: Section,
+    question: dict[str, Any],
+    row,
+    own_choices: list[PaperChoice],
+    rng: random.Random,
+) -> PaperQuestion:
+    """One question as the paper freezes it: content, choices in the paper's order, the
+    section's marking, the answer key and the IRT parameters."""
+    if test.shuffle_choices and question["type"] != Question.Type.TRUE_FALSE:
+        own_choices = own_choices[:]
+        rng.shuffle(own_choices)
+    marks, negative = _marks_for(section, question, row)
+    return PaperQuestion(
+        id=question["id"],
+        version=question["version"],
+        type=question["type"],
+        topic_id=question["topic_id"],
+        topic=question["topic_name"],
+        difficulty=question["difficulty"],
+        body_html=question["body_html"],
+        explanation_html=question["explanation_html"],
+        image=question["image"] or "",
+        choices=tuple(own_choices),
+        marks=marks,
+        negative_marks=negative,
+        unattempted_marks=section.unattempted_marks,
+        partial_marking=test.partial_marking and question["type"] == Question.Type.MULTIPLE,
+        numeric_answer=question["numeric_answer"],
+        numeric_tolerance=question["numeric_tolerance"],
+        tolerance_kind=question["tolerance_kind"],
+        accepted_answers=tuple(question["accepted_answers"]),
+        irt=(question["irt_a"], question["irt_b"], question["irt_c"]),
+    )
+
+
+def adaptive_item(test: Test, section: Section, question_id: int, rng: random.Random):
+    """The next item of an adaptive sitting, frozen like a paper's question (two queries).
+    None when it is no longer published (the caller picks another)."""
+    question = (
+        Question.objects.filter(pk=question_id, status=Question.Status.PUBLISHED)
+        .values(*_QUESTION_VALUES, topic_name=F("topic__name"))
+        .first()
+    )
+    if question is None:
+        return None
+    choices = [
+        PaperChoice(*choice)
+        for choice in Choice.objects.filter(question_id=question_id)
+        .order_by("order", "id")
+        .values_list("id", "body_html", "is_correct")
+    ]
+    return _paper_question(test, section, question, None, choices, rng)
+
+
 def generate_paper(test: Test, seed: int) -> Paper:
     """The frozen paper for ``test`` with ``seed``. Raises ``PaperUnavailable`` when the
     bank cannot fill the blueprint (the report says which rule)."""
@@ -429,35 +490,7 @@ def generate_paper(test: Test, seed: int) -> Paper:
             question = questions[pk]
             if row is not None and question["status"] != Question.Status.PUBLISHED:
                 raise PaperUnavailable(f"Question {pk} of section {section.id} is not published.")
-            own_choices = choices.get(pk, [])
-            if test.shuffle_choices and question["type"] != Question.Type.TRUE_FALSE:
-                own_choices = own_choices[:]
-                rng.shuffle(own_choices)
-            marks, negative = _marks_for(section, question, row)
-            items.append(
-                PaperQuestion(
-                    id=pk,
-                    version=question["version"],
-                    type=question["type"],
-                    topic_id=question["topic_id"],
-                    topic=question["topic_name"],
-                    difficulty=question["difficulty"],
-                    body_html=question["body_html"],
-                    explanation_html=question["explanation_html"],
-                    image=question["image"] or "",
-                    choices=tuple(own_choices),
-                    marks=marks,
-                    negative_marks=negative,
-                    unattempted_marks=section.unattempted_marks,
-                    partial_marking=test.partial_marking
-                    and question["type"] == Question.Type.MULTIPLE,
-                    numeric_answer=question["numeric_answer"],
-                    numeric_tolerance=question["numeric_tolerance"],
-                    tolerance_kind=question["tolerance_kind"],
-                    accepted_answers=tuple(question["accepted_answers"]),
-                    irt=(question["irt_a"], question["irt_b"], question["irt_c"]),
-                )
-            )
+            items.append(_paper_question(test, section, question, row, choices.get(pk, []), rng))
         paper_sections.append(
             PaperSection(
                 id=section.id,

@@ -162,6 +162,8 @@ ITEM_STATISTICS_DEBOUNCE_SECONDS = env.int("ITEM_STATISTICS_DEBOUNCE_SECONDS", d
 # testengine/adaptive.py; the built-ins are EAP and maximum information).
 ADAPTIVE_ESTIMATOR = env("ADAPTIVE_ESTIMATOR", default="testengine.adaptive.EAPEstimator")
 ADAPTIVE_SELECTOR = env("ADAPTIVE_SELECTOR", default="testengine.adaptive.MaxInfoSelector")
+# How long a process keeps an adaptive test's item pool (ids and IRT parameters) in memory.
+ADAPTIVE_POOL_SECONDS = env.int("ADAPTIVE_POOL_SECONDS", default=60)
 
 # --- Auth --------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -120,10 +120,8 @@ def filter_status(tests: QuerySet[Test], status: str, *, now: datetime) -> Query
         return tests.filter(open_session__isnull=False)
     if status == "completed":
         return tests.filter(has_submitted=True)
-    window = (
-        ~Q(mode=Test.Mode.ADAPTIVE)
-        & (Q(available_from__isnull=True) | Q(available_from__lte=now))
-        & (Q(available_until__isnull=True) | Q(available_until__gt=now))
+    window = (Q(available_from__isnull=True) | Q(available_from__lte=now)) & (
+        Q(available_until__isnull=True) | Q(available_until__gt=now)
     )
     attempts_left = Q(max_attempts__isnull=True) | Q(
         attempts_used__lt=F("max_attempts") + F("extra_attempts")
@@ -147,9 +145,7 @@ def sitting_state(test: Test, *, now: datetime) -> dict[str, Any]:
     if test.max_attempts is not None:
         attempts_left = max(0, test.max_attempts + test.extra_attempts - test.attempts_used)
     reason, next_attempt_at = None, None
-    if test.mode == Test.Mode.ADAPTIVE:
-        reason = PaperUnavailable.code
-    elif test.available_from and now < test.available_from:
+    if test.available_from and now < test.available_from:
         reason = TestNotOpen.code
     elif test.available_until and now >= test.available_until:
         reason = TestClosed.code

@@ -62,6 +62,23 @@ class QuestionTimeSerializer(serializers.Serializer):
     marks = serializers.DecimalField(max_digits=8, decimal_places=2)
 
 
+class AbilitySerializer(serializers.Serializer):
+    theta = serializers.FloatField(help_text="Estimated ability θ̂ (logit scale, 0 = average).")
+    se = serializers.FloatField(help_text="Its standard error.")
+    scaled_score = serializers.FloatField(help_text="50 + 10·θ̂, clipped to 0–100.")
+    items = serializers.IntegerField(help_text="Items given.")
+    stop_reason = serializers.CharField(
+        help_text="`precision` (SE reached the target), `max_items`, `pool_exhausted` or "
+        "`submitted` (the learner or the deadline ended it)."
+    )
+    percentile = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        help_text="100 × first attempts with θ̂ at most this one ÷ first attempts.",
+    )
+
+
 class ResultSerializer(serializers.Serializer):
     session = serializers.UUIDField()
     test = serializers.CharField(help_text="The test's slug.")
@@ -103,6 +120,9 @@ class ResultSerializer(serializers.Serializer):
     topics = TopicResultSerializer(many=True)
     questions = QuestionTimeSerializer(
         many=True, help_text="Time and marks per question, in paper order (no answer key)."
+    )
+    ability = AbilitySerializer(
+        allow_null=True, help_text="Adaptive tests only (else null): the ability estimate."
     )
 
 

@@ -166,6 +166,16 @@ class SittingPaperSerializer(serializers.Serializer):
     )
 
 
+class AdaptiveProgressSerializer(serializers.Serializer):
+    complete = serializers.BooleanField(
+        help_text="The test has stopped (precise enough, or the most items): submit it."
+    )
+    answered = serializers.IntegerField(help_text="Items answered so far.")
+    next_question = SittingQuestionSerializer(
+        allow_null=True, help_text="The next item to show (null once complete)."
+    )
+
+
 class SavedResponseSerializer(serializers.Serializer):
     question_id = serializers.IntegerField()
     answer = serializers.JSONField(allow_null=True, help_text="The stored (canonical) answer.")
@@ -176,6 +186,12 @@ class SavedResponseSerializer(serializers.Serializer):
     applied = serializers.BooleanField(
         help_text="False when a save with a higher `seq` was already stored; the stored "
         "state is returned."
+    )
+    adaptive = AdaptiveProgressSerializer(
+        allow_null=True,
+        required=False,
+        help_text="Adaptive tests only (else null): the answer is committed and this says "
+        "what comes next. A retried save returns the same next item.",
     )
 
 

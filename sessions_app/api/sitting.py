@@ -294,11 +294,34 @@ def _paper(session: ExamSession) -> dict[str, Any]:
     return _fast(s.SittingPaperSerializer, _paper_data(session), "questions")
 
 
+def _learner_question(
+    section_id: int, question: dict[str, Any], number: int, answer: Any, marked: bool
+) -> dict[str, Any]:
+    """A frozen question as the learner may see it during the sitting: no key, no
+    explanation (explicit fields only)."""
+    return {
+        "id": question["id"],
+        "section": section_id,
+        "number": number,
+        "type": question["type"],
+        "body_html": question["body_html"],
+        "image": question.get("image", ""),
+        "choices": [
+            {"id": choice["id"], "body_html": choice["body_html"]} for choice in question["choices"]
+        ],
+        "marks": _decimal(question["marks"]),
+        "negative_marks": _decimal(question["negative_marks"]),
+        "answer": answer,
+        "marked_for_review": marked,
+    }
+
+
 def _paper_data(session: ExamSession) -> dict[str, Any]:
     """The learner's view of the paper: safe fields only, with saved state. Sequential
     navigation stops at (and includes) the first question without a saved answer."""
     saved = _saved(session)
-    sequential = session.test.navigation == Test.Navigation.SEQUENTIAL
+    adaptive_test = session.test.mode == Test.Mode.ADAPTIVE
+    sequential = adaptive_test or session.test.navigation == Test.Navigation.SEQUENTIAL
     clock = timing.session_clock(session, now=timezone.now())
     only = None
     if clock is not None:
@@ -309,24 +332,9 @@ def _paper_data(session: ExamSession) -> dict[str, Any]:
         if only is not None and section["id"] != only:
             continue
         answer, marked = saved.get(question["id"], (None, False))
-        questions.append(
-            {
-                "id": question["id"],
-                "section": section["id"],
-                "number": number,
-                "type": question["type"],
-                "body_html": question["body_html"],
-                "image": question.get("image", ""),
-                "choices": [
-                    {"id": choice["id"], "body_html": choice["body_html"]}
-                    for choice in question["choices"]
-                ],
-                "marks": _decimal(question["marks"]),
-                "negative_marks": _decimal(question["negative_marks"]),
-                "answer": answer,
-                "marked_for_review": marked,
-            }
-        )
+        if adaptive_test and answer is not None:
+            continue  # an adaptive sitting shows the current item only
+        questions.append(_learner_question(section["id"], question, number, answer, marked))
         if sequential and answer is None:
             break
     return {
@@ -357,6 +365,20 @@ def _saved_payload(result: services.SaveResult) -> dict[str, Any]:
         "seq": response.seq,
         "saved_at": response.saved_at,
         "applied": result.applied,
+        "adaptive": _adaptive_payload(result.adaptive),
+    }
+
+
+def _adaptive_payload(progress: dict[str, Any] | None) -> dict[str, Any] | None:
+    if progress is None:
+        return None
+    current = progress["current"]
+    return {
+        "complete": progress["complete"],
+        "answered": progress["answered"],
+        "next_question": None
+        if current is None
+        else _learner_question(progress["section"], current, progress["number"], None, False),
     }
 
 
