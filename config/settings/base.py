@@ -164,6 +164,13 @@ ADAPTIVE_ESTIMATOR = env("ADAPTIVE_ESTIMATOR", default="testengine.adaptive.EAPE
 ADAPTIVE_SELECTOR = env("ADAPTIVE_SELECTOR", default="testengine.adaptive.MaxInfoSelector")
 # How long a process keeps an adaptive test's item pool (ids and IRT parameters) in memory.
 ADAPTIVE_POOL_SECONDS = env.int("ADAPTIVE_POOL_SECONDS", default=60)
+# The AI team's models over HTTP (the Remote* plug-ins; contract: docs/models.md). A slow
+# or broken model never blocks a learner: after the timeout the built-in answers, and the
+# remote is skipped for the cool-down.
+MODELS_REMOTE_URL = env("MODELS_REMOTE_URL", default="")
+MODELS_REMOTE_TOKEN = env("MODELS_REMOTE_TOKEN", default="")
+MODELS_REMOTE_TIMEOUT_SECONDS = env.float("MODELS_REMOTE_TIMEOUT_SECONDS", default=0.5)
+MODELS_REMOTE_COOLDOWN_SECONDS = env.float("MODELS_REMOTE_COOLDOWN_SECONDS", default=30.0)
 
 # --- Auth --------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -221,3 +221,23 @@ def test_after_the_deadline_a_save_is_refused_and_the_sitting_is_scored():
     session = ExamSession.objects.get(pk=sid)
     assert session.status == "submitted"
     assert session.ability is not None
+
+
+def test_a_sitting_goes_on_when_the_remote_models_are_down(settings):
+    from core import remote
+
+    settings.ADAPTIVE_ESTIMATOR = "testengine.adaptive.RemoteEstimator"
+    settings.ADAPTIVE_SELECTOR = "testengine.adaptive.RemoteSelector"
+    settings.MODELS_REMOTE_URL = "http://127.0.0.1:9/models"  # nothing listens there
+    settings.MODELS_REMOTE_TIMEOUT_SECONDS = 0.2
+    remote.reset_breaker()
+    test = adaptive_test(max_items=3)
+    client = _client(UserFactory())
+
+    sid = client.post(f"/api/v1/tests/{test.slug}/sessions/").json()["id"]
+    qid = client.get(f"/api/v1/sessions/{sid}/questions/").json()["questions"][0]["id"]
+    body = _save(client, sid, qid, _right(sid, qid), 1).json()
+    remote.reset_breaker()
+
+    assert body["adaptive"]["next_question"] is not None
+    assert ExamSession.objects.get(pk=sid).adaptive["answers"][0]["se"] < 1
