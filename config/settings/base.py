@@ -158,6 +158,10 @@ TASKS = {
 }
 # Item statistics are recomputed at most once per test in this many seconds.
 ITEM_STATISTICS_DEBOUNCE_SECONDS = env.int("ITEM_STATISTICS_DEBOUNCE_SECONDS", default=60)
+# Item calibration (docs/testengine.md, "Calibration"): items with fewer scored responses
+# keep their prior a, b; items with fewer than CALIBRATION_RASCH_BELOW are fitted with a = 1.
+CALIBRATION_MIN_RESPONSES = env.int("CALIBRATION_MIN_RESPONSES", default=200)
+CALIBRATION_RASCH_BELOW = env.int("CALIBRATION_RASCH_BELOW", default=500)
 
 # --- Auth --------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
