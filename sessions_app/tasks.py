@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from sessions_app.services_calibration import calibrate_items
 from sessions_app.services_stats import update_item_statistics
 
 
@@ -41,3 +43,11 @@ def schedule_item_statistics(test_id: int) -> None:
         runner.enqueue(test_id)
 
     transaction.on_commit(enqueue)
+
+
+@task()
+def calibrate_item_parameters(test_id: int | None = None, min_responses: int | None = None) -> dict:
+    """Fit and store IRT item parameters (``services_calibration.calibrate_items``): one
+    run at a time (an advisory lock; a second returns ``ran: false``), same values when
+    repeated. Returns the run's report."""
+    return asdict(calibrate_items(test_id=test_id, min_responses=min_responses))

@@ -249,6 +249,7 @@ class QuestionAdmin(ImportExportMixin, ServiceErrorsMixin, admin.ModelAdmin):
         "topic",
         TagListFilter,
         HasStatisticsFilter,
+        "irt_source",
     )
     search_fields = ("body_md", "external_id")
     autocomplete_fields = ("topic",)
@@ -256,6 +257,7 @@ class QuestionAdmin(ImportExportMixin, ServiceErrorsMixin, admin.ModelAdmin):
         "body_preview",
         "explanation_preview",
         "statistics_table",
+        "calibration_table",
         "version",
         "published_at",
         "created_by",
@@ -288,7 +290,7 @@ class QuestionAdmin(ImportExportMixin, ServiceErrorsMixin, admin.ModelAdmin):
             },
         ),
         ("Item response theory", {"classes": ("collapse",), "fields": ("irt_a", "irt_b", "irt_c")}),
-        ("Statistics", {"fields": ("statistics_table",)}),
+        ("Statistics", {"fields": (("statistics_table", "calibration_table"),)}),
         ("History", {"fields": ("version", "published_at", "created_by", *TIMESTAMPS)}),
     )
     actions = ["publish_selected", "retire_selected", "move_to_draft"]
@@ -350,6 +352,26 @@ class QuestionAdmin(ImportExportMixin, ServiceErrorsMixin, admin.ModelAdmin):
             _figure(stats.discrimination),
             _figure(stats.discriminative_efficiency),
             stats.computed_at,
+        )
+
+    @admin.display(description="IRT parameters")
+    def calibration_table(self, obj: Question) -> SafeString | str:
+        if not obj.pk:
+            return EMPTY
+        calibrated = obj.irt_source == Question.IrtSource.CALIBRATED
+        return format_html(
+            "<table><tr><th>a (discrimination)</th><td>{}</td></tr>"
+            "<tr><th>b (difficulty)</th><td>{}</td></tr>"
+            "<tr><th>c (guessing)</th><td>{}</td></tr>"
+            "<tr><th>Source</th><td>{}</td></tr>"
+            "<tr><th>Responses fitted</th><td>{}</td></tr>"
+            "<tr><th>Calibrated at</th><td>{}</td></tr></table>",
+            f"{obj.irt_a:.3f}",
+            f"{obj.irt_b:.3f}",
+            f"{obj.irt_c:.3f}",
+            obj.get_irt_source_display(),
+            obj.irt_responses if calibrated else EMPTY,
+            obj.irt_calibrated_at or EMPTY,
         )
 
     # -- saving: the question and its choices are one unit for the service

@@ -70,6 +70,10 @@ class Question(TimeStampedModel):
         ABSOLUTE = "absolute", "Absolute (±value)"
         RELATIVE = "relative", "Relative (±fraction of the answer)"
 
+    class IrtSource(models.TextChoices):
+        PRIOR = "prior", "Prior (difficulty label, or set by staff)"
+        CALIBRATED = "calibrated", "Calibrated from responses"
+
     CHOICE_TYPES = (Type.SINGLE, Type.MULTIPLE, Type.TRUE_FALSE)
 
     external_id = models.CharField(
@@ -122,6 +126,14 @@ class Question(TimeStampedModel):
     irt_c = models.FloatField(
         default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(0.99)]
     )
+    # Where a, b came from (testengine.calibration; docs/testengine.md, "Calibration").
+    irt_source = models.CharField(
+        "IRT source", max_length=10, choices=IrtSource.choices, default=IrtSource.PRIOR
+    )
+    irt_responses = models.PositiveIntegerField(
+        "IRT responses", default=0, help_text="How many scored responses the last fit used."
+    )
+    irt_calibrated_at = models.DateTimeField("IRT calibrated at", null=True, blank=True)
 
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Bumped whenever what the learner sees changes."
@@ -166,6 +178,10 @@ class Question(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(irt_a__gt=0) & Q(irt_c__gte=0) & Q(irt_c__lt=1),
                 name="testengine_q_irt_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(irt_source="prior") | Q(irt_calibrated_at__isnull=False),
+                name="testengine_q_calibrated_has_date",
             ),
         ]
 

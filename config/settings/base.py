@@ -171,6 +171,10 @@ MODELS_REMOTE_URL = env("MODELS_REMOTE_URL", default="")
 MODELS_REMOTE_TOKEN = env("MODELS_REMOTE_TOKEN", default="")
 MODELS_REMOTE_TIMEOUT_SECONDS = env.float("MODELS_REMOTE_TIMEOUT_SECONDS", default=0.5)
 MODELS_REMOTE_COOLDOWN_SECONDS = env.float("MODELS_REMOTE_COOLDOWN_SECONDS", default=30.0)
+# Item calibration (docs/testengine.md, "Calibration"): items with fewer scored responses
+# keep their prior a, b; items with fewer than CALIBRATION_RASCH_BELOW are fitted with a = 1.
+CALIBRATION_MIN_RESPONSES = env.int("CALIBRATION_MIN_RESPONSES", default=200)
+CALIBRATION_RASCH_BELOW = env.int("CALIBRATION_RASCH_BELOW", default=500)
 
 # --- Auth --------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -1,5 +1,10 @@
 """Every write of the test engine. Split by entity; import from here."""
 
+from testengine.services.calibration import (  # noqa: F401
+    CalibrationStored,
+    ItemFit,
+    question_calibration_store,
+)
 from testengine.services.questions import (  # noqa: F401
     ChoiceData,
     QuestionData,

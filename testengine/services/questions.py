@@ -191,12 +191,16 @@ def _require_valid(data: QuestionData) -> QuestionData:
     return data
 
 
-def question_apply(question: Question, data: QuestionData) -> None:
+def question_apply(
+    question: Question,
+    data: QuestionData,
+    *,
+    previous_prior: tuple[float, float, float] | None = None,
+) -> None:
     """Copy valid data onto an (unsaved) question, rendering its Markdown. Importers that
-    bulk-insert use this so their rows are exactly what ``question_create`` saves."""
-    a, b, c = default_irt(
-        type=data.type, difficulty=data.difficulty, choice_count=len(data.choices)
-    )
+    bulk-insert use this so their rows are exactly what ``question_create`` saves.
+    ``previous_prior``: on an update, the prior the question had before (see ``_apply_irt``)."""
+    _apply_irt(question, data, previous_prior=previous_prior)
     question.type = data.type
     question.topic = data.topic
     question.body_md = data.body_md
@@ -211,14 +215,49 @@ def question_apply(question: Question, data: QuestionData) -> None:
     question.numeric_tolerance = data.numeric_tolerance
     question.tolerance_kind = data.tolerance_kind
     question.accepted_answers = list(data.accepted_answers)
-    question.irt_a = data.irt_a if data.irt_a is not None else a
-    question.irt_b = data.irt_b if data.irt_b is not None else b
-    question.irt_c = data.irt_c if data.irt_c is not None else c
     question.external_id = data.external_id
     if data.image is not None:
         # None keeps the image; False (a form's "clear" box) or "" removes it.
         question.image = data.image or ""
     _set_status(question, data.status)
+
+
+_IRT_FIELDS = ("irt_a", "irt_b", "irt_c")
+
+
+def _apply_irt(
+    question: Question, data: QuestionData, *, previous_prior: tuple[float, float, float] | None
+) -> None:
+    """The item's 3PL parameters after a create or an update.
+
+    Never calibrated (``irt_source`` "prior"): a value given is kept, a missing one is the
+    cold-start prior (``default_irt``) — and on an update, a value sent back unchanged that
+    was the *old* prior follows the new one, so changing the difficulty label or the
+    choices moves b and c with it, while values staff typed themselves stay.
+
+    Calibrated: parameters fitted from responses survive edits that do not mention them
+    (missing or sent back unchanged). Typing other values is a staff override: it makes
+    the item a prior again, until the next calibration with enough responses.
+    """
+    prior = default_irt(type=data.type, difficulty=data.difficulty, choice_count=len(data.choices))
+    given = (data.irt_a, data.irt_b, data.irt_c)
+    stored = tuple(getattr(question, name) for name in _IRT_FIELDS)
+    if previous_prior is not None and question.irt_source == Question.IrtSource.CALIBRATED:
+        if all(value is None or value == old for value, old in zip(given, stored, strict=True)):
+            return
+        for name, value in zip(_IRT_FIELDS, given, strict=True):
+            if value is not None:
+                setattr(question, name, value)
+        question.irt_source = Question.IrtSource.PRIOR
+        question.irt_calibrated_at = None
+        question.irt_responses = 0
+        return
+    old_prior = previous_prior or (None, None, None)
+    for name, value, old, was_prior, new_prior in zip(
+        _IRT_FIELDS, given, stored, old_prior, prior, strict=True
+    ):
+        follows_prior = value is None or (previous_prior is not None and value == old == was_prior)
+        setattr(question, name, new_prior if follows_prior else value)
 
 
 def _set_status(question: Question, status: str) -> None:
@@ -291,6 +330,9 @@ def question_update(*, question: Question, data: QuestionData) -> Question:
             fields={"choices": [f"Choice {unknown[0]} does not belong to this question."]}
         )
     before = _content_fingerprint(question, existing.values())
+    previous_prior = default_irt(
+        type=question.type, difficulty=question.difficulty, choice_count=len(existing)
+    )
     drawn_by = (
         question.status,
         question.topic_id,
@@ -298,7 +340,7 @@ def question_update(*, question: Question, data: QuestionData) -> Question:
         question.type,
         tuple(question.tags),
     )
-    question_apply(question, data)
+    question_apply(question, data, previous_prior=previous_prior)
     wanted = choice_objects(question, data.choices)
     if before != _content_fingerprint(question, wanted):
         question.version += 1
