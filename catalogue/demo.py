@@ -89,6 +89,7 @@ MOCK_TEST = "backend-engineering-mock-test"
 DJANGO_QUIZ = "django-fundamentals-quiz"
 PG_DIAGNOSTIC = "postgresql-diagnostic"
 SECURITY_DRILL = "security-drill"
+ADAPTIVE_PLACEMENT = "adaptive-placement-test"
 
 PROGRAM = "backend-engineering-internship-program"
 FREE_DIAGNOSTIC = "backend-diagnostic"
@@ -209,7 +210,7 @@ PRODUCTS: tuple[DemoProduct, ...] = (
             ),
         },
         plans=[{"name": "Free", "price_paise": 0, "is_lifetime": True}],
-        tests=(PG_DIAGNOSTIC,),
+        tests=(PG_DIAGNOSTIC, ADAPTIVE_PLACEMENT),
     ),
     DemoProduct(
         values={

@@ -313,7 +313,7 @@ def test_specs(topics: dict[str, Topic]) -> list[tuple[dict[str, Any], list[dict
             },
             # The item pool: any published question of the bank.
             [{"title": "Placement", "rules": [_rule(topics, None, 20)]}],
-            False,
+            True,
         ),
     ]
 

@@ -111,6 +111,7 @@ def test_published_demo_products_contain_only_published_demo_tests(seeded):
         "backend-engineering-mock-test",
         "postgresql-diagnostic",
         "security-drill",
+        "adaptive-placement-test",
     }
     assert all(test.is_published for test in tests)
 
@@ -140,7 +141,8 @@ def test_the_free_diagnostic_is_free_for_life(seeded):
     assert product.price_from_paise == product.price_to_paise == 0
     assert list(product.plans.values_list("price_paise", "is_lifetime")) == [(0, True)]
     assert list(product.product_tests.values_list("test__slug", flat=True)) == [
-        "postgresql-diagnostic"
+        "postgresql-diagnostic",
+        "adaptive-placement-test",
     ]
 
 
