@@ -164,10 +164,13 @@ def select_next(
       drawn from ``rng``, among the ``k`` most informative candidates; ``k = 1`` is plain
       maximum information (ties to the lowest index).
 
-    Raises ``ValueError`` when no item is available: the caller stops the test first.
+    Raises ``ValueError`` when no item is available (the caller stops the test first) and
+    when ``topic_targets`` come without ``topic_ids``.
     """
     mask = np.asarray(available_mask, dtype=bool)
     if topic_targets:
+        if topic_ids is None:
+            raise ValueError("topic_targets need topic_ids (each item's topic).")
         counts = topic_counts or {}
         n_given = sum(counts.values())
         topics = list(topic_targets)
