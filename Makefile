@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install run test lint format check-migrations schema bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration clean db-stop
+.PHONY: install run test lint format check-migrations schema bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive clean db-stop
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,7 @@ check-migrations: install
 schema: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --file openapi.yaml
 
-bench: bench-engine bench-import bench-catalogue bench-sessions bench-calibration  ## every benchmark; figures go in README
+bench: bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive  ## every benchmark; figures go in README
 
 bench-engine: install  ## generate_paper on a 100,000-question bank (own database)
 	$(WITH_DB) $(PY) scripts/bench_engine.py
@@ -59,6 +59,9 @@ bench-sessions: install  ## autosave under load: 100 learners against gunicorn (
 
 bench-calibration: install  ## item calibration recovers known parameters (no database)
 	$(PY) scripts/bench_calibration.py
+
+bench-adaptive: install  ## simulated adaptive tests against random tests and catsim (no database)
+	$(PY) scripts/bench_adaptive.py
 
 db-stop:
 	$(PY) scripts/devdb.py stop

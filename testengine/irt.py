@@ -81,21 +81,28 @@ GRID = _grid(61, -4.0, 4.0)
 def log_likelihood(
     grid: ArrayLike, a: ArrayLike, b: ArrayLike, c: ArrayLike, u: ArrayLike
 ) -> Floats:
-    """Log-likelihood of the responses ``u`` (1 correct, 0 not) at each θ of ``grid``.
+    """Log-likelihood of the responses ``u`` (true or 1 = correct) at each θ of ``grid``.
 
-    In log space throughout: log P = log(c + (1 − c)·s) = logaddexp(log c, log(1 − c) +
-    log s) and log(1 − P) = log(1 − c) + log(1 − s), with log s = −log(1 + e^(−z)) from
-    ``logaddexp``; 40 items of probability 1e-5 do not underflow to a zero posterior.
+    In log space, so that 40 items of probability 1e-5 do not underflow to a zero
+    posterior. With w = ±z (the sign of the response) and e = exp(−|w|) ≤ 1:
+    log σ(w) = min(w, 0) − log(1 + e), exact to 1e-16 without overflow. A wrong answer
+    adds log(1 − P) = log(1 − c) + log σ(−z); a right one log P = log σ(z) when c = 0, and
+    log(c + (1 − c)·σ(z)) otherwise (P ≥ c > 0, so that logarithm is safe). One exp and
+    one or two logs per cell: a 40-item pattern on the default grid takes ~0.1 ms.
     """
     a, b = np.asarray(a, float)[:, None], np.asarray(b, float)[:, None]
-    c, u = np.asarray(c, float)[:, None], np.asarray(u, float)[:, None]
+    c, right = np.asarray(c, float), np.asarray(u).astype(bool)
     z = D * a * (np.asarray(grid, float)[None, :] - b)
-    log_s, log_not_s = -np.logaddexp(0.0, -z), -np.logaddexp(0.0, z)
-    log_c = np.log(c, out=np.full_like(c, -np.inf), where=c > 0)
-    log_1mc = np.log1p(-c)
-    log_p = np.logaddexp(log_c, log_1mc + log_s)
-    log_q = log_1mc + log_not_s
-    return (u * log_p + (1.0 - u) * log_q).sum(axis=0)
+    w = np.where(right[:, None], z, -z)
+    e = np.exp(-np.abs(w))
+    log_lik = np.minimum(w, 0.0) - np.log(1.0 + e)
+    log_lik[~right] += np.log1p(-c[~right])[:, None]
+    guessed = right & (c > 0)
+    if guessed.any():
+        s = np.where(w[guessed] >= 0, 1.0, e[guessed]) / (1.0 + e[guessed])
+        cg = c[guessed][:, None]
+        log_lik[guessed] = np.log(cg + (1.0 - cg) * s)
+    return log_lik.sum(axis=0)
 
 
 def eap(
@@ -157,10 +164,13 @@ def select_next(
       drawn from ``rng``, among the ``k`` most informative candidates; ``k = 1`` is plain
       maximum information (ties to the lowest index).
 
-    Raises ``ValueError`` when no item is available: the caller stops the test first.
+    Raises ``ValueError`` when no item is available (the caller stops the test first) and
+    when ``topic_targets`` come without ``topic_ids``.
     """
     mask = np.asarray(available_mask, dtype=bool)
     if topic_targets:
+        if topic_ids is None:
+            raise ValueError("topic_targets need topic_ids (each item's topic).")
         counts = topic_counts or {}
         n_given = sum(counts.values())
         topics = list(topic_targets)

@@ -220,6 +220,18 @@ def test_select_refuses_an_empty_pool(pool):
         )
 
 
+def test_content_targets_without_topics_are_refused(pool):
+    with pytest.raises(ValueError, match="topic_ids"):
+        irt.select_next(
+            0.0,
+            **pool,
+            available_mask=np.ones(500, bool),
+            k=1,
+            rng=np.random.default_rng(0),
+            topic_targets={1: 1.0},
+        )
+
+
 def test_randomesque_spreads_choices_over_the_top_k(pool):
     rng = np.random.default_rng(11)
     info = irt.information(0.4, **pool)
