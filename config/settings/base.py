@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "payments",
     "programs",
+    "learning",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,13 @@ ADAPTIVE_ESTIMATOR = env("ADAPTIVE_ESTIMATOR", default="testengine.adaptive.EAPE
 ADAPTIVE_SELECTOR = env("ADAPTIVE_SELECTOR", default="testengine.adaptive.MaxInfoSelector")
 # How long a process keeps an adaptive test's item pool (ids and IRT parameters) in memory.
 ADAPTIVE_POOL_SECONDS = env.int("ADAPTIVE_POOL_SECONDS", default=60)
+# Learning (docs/learning.md): the recommender plug-in (dotted path of a class with
+# ``recommend(mastery, tests, *, limit)``), and how many days a question a learner saw stays
+# out of their practice sessions while enough others exist.
+LEARNING_RECOMMENDER = env(
+    "LEARNING_RECOMMENDER", default="learning.recommenders.WeakestFirstRecommender"
+)
+PRACTICE_FRESH_DAYS = env.int("PRACTICE_FRESH_DAYS", default=14)
 
 # --- Auth --------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -278,6 +286,7 @@ REST_FRAMEWORK = {
         # Per client address: certificate codes must not be enumerable.
         "certificate_verify": env("THROTTLE_CERTIFICATE_VERIFY", default="60/min"),
         "project_submit": env("THROTTLE_PROJECT_SUBMIT", default="30/hour"),
+        "practice": env("THROTTLE_PRACTICE", default="30/hour"),
     },
     # How many proxies sit in front of the app (load balancer = 1); decides which
     # X-Forwarded-For entry is the client's address for throttling and device records.
@@ -324,6 +333,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "testengine", "description": "Staff: question bank, topics, tests, papers."},
         {"name": "sessions", "description": "Sit a test: start, answer, submit."},
         {"name": "results", "description": "Results, review and leaderboards."},
+        {
+            "name": "learning",
+            "description": "My mastery per topic, recommendations, personal practice.",
+        },
     ],
     "ENUM_NAME_OVERRIDES": {
         "QuestionTypeEnum": "testengine.models.Question.Type",
