@@ -18,6 +18,7 @@ api_v1 = [
     path("", include(("sessions_app.api.urls", "sessions"))),
     path("", include(("payments.api.urls", "payments"))),
     path("", include(("programs.api.urls", "programs"))),
+    path("me/", include(("learning.api.urls", "learning"))),
 ]
 
 urlpatterns = [

@@ -112,7 +112,10 @@ def session_result(*, session: ExamSession) -> dict[str, Any]:
                 }
             )
     attempted = (session.correct or 0) + (session.partial or 0) + (session.wrong or 0)
-    place = standing(test_id=test.id, score=session.score)
+    if test.practice_owner_id is not None:
+        place = Standing(None, None, 0, None)  # a personal practice test is never ranked
+    else:
+        place = standing(test_id=test.id, score=session.score)
     passed = None
     if test.pass_mark_percent is not None and session.percentage is not None:
         passed = session.percentage >= test.pass_mark_percent
@@ -153,6 +156,8 @@ def _ability(session: ExamSession, adaptive: dict[str, Any] | None) -> dict[str,
     first attempts (one aggregate query)."""
     if adaptive is None or session.ability is None:
         return None
+    if session.test.practice_owner_id is not None:
+        return {**adaptive, "percentile": None}
     totals = first_attempts(session.test_id).aggregate(
         candidates=Count("id", filter=Q(ability__isnull=False)),
         at_or_below=Count("id", filter=Q(ability__lte=session.ability)),

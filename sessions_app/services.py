@@ -59,11 +59,33 @@ def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
     availability window (409/410), no attempts left or the minimum gap not yet passed
     (409). One open session per learner and test is a database constraint; starts are
     serialised per learner by locking their row."""
-    test = Test.objects.filter(slug=test_slug, is_published=True).first()
+    test = Test.objects.filter(
+        slug=test_slug, is_published=True, practice_owner__isnull=True
+    ).first()
     if test is None:
         raise TestNotFound()
     if not has_access(user, test):
         raise NoAccess()
+    return _start(user=user, test=test)
+
+
+@transaction.atomic
+def practice_start(
+    *, user, test: Test, exclude_question_ids: frozenset[int] = frozenset()
+) -> tuple[ExamSession, bool]:
+    """Start (or resume) the learner's own practice test (``Test.practice_owner``): no
+    product grants it, so the access check is skipped, but every other rule of
+    :func:`session_start` holds (window, attempts, gap, one open session). Its rules draw
+    none of ``exclude_question_ids``. Another learner's practice test, or a normal test,
+    is not found here."""
+    if test.practice_owner_id is None or test.practice_owner_id != user.pk:
+        raise TestNotFound()
+    return _start(user=user, test=test, exclude_question_ids=exclude_question_ids)
+
+
+def _start(
+    *, user, test: Test, exclude_question_ids: frozenset[int] = frozenset()
+) -> tuple[ExamSession, bool]:
     now = timezone.now()
     if test.available_from and now < test.available_from:
         raise TestNotOpen(f"This test opens at {test.available_from.isoformat()}.")
@@ -103,7 +125,7 @@ def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
     if test.mode == Test.Mode.ADAPTIVE:
         paper, state = adaptive.first_paper(test, seed)
     else:
-        paper = generate_paper(test, seed)
+        paper = generate_paper(test, seed, exclude_ids=exclude_question_ids)
     extra = override.extra_seconds if override else 0
     deadline = now + timedelta(seconds=test.duration_seconds + extra)
     if test.available_until:

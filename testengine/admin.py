@@ -539,7 +539,14 @@ class TestAdmin(FillableTestMixin, admin.ModelAdmin):
     actions = ["publish", "unpublish"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Test]:
-        return super().get_queryset(request).annotate(_sections=Count("sections"))
+        # Learners' personal practice tests are theirs, not content: staff never list,
+        # publish or add them to a product (autocompletes read this queryset too).
+        return (
+            super()
+            .get_queryset(request)
+            .filter(practice_owner__isnull=True)
+            .annotate(_sections=Count("sections"))
+        )
 
     @admin.display(description="Duration", ordering="duration_seconds")
     def duration(self, obj: Test) -> str:

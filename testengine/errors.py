@@ -29,3 +29,8 @@ class ImportRejected(ApplicationError):
     status = HTTPStatus.BAD_REQUEST
     code = "import_rejected"
     detail = "The file has errors; nothing was imported."
+
+
+class PracticeNotPublishable(Conflict):
+    code = "practice_test"
+    detail = "A learner's practice test is never published."

@@ -285,10 +285,24 @@ class Test(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    practice_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        editable=False,
+        help_text="A learner's personal practice test (learning app): only they sit it; "
+        "never published, sold, listed or ranked. Empty for every other test.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(practice_owner__isnull=True) | Q(is_published=False),
+                name="testengine_test_practice_unpublished",
+            ),
             models.CheckConstraint(
                 condition=Q(duration_seconds__gt=0), name="testengine_test_duration_gt_0"
             ),

@@ -298,17 +298,24 @@ def _sample(pool, count: int, taken: set[int], rng: random.Random) -> list[int] 
 
 
 def pick_question_ids(
-    test: Test, sections: list[Section], rng: random.Random, *, use_cache: bool = True
+    test: Test,
+    sections: list[Section],
+    rng: random.Random,
+    *,
+    use_cache: bool = True,
+    exclude_ids: frozenset[int] = frozenset(),
 ) -> list[tuple[Section, list[tuple[int, Any]]]]:
     """For each section, the chosen question ids in paper order (with the fixed-question
-    row where there is one). Raises ``_Shortfall`` naming the first rule that cannot be
-    filled, counting questions earlier rules already took."""
+    row where there is one). Rules never draw a question of ``exclude_ids`` (hand-picked
+    questions are not affected). Raises ``_Shortfall`` naming the first rule that cannot
+    be filled, counting questions earlier rules already took."""
     pools = (
         candidate_pools([r for s in sections for r in s.rules.all()], use_cache=use_cache)
         if test.mode != Test.Mode.FIXED
         else {}
     )
-    taken: set[int] = set()
+    # Excluded ids count as already taken, so sampling skips them like a drawn question.
+    taken: set[int] = set(exclude_ids) if test.mode != Test.Mode.FIXED else set()
     picked: list[tuple[Section, list[tuple[int, Any]]]] = []
     for section in sections:
         chosen: list[tuple[int, Any]] = []
@@ -344,11 +351,20 @@ def pick_question_ids(
     return picked
 
 
-def _pick_and_load(test: Test, sections: list[Section], seed: int, *, use_cache: bool):
+def _pick_and_load(
+    test: Test,
+    sections: list[Section],
+    seed: int,
+    *,
+    use_cache: bool,
+    exclude_ids: frozenset[int] = frozenset(),
+):
     # Reproducible by design: the same seed must give the same paper.
     rng = random.Random(seed)  # noqa: S311
     try:
-        picked = pick_question_ids(test, sections, rng, use_cache=use_cache)
+        picked = pick_question_ids(
+            test, sections, rng, use_cache=use_cache, exclude_ids=exclude_ids
+        )
     except _Shortfall as exc:
         raise PaperUnavailable(
             f"Section {exc.shortfall.section_id}: {exc.shortfall.reason} "
@@ -456,15 +472,18 @@ def adaptive_item(test: Test, section: Section, question_id: int, rng: random.Ra
     return _paper_question(test, section, question, None, choices, rng)
 
 
-def generate_paper(test: Test, seed: int) -> Paper:
+def generate_paper(test: Test, seed: int, *, exclude_ids: frozenset[int] = frozenset()) -> Paper:
     """The frozen paper for ``test`` with ``seed``. Raises ``PaperUnavailable`` when the
-    bank cannot fill the blueprint (the report says which rule)."""
+    bank cannot fill the blueprint (the report says which rule). Rules draw none of
+    ``exclude_ids`` (a learner's practice leaves out what they saw recently)."""
     if test.mode == Test.Mode.ADAPTIVE:
         raise PaperUnavailable("Adaptive tests choose items one at a time during the sitting.")
     sections = load_blueprint(test)
     if not sections:
         raise PaperUnavailable("The test has no sections.")
-    picked, questions, rng = _pick_and_load(test, sections, seed, use_cache=True)
+    picked, questions, rng = _pick_and_load(
+        test, sections, seed, use_cache=True, exclude_ids=exclude_ids
+    )
     if any(
         pk not in questions or questions[pk]["status"] != Question.Status.PUBLISHED
         for _, chosen in picked
@@ -473,7 +492,9 @@ def generate_paper(test: Test, seed: int) -> Paper:
     ):
         # A bank change committed between reading the version and loading the questions:
         # draw again from the database itself.
-        picked, questions, rng = _pick_and_load(test, sections, seed, use_cache=False)
+        picked, questions, rng = _pick_and_load(
+            test, sections, seed, use_cache=False, exclude_ids=exclude_ids
+        )
     all_ids = list(questions)
     choices: dict[int, list[PaperChoice]] = {}
     for question_id, *choice in (

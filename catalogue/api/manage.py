@@ -168,7 +168,9 @@ class StaffPlanInputSerializer(StrictInputSerializer):
 
 class StaffProductTestInputSerializer(StrictInputSerializer):
     test = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Test.objects.all(), help_text="The test's slug."
+        slug_field="slug",
+        queryset=Test.objects.filter(practice_owner__isnull=True),
+        help_text="The test's slug.",
     )
     unlock_at = serializers.DateTimeField(
         required=False,

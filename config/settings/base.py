@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "payments",
     "programs",
+    "learning",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,13 @@ MODELS_REMOTE_COOLDOWN_SECONDS = env.float("MODELS_REMOTE_COOLDOWN_SECONDS", def
 # keep their prior a, b; items with fewer than CALIBRATION_RASCH_BELOW are fitted with a = 1.
 CALIBRATION_MIN_RESPONSES = env.int("CALIBRATION_MIN_RESPONSES", default=200)
 CALIBRATION_RASCH_BELOW = env.int("CALIBRATION_RASCH_BELOW", default=500)
+# Learning (docs/learning.md): the recommender plug-in (dotted path of a class with
+# ``recommend(mastery, tests, *, limit)``), and how many days a question a learner saw stays
+# out of their practice sessions while enough others exist.
+LEARNING_RECOMMENDER = env(
+    "LEARNING_RECOMMENDER", default="learning.recommenders.WeakestFirstRecommender"
+)
+PRACTICE_FRESH_DAYS = env.int("PRACTICE_FRESH_DAYS", default=14)
 
 # --- Auth --------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -289,6 +297,7 @@ REST_FRAMEWORK = {
         # Per client address: certificate codes must not be enumerable.
         "certificate_verify": env("THROTTLE_CERTIFICATE_VERIFY", default="60/min"),
         "project_submit": env("THROTTLE_PROJECT_SUBMIT", default="30/hour"),
+        "practice": env("THROTTLE_PRACTICE", default="30/hour"),
     },
     # How many proxies sit in front of the app (load balancer = 1); decides which
     # X-Forwarded-For entry is the client's address for throttling and device records.
@@ -335,6 +344,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "testengine", "description": "Staff: question bank, topics, tests, papers."},
         {"name": "sessions", "description": "Sit a test: start, answer, submit."},
         {"name": "results", "description": "Results, review and leaderboards."},
+        {
+            "name": "learning",
+            "description": "My mastery per topic, recommendations, personal practice.",
+        },
     ],
     "ENUM_NAME_OVERRIDES": {
         "QuestionTypeEnum": "testengine.models.Question.Type",

@@ -80,7 +80,7 @@ def accessible_tests(*, user, now: datetime) -> QuerySet[Test]:
     grants = ProductTest.objects.filter(unlocked, test_id=OuterRef("pk")).filter(
         free | Exists(owned)
     )
-    return Test.objects.filter(Exists(grants), is_published=True)
+    return Test.objects.filter(Exists(grants), is_published=True, practice_owner__isnull=True)
 
 
 def learner_tests(*, user, now: datetime) -> QuerySet[Test]:

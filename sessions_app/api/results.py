@@ -427,7 +427,9 @@ class LeaderboardView(APIView):
     def get(self, request: Request, slug: str) -> Response:
         query = LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        test = Test.objects.filter(slug=slug, is_published=True).first()
+        test = Test.objects.filter(
+            slug=slug, is_published=True, practice_owner__isnull=True
+        ).first()
         if test is None or not (request.user.is_staff or has_access(request.user, test)):
             raise TestNotFound()
         data = selectors.leaderboard(

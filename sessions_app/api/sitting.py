@@ -254,6 +254,15 @@ def _detail(session: ExamSession) -> dict[str, Any]:
     return _fast(s.SessionDetailSerializer, _detail_data(session), "palette")
 
 
+def session_detail_payload(session: ExamSession) -> dict[str, Any]:
+    """``SessionDetailSerializer``'s payload for a session (its ``test`` selected): what
+    starting a sitting answers, for other apps that start one (learning's practice)."""
+    return _detail(session)
+
+
+SESSION_DETAIL_EXAMPLE = _DETAIL_EXAMPLE
+
+
 def _detail_data(session: ExamSession) -> dict[str, Any]:
     saved = _saved(session)
     now = timezone.now()

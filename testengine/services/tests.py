@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.markdown import render_markdown, unsafe_markup
-from testengine.errors import RulesUnfillable, TestInvalid
+from testengine.errors import PracticeNotPublishable, RulesUnfillable, TestInvalid
 from testengine.models import Question, Section, SectionQuestion, SectionRule, Test, Topic
 from testengine.paper import _Shortfall, load_blueprint, pick_question_ids, rule_candidates
 
@@ -292,9 +292,12 @@ def _save_test(test: Test, values: dict[str, Any], sections: list[dict[str, Any]
 
 
 @transaction.atomic
-def test_create(*, values: dict[str, Any], sections: list[dict[str, Any]], by=None) -> Test:
-    """A new (unpublished) test with its sections, rules and fixed questions."""
-    return _save_test(Test(created_by=by), values, sections)
+def test_create(
+    *, values: dict[str, Any], sections: list[dict[str, Any]], by=None, practice_owner=None
+) -> Test:
+    """A new (unpublished) test with its sections, rules and fixed questions;
+    ``practice_owner`` makes it that learner's personal practice test (never published)."""
+    return _save_test(Test(created_by=by, practice_owner=practice_owner), values, sections)
 
 
 @transaction.atomic
@@ -310,8 +313,11 @@ def test_update(
 
 @transaction.atomic
 def test_publish(*, test: Test) -> Test:
-    """Publish, refusing (409, with the report) a test whose rules the bank cannot fill."""
+    """Publish, refusing (409, with the report) a test whose rules the bank cannot fill,
+    and a learner's practice test (409: it stays theirs alone)."""
     test = Test.objects.select_for_update().get(pk=test.pk)
+    if test.practice_owner_id is not None:
+        raise PracticeNotPublishable()
     report = test_check(test=test)
     if not report.ok:
         raise RulesUnfillable(fields={"rules": report.shortfalls()})

@@ -250,3 +250,26 @@ def test_numeric_and_text_keys_are_in_the_snapshot():
     assert paper.question(numeric.id).numeric_answer == Decimal("5432")
     assert paper.question(numeric.id).numeric_tolerance == Decimal("0.5")
     assert paper.question(text.id).accepted_answers == ("DELETE",)
+
+
+def test_rules_never_draw_excluded_questions_and_fall_short_without_enough_others():
+    topic = TopicFactory()
+    bank = [q.pk for q in _bank(topic, 6)]
+    test = _random_test(topic, count=4)
+    excluded = frozenset(bank[:2])
+
+    papers = [generate_paper(test, seed, exclude_ids=excluded) for seed in range(8)]
+
+    assert all({q.id for q in p.questions} == set(bank[2:]) for p in papers)
+    with pytest.raises(PaperUnavailable, match=r"\(3 of 4\)"):
+        generate_paper(test, 1, exclude_ids=frozenset(bank[:3]))
+
+
+def test_exclusions_leave_hand_picked_questions_alone():
+    question = make_question()
+    test = TestFactory(mode=Test.Mode.FIXED)
+    SectionQuestionFactory(section=SectionFactory(test=test), question=question)
+
+    paper = generate_paper(test, 3, exclude_ids=frozenset({question.pk}))
+
+    assert [q.id for q in paper.questions] == [question.pk]

@@ -1,0 +1,13 @@
+"""Background tasks of the learning app (django-tasks; each calls a service)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from learning import services
+
+
+@task()
+def update_mastery(user_id: int, session_id: str) -> int:
+    """A sitting was scored: re-estimate the learner's mastery of the topics it touched."""
+    return services.mastery_update(user_id=user_id, session_id=session_id)
