@@ -112,6 +112,59 @@ class WeakestFirstRecommender:
         )
 
 
+class RemoteRecommender:
+    """``POST {MODELS_REMOTE_URL}/recommendations`` with the mastery rows, the candidate
+    tests and the limit (docs/models.md); falls back to :class:`WeakestFirstRecommender`
+    on a timeout, an error or a malformed answer (``core.remote``)."""
+
+    fallback = WeakestFirstRecommender
+
+    def recommend(
+        self, mastery: Sequence[MasteryRow], tests: Sequence[CandidateTest], *, limit: int
+    ) -> list[Recommendation]:
+        from core.remote import RemoteModelError, call_model
+
+        payload = {
+            "limit": limit,
+            "mastery": [
+                {
+                    "topic_id": r.topic_id,
+                    "topic": r.topic,
+                    "mastery": r.mastery,
+                    "confidence": r.confidence,
+                    "theta": r.theta,
+                    "se": r.se,
+                    "responses": r.responses,
+                    "correct": r.correct,
+                }
+                for r in mastery
+            ],
+            "tests": [
+                {
+                    "slug": t.slug,
+                    "title": t.title,
+                    "mode": t.mode,
+                    "duration_seconds": t.duration_seconds,
+                    "topic_ids": sorted(t.topic_ids),
+                }
+                for t in tests
+            ],
+        }
+        try:
+            rows = call_model("recommendations", payload)["recommendations"]
+            found = [
+                Recommendation(
+                    topic_id=int(row["topic_id"]),
+                    reason=str(row.get("reason", ""))[:300],
+                    tests=tuple(str(slug) for slug in row.get("tests", ())),
+                )
+                for row in rows
+            ]
+        except (RemoteModelError, KeyError, TypeError, ValueError):
+            return self.fallback().recommend(mastery, tests, limit=limit)
+        return found[:limit]
+
+
 def get_recommender() -> Recommender:
     """A new instance of the class named by ``settings.LEARNING_RECOMMENDER``."""
     from django.conf import settings

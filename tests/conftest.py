@@ -111,3 +111,21 @@ def staff_groups(db):
     finally:  # the migrations toggle models_module on the (here: global) app configs
         for config, module in zip(configs, saved, strict=True):
             config.models_module = module
+
+
+@pytest.fixture
+def model_server(settings):
+    """The AI team's model server, stubbed (tests/model_stub.py), with the remote settings
+    pointing at it and the circuit breaker reset."""
+    from core import remote
+    from tests.model_stub import Stub
+
+    server = Stub()
+    settings.MODELS_REMOTE_URL = server.url
+    settings.MODELS_REMOTE_TOKEN = "model-token"
+    settings.MODELS_REMOTE_TIMEOUT_SECONDS = 0.3
+    settings.MODELS_REMOTE_COOLDOWN_SECONDS = 30
+    remote.reset_breaker()
+    yield server
+    remote.reset_breaker()
+    server.close()

@@ -4,11 +4,8 @@ no URL) falling back to the built-in model — with the cool-down skipping a bro
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -22,55 +19,9 @@ C = np.array([0.2, 0.2, 0.25, 0.0])
 U = np.array([1.0, 1.0, 0.0, 1.0])
 
 
-class Stub:
-    """A real HTTP server on 127.0.0.1 answering with what the test sets."""
-
-    def __init__(self) -> None:
-        self.reply: object = {}
-        self.status = 200
-        self.delay = 0.0
-        self.seen: list[tuple[str, dict, dict]] = []
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                stub.seen.append((self.path, dict(self.headers), body))
-                time.sleep(stub.delay)
-                raw = stub.reply if isinstance(stub.reply, bytes) else json.dumps(stub.reply)
-                data = raw if isinstance(raw, bytes) else raw.encode()
-                try:
-                    self.send_response(stub.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (its timeout): that is the point
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def stub(settings):
-    server = Stub()
-    settings.MODELS_REMOTE_URL = server.url
-    settings.MODELS_REMOTE_TOKEN = "model-token"
-    settings.MODELS_REMOTE_TIMEOUT_SECONDS = 0.3
-    settings.MODELS_REMOTE_COOLDOWN_SECONDS = 30
-    remote.reset_breaker()
-    yield server
-    remote.reset_breaker()
-    server.close()
+def stub(model_server):
+    return model_server
 
 
 def test_the_remote_estimate_is_used_and_the_request_follows_the_contract(stub):
