@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install run test lint format check-migrations schema bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive clean db-stop
+.PHONY: install run test lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive clean db-stop
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ check-migrations: install
 
 schema: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --file openapi.yaml
+
+http-file: install  ## docs/examforge.http (REST Client / JetBrains) from the OpenAPI schema
+	$(PY) manage.py spectacular --file openapi.yaml
+	$(PY) scripts/http_from_openapi.py openapi.yaml docs/examforge.http
+
+models-diagram: install  ## the Mermaid data-model diagram in docs/architecture.md (no database)
+	$(PY) scripts/models_diagram.py docs/architecture.md
 
 bench: bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive  ## every benchmark; figures go in README
 
