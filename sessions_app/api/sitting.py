@@ -59,14 +59,14 @@ _E409_SAVE = error_response(
     ("session_closed", "This session has been submitted; answers can no longer change."),
     _E409_SECTION,
     (*_E409_NOT_OPEN, {"question_id": ["Question 1310 is in a later section."]}),
+)
+_E400_SAVE = error_response(
+    400,
     (
         "not_current_question",
         "This test is sequential: only the current question can be answered, not an earlier one.",
         {"question_id": ["Answer question 988 (the current one)."]},
     ),
-)
-_E400_SAVE = error_response(
-    400,
     (
         "invalid",
         "The answer does not fit the question.",
