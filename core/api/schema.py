@@ -12,11 +12,13 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable error code.")
     detail = serializers.CharField(help_text="Message for a person.")
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.JSONField()),
+        child=serializers.JSONField(),
         required=False,
         help_text=(
-            "Per-field messages (lists of strings), present only on validation errors; bulk "
-            "imports list row objects `{row, field, message}` under `rows`."
+            "Per-field messages, present only on validation errors: a list of strings per "
+            "field; for a list of items (a batch of answers) an object of the failing items' "
+            'positions, each with its own fields (`{"responses": {"0": {"seq": [...]}}}`); '
+            "bulk imports list row objects `{row, field, message}` under `rows`."
         ),
     )
 
@@ -71,3 +73,34 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
 
 
 MESSAGE_SERIALIZER = inline_serializer(name="Message", fields={"detail": serializers.CharField()})
+
+
+def document_invalid_pages(result, generator, request, public):
+    """drf-spectacular post-processing hook: every paginated list (it has a ``page`` query
+    parameter) also answers 404 ``not_found`` "Invalid page." for a page past the last one
+    or not a positive number — DRF's behaviour, documented where it happens."""
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            if not isinstance(operation, dict):
+                continue
+            parameters = operation.get("parameters", [])
+            if not any(p.get("in") == "query" and p.get("name") == "page" for p in parameters):
+                continue
+            operation.setdefault("responses", {}).setdefault(
+                "404",
+                {
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/Error"},
+                            "examples": {
+                                "InvalidPage": {
+                                    "value": {"code": "not_found", "detail": "Invalid page."},
+                                    "summary": "404 not_found",
+                                }
+                            },
+                        }
+                    },
+                    "description": "Invalid page: past the last one, or not a positive number.",
+                },
+            )
+    return result

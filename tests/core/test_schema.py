@@ -6,6 +6,7 @@ import re
 import pytest
 import yaml
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 AUTH_PATHS = {
     "/api/v1/auth/register/",
@@ -91,6 +92,26 @@ def test_every_documented_error_response_uses_the_error_component(schema):
     ]
 
     assert off_shape == []
+
+
+def test_every_paginated_list_documents_the_invalid_page_404(schema, user):
+    paginated = [
+        (path, method)
+        for path, method, operation in _operations(schema)
+        if any(p["name"] == "page" and p["in"] == "query" for p in operation.get("parameters", []))
+    ]
+
+    assert ("/api/v1/orders/", "get") in paginated
+    for path, method in paginated:
+        responses = schema["paths"][path][method]["responses"]
+        assert "404" in responses, (path, method)
+    api = APIClient()
+    api.force_authenticate(user)
+    response = api.get("/api/v1/orders/?page=0")
+    assert (response.status_code, response.json()) == (
+        404,
+        {"code": "not_found", "detail": "Invalid page."},
+    )
 
 
 def test_the_error_component_has_the_one_error_shape(schema):
