@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from core import metrics
 from core import views as core_views
 
 admin.site.site_header = settings.ADMIN_SITE_HEADER
@@ -25,6 +26,7 @@ urlpatterns = [
     path("", core_views.landing, name="landing"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("checkout/", include("payments.urls_pages")),
     path("certificates/", include("programs.urls_pages")),

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "django_prometheus",
     # ours, lower layers first (see DESIGN.md §2)
     "core",
     "accounts",
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last, so the request metrics time everything in between.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -79,6 +82,7 @@ MIDDLEWARE = [
     "core.middleware.SessionUserLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -108,7 +112,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres:///examforge")}
 if DATABASES["default"].get("ENGINE") not in {None, "django.db.backends.postgresql"}:
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…).")
-DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+# Django's PostgreSQL backend with django-prometheus's cursor wrapper (query counts and
+# durations, connection errors). It wraps the cursor_factory in get_connection_params(),
+# which Django's psycopg pool also builds its connections from, so pooling keeps working.
+DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 DB_POOL = env.bool("DB_POOL", default=True)
 # The embedded server's URI carries its socket folder as ?host=…, which django-environ maps
 # to OPTIONS['host']: merge into OPTIONS, never replace it.
@@ -399,6 +406,11 @@ STORAGES = {
 }
 # Largest accepted image upload, in bytes (core.images.validate_image).
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=2 * 1_048_576)
+
+# --- Observability (docs/deployment.md, "Observability") ---------------------------------
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; empty → 404 (off).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Logging: JSON lines carrying the request id -----------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
