@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_prometheus",
+    "csp",
     # ours, lower layers first (see DESIGN.md §2)
     "core",
     "accounts",
@@ -71,6 +73,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above every middleware that can answer by itself, so those answers carry CORS headers.
     "corsheaders.middleware.CorsMiddleware",
@@ -411,6 +414,46 @@ IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=2 * 1_048_576)
 # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; empty → 404 (off).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 PROMETHEUS_EXPORT_MIGRATIONS = False
+# Sentry is initialised by the production settings only, and only when SENTRY_DSN is set.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+
+# --- Security headers --------------------------------------------------------------------
+# The admin's URL prefix: moving it off /admin/ keeps it out of drive-by scans.
+ADMIN_URL = env("ADMIN_URL", default="admin/")
+if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/"):
+    raise ImproperlyConfigured(
+        'ADMIN_URL must look like "admin/" (no leading slash, a trailing one).'
+    )
+# Content-Security-Policy on every HTML page (django-csp). Scripts: ours, inline ones only
+# with the per-response nonce, and Razorpay Checkout (checkout.js from checkout.razorpay.com,
+# which opens its frame from api.razorpay.com and reports to lumberjack.razorpay.com).
+# Styles allow 'unsafe-inline': the admin, Swagger UI and ReDoc set style attributes, which
+# nonces cannot cover, and inline styles cannot run code. ReDoc renders in a blob: worker.
+_RAZORPAY = ["https://checkout.razorpay.com", "https://api.razorpay.com"]
+_csp_img_src = env.list("CSP_IMG_SRC", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "https://checkout.razorpay.com", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": [
+            "'self'",
+            "data:",
+            "https://cdn.razorpay.com",
+            *env.list("CSP_IMG_SRC", default=[]),
+        ],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'", *_RAZORPAY, "https://lumberjack.razorpay.com"],
+        "frame-src": _RAZORPAY,
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'", *_RAZORPAY],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Logging: JSON lines carrying the request id -----------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

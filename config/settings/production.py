@@ -2,8 +2,18 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.sentry import init_sentry
+
 from .base import *  # noqa: F403
-from .base import METRICS_TOKEN, PAYMENT_GATEWAY, RAZORPAY_WEBHOOK_SECRET, env
+from .base import (
+    METRICS_TOKEN,
+    PAYMENT_GATEWAY,
+    RAZORPAY_WEBHOOK_SECRET,
+    SENTRY_DSN,
+    SENTRY_ENVIRONMENT,
+    SENTRY_TRACES_SAMPLE_RATE,
+    env,
+)
 
 _INSECURE_MARKERS = ("insecure", "change-me", "changeme", "dev-")
 
@@ -71,3 +81,10 @@ if not RAZORPAY_WEBHOOK_SECRET and not PAYMENT_GATEWAY.endswith(".SimulatedGatew
 # /metrics is off without a token; with one, it must not be guessable.
 if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
     raise ImproperlyConfigured("METRICS_TOKEN must be a random string of 32+ characters.")
+
+# Error reporting: only with a DSN (never in dev or tests).
+init_sentry(
+    dsn=SENTRY_DSN,
+    environment=SENTRY_ENVIRONMENT,
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+)
