@@ -10,7 +10,10 @@ e.g. 3 instances x 5 workers x 8 = 120, already past PostgreSQL's default max_co
 (100): lower WEB_CONCURRENCY or DB_POOL_MAX_SIZE, raise max_connections, or add PgBouncer.
 """
 
+import glob
 import os
+import shutil
+import tempfile
 
 
 def _int(name: str, default: int) -> int:
@@ -61,3 +64,35 @@ if os.path.isdir("/dev/shm"):  # noqa: S108 (a tmpfs we choose on purpose)
 
 # gunicornc's control socket would need a writable $HOME; nothing here uses it.
 control_socket_disable = True
+
+
+# Prometheus (core/metrics.py): each worker process counts its own requests, so every
+# worker writes its metrics to files in one shared directory and whichever worker answers
+# /metrics sums them (prometheus_client's multiprocess mode). The master prepares the
+# directory before the first fork; the workers inherit the variable.
+_created_metrics_dir = ""
+
+
+def on_starting(server) -> None:
+    global _created_metrics_dir
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+        prefix="examforge-metrics-",
+        dir="/dev/shm" if os.path.isdir("/dev/shm") else None,  # noqa: S108
+    )
+    os.makedirs(path, exist_ok=True)
+    for stale in glob.glob(os.path.join(path, "*.db")):  # a previous run's counts
+        os.remove(stale)
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        _created_metrics_dir = path
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    if _created_metrics_dir:  # ours, made by on_starting: nothing else lives there
+        shutil.rmtree(_created_metrics_dir, ignore_errors=True)

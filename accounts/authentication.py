@@ -17,6 +17,8 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
+from core.request_context import bind_user
+
 
 class BearerAuthentication(JWTAuthentication):
     """``Authorization: Bearer <access token>``; see the module docstring."""
@@ -36,6 +38,7 @@ class BearerAuthentication(JWTAuthentication):
         user = users[0]
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        bind_user(user.public_id)  # every later log line of this request names the user
         return user
 
 

@@ -1,4 +1,4 @@
-"""JSON log lines that carry the request id."""
+"""JSON log lines that carry the request's context: request id, user, records acted on."""
 
 from __future__ import annotations
 
@@ -6,15 +6,23 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from core.request_context import request_id_var
+from core.request_context import log_context, request_id_var, user_id_var
 
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
 
 
 class RequestIdFilter(logging.Filter):
+    """Stamps the record with the context of the request that logs it (at emit time, in the
+    request's thread); values passed in ``extra=`` win."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
+        if not hasattr(record, "user_id"):
+            record.user_id = user_id_var.get()
+        for key, value in log_context().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
         return True
 
 

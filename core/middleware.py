@@ -1,4 +1,4 @@
-"""Request-scoped middleware: request ids and the body size limit."""
+"""Request-scoped middleware: request ids and log context, the body size limit, metrics."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.utils.http import escape_leading_slashes
 
 from core.api.exception_handler import error_body
-from core.request_context import request_id_var
+from core.request_context import bind_user, start_log_context
 
 # A client-supplied id is kept only if it is short and harmless in logs.
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -29,13 +29,25 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = request_id_var.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        start_log_context(request_id)  # cleared on request_finished (core.apps)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+class SessionUserLogMiddleware:
+    """Puts the admin's (session-authenticated) user into the log context; API requests
+    get theirs from ``BearerAuthentication``, which runs later, inside the view."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Only with a session cookie: otherwise request.user is anonymous anyway, and
+        # touching it would cost nothing but also tell nothing.
+        if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
+            bind_user(request.user.public_id)
+        return self.get_response(request)
 
 
 class BodySizeLimitMiddleware:

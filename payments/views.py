@@ -27,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from catalogue.admin import rupees
+from core.request_context import bind_log_context
 from payments import invoices, services
 from payments.errors import OrderNotFound, SignatureInvalid
 from payments.gateways import GatewayError, gateway_for
@@ -39,6 +40,7 @@ CHECKOUT_JS = "https://checkout.razorpay.com/v1/checkout.js"
 
 
 def _order(order_id: UUID, request: HttpRequest) -> Order | None:
+    bind_log_context(order_id=order_id)
     try:
         return services.checkout_order(str(order_id), request.GET.get("token", ""))
     except OrderNotFound:

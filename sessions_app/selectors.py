@@ -280,3 +280,8 @@ def leaderboard(*, test: Test, user, limit: int) -> dict[str, Any]:
             "is_me": True,
         }
     return {"test": test.slug, "candidates": totals["candidates"], "top": entries, "me": me}
+
+
+def sessions_in_progress_count() -> int:
+    """Sittings open right now (started, not yet submitted or finalised)."""
+    return ExamSession.objects.filter(status=ExamSession.Status.IN_PROGRESS).count()

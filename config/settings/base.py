@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "django_prometheus",
+    "csp",
     # ours, lower layers first (see DESIGN.md §2)
     "core",
     "accounts",
@@ -66,8 +69,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last, so the request metrics time everything in between.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above every middleware that can answer by itself, so those answers carry CORS headers.
     "corsheaders.middleware.CorsMiddleware",
@@ -76,8 +82,10 @@ MIDDLEWARE = [
     "core.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.SessionUserLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,7 +115,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres:///examforge")}
 if DATABASES["default"].get("ENGINE") not in {None, "django.db.backends.postgresql"}:
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…).")
-DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+# Django's PostgreSQL backend with django-prometheus's cursor wrapper (query counts and
+# durations, connection errors). It wraps the cursor_factory in get_connection_params(),
+# which Django's psycopg pool also builds its connections from, so pooling keeps working.
+DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 DB_POOL = env.bool("DB_POOL", default=True)
 # The embedded server's URI carries its socket folder as ?host=…, which django-environ maps
 # to OPTIONS['host']: merge into OPTIONS, never replace it.
@@ -403,12 +414,58 @@ STORAGES = {
 # Largest accepted image upload, in bytes (core.images.validate_image).
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=2 * 1_048_576)
 
+# --- Observability (docs/deployment.md, "Observability") ---------------------------------
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; empty → 404 (off).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+PROMETHEUS_EXPORT_MIGRATIONS = False
+# Sentry is initialised by the production settings only, and only when SENTRY_DSN is set.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+
+# --- Security headers --------------------------------------------------------------------
+# The admin's URL prefix: moving it off /admin/ keeps it out of drive-by scans.
+ADMIN_URL = env("ADMIN_URL", default="admin/")
+if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/"):
+    raise ImproperlyConfigured(
+        'ADMIN_URL must look like "admin/" (no leading slash, a trailing one).'
+    )
+# Content-Security-Policy on every HTML page (django-csp). Scripts: ours, inline ones only
+# with the per-response nonce, and Razorpay Checkout (checkout.js from checkout.razorpay.com,
+# which opens its frame from api.razorpay.com and reports to lumberjack.razorpay.com).
+# Styles allow 'unsafe-inline': the admin, Swagger UI and ReDoc set style attributes, which
+# nonces cannot cover, and inline styles cannot run code. ReDoc renders in a blob: worker.
+_RAZORPAY = ["https://checkout.razorpay.com", "https://api.razorpay.com"]
+_csp_img_src = env.list("CSP_IMG_SRC", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "https://checkout.razorpay.com", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": [
+            "'self'",
+            "data:",
+            "https://cdn.razorpay.com",
+            *env.list("CSP_IMG_SRC", default=[]),
+        ],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'", *_RAZORPAY, "https://lumberjack.razorpay.com"],
+        "frame-src": _RAZORPAY,
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'", *_RAZORPAY],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # --- Logging: JSON lines carrying the request id -----------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Stamps request_id, user_id and the ids views bind (exam_session_id, order_id).
     "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
     "formatters": {
         "json": {"()": "core.logging.JsonFormatter"},

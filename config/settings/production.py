@@ -2,8 +2,18 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.sentry import init_sentry
+
 from .base import *  # noqa: F403
-from .base import PAYMENT_GATEWAY, RAZORPAY_WEBHOOK_SECRET, env
+from .base import (
+    METRICS_TOKEN,
+    PAYMENT_GATEWAY,
+    RAZORPAY_WEBHOOK_SECRET,
+    SENTRY_DSN,
+    SENTRY_ENVIRONMENT,
+    SENTRY_TRACES_SAMPLE_RATE,
+    env,
+)
 
 _INSECURE_MARKERS = ("insecure", "change-me", "changeme", "dev-")
 
@@ -45,8 +55,9 @@ if SMS_BACKEND.rsplit(".", 1)[-1] in {"ConsoleSmsBackend", "LocmemSmsBackend"}:
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-# Health checks come from the load balancer over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Health checks come from the load balancer, and Prometheus scrapes each instance
+# directly, over plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
@@ -66,3 +77,14 @@ if PAYMENT_GATEWAY.endswith(".SimulatedGateway") and not env.bool(
     )
 if not RAZORPAY_WEBHOOK_SECRET and not PAYMENT_GATEWAY.endswith(".SimulatedGateway"):
     raise ImproperlyConfigured("RAZORPAY_WEBHOOK_SECRET must be set in production.")
+
+# /metrics is off without a token; with one, it must not be guessable.
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be a random string of 32+ characters.")
+
+# Error reporting: only with a DSN (never in dev or tests).
+init_sentry(
+    dsn=SENTRY_DSN,
+    environment=SENTRY_ENVIRONMENT,
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+)

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from core.api.schema import error_response, errors
 from core.api.views import OwnedViewSet
+from core.request_context import bind_log_context
 from payments import services
 from payments.api import serializers as s
 from payments.errors import OrderNotFound, PaymentsInvalid
@@ -133,6 +134,7 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
         return super().get_throttles()
 
     def _order(self, pk: UUID) -> Order:
+        bind_log_context(order_id=pk)
         order = self.get_queryset().filter(pk=pk).first()
         if order is None:
             raise OrderNotFound()
@@ -198,6 +200,7 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
             coupon_code=data.validated_data.get("coupon_code"),
             idempotency_key=key or None,
         )
+        bind_log_context(order_id=order.pk)
         order = self.get_queryset().get(pk=order.pk)
         return self._respond(order, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from core.api.schema import error_response, errors
 from core.api.views import OwnedViewSet
+from core.request_context import bind_log_context
 from sessions_app import services, timing
 from sessions_app.api import serializers as s
 from sessions_app.errors import AnswerRejected, SessionClosed, SessionExpired, SessionNotFound
@@ -431,6 +432,7 @@ class SessionStartView(APIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         session, created = services.session_start(user=request.user, test_slug=slug)
+        bind_log_context(exam_session_id=session.pk)
         session = ExamSession.objects.select_related("test").get(pk=session.pk)
         return Response(
             _detail(session), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -446,6 +448,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
         return ExamSession.objects.select_related("test").order_by("-started_at", "-id")
 
     def _session(self, pk: UUID, *, finalize: bool = True) -> ExamSession:
+        bind_log_context(exam_session_id=pk)
         session = self.get_queryset().filter(pk=pk).first()
         if session is None:
             raise SessionNotFound()

@@ -151,6 +151,7 @@ def test_a_json_log_line_carries_the_request_id_and_extras():
         "logger": "payments.webhook",
         "message": "user asha paid 499",
         "request_id": "req-42",
+        "user_id": "-",
         "order_id": 17,
         "amount_paise": 49900,
         "captured": True,
@@ -202,7 +203,7 @@ def test_a_log_line_carries_the_traceback_and_skips_private_attributes():
     assert line["exc_info"].startswith("Traceback (most recent call last):")
     assert line["exc_info"].endswith("ValueError: bad input")
     assert "_private" not in line
-    assert set(line) == {"time", "level", "logger", "message", "request_id", "exc_info"}
+    assert set(line) == {"time", "level", "logger", "message", "request_id", "user_id", "exc_info"}
 
 
 def test_non_ascii_messages_stay_readable():

@@ -232,3 +232,50 @@ def test_a_staging_site_may_run_the_simulated_gateway_when_it_says_so():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "payments.gateways.simulated.SimulatedGateway"
+
+
+# --- observability and hardening ---------------------------------------------------------------
+
+_SENTRY_ACTIVE = "import sentry_sdk; print(sentry_sdk.get_client().is_active())"
+
+
+def test_production_does_not_start_sentry_without_a_dsn():
+    result = _setup("config.settings.production", then=_SENTRY_ACTIVE, **VALID_PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_production_starts_sentry_with_a_dsn_and_without_personal_data():
+    result = _setup(
+        "config.settings.production",
+        then=(
+            "import sentry_sdk; c = sentry_sdk.get_client(); "
+            "print(c.is_active(), c.options['send_default_pii'], c.options['environment'], "
+            "c.options['traces_sample_rate'], c.options['before_send'].__module__)"
+        ),
+        SENTRY_DSN="https://public@o0.ingest.sentry.invalid/1",
+        SENTRY_ENVIRONMENT="staging",
+        **VALID_PRODUCTION,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "False", "staging", "0.0", "core.sentry"]
+
+
+def test_production_refuses_a_short_metrics_token():
+    result = _setup("config.settings.production", METRICS_TOKEN="short", **VALID_PRODUCTION)
+
+    assert result.returncode != 0
+    assert "METRICS_TOKEN must be a random string of 32+ characters." in result.stderr
+
+
+def test_the_admin_path_is_configurable():
+    result = _setup(
+        "config.settings.dev",
+        then="from django.urls import reverse; print(reverse('admin:index'))",
+        ADMIN_URL="back-office-7f3a/",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "/back-office-7f3a/"
