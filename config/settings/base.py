@@ -68,6 +68,14 @@ INSTALLED_APPS = [
     "learning",
 ]
 
+# --- Observability (docs/deployment.md, "Observability") ---------------------------------
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; empty → 404 (off).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Collecting request and query metrics costs CPU on every request and every SQL statement
+# (measured with make bench-sessions: README, "Benchmarks"), so it is on only where someone
+# can read them: by default when METRICS_TOKEN is set.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=bool(METRICS_TOKEN))
+
 MIDDLEWARE = [
     # First and last, so the request metrics time everything in between.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
@@ -115,10 +123,17 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres:///examforge")}
 if DATABASES["default"].get("ENGINE") not in {None, "django.db.backends.postgresql"}:
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…).")
-# Django's PostgreSQL backend with django-prometheus's cursor wrapper (query counts and
-# durations, connection errors). It wraps the cursor_factory in get_connection_params(),
-# which Django's psycopg pool also builds its connections from, so pooling keeps working.
-DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+# With metrics on: Django's PostgreSQL backend with django-prometheus's cursor wrapper
+# (query counts and durations, connection errors). It wraps the cursor_factory in
+# get_connection_params(), which Django's psycopg pool also builds its connections from, so
+# pooling keeps working.
+DATABASES["default"]["ENGINE"] = (
+    "django_prometheus.db.backends.postgresql"
+    if METRICS_ENABLED
+    else "django.db.backends.postgresql"
+)
+if not METRICS_ENABLED:
+    MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("django_prometheus.")]
 DB_POOL = env.bool("DB_POOL", default=True)
 # The embedded server's URI carries its socket folder as ?host=…, which django-environ maps
 # to OPTIONS['host']: merge into OPTIONS, never replace it.
@@ -414,9 +429,7 @@ STORAGES = {
 # Largest accepted image upload, in bytes (core.images.validate_image).
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=2 * 1_048_576)
 
-# --- Observability (docs/deployment.md, "Observability") ---------------------------------
-# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; empty → 404 (off).
-METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# --- Observability (continued; METRICS_TOKEN / METRICS_ENABLED are above MIDDLEWARE) --------
 PROMETHEUS_EXPORT_MIGRATIONS = False
 # Sentry is initialised by the production settings only, and only when SENTRY_DSN is set.
 SENTRY_DSN = env("SENTRY_DSN", default="")

@@ -1,5 +1,10 @@
 """The test suite (pytest-django). Real PostgreSQL, like production."""
 
+import os
+
+# The suite tests the metrics: collect them, as production does when METRICS_TOKEN is set.
+os.environ.setdefault("METRICS_ENABLED", "true")
+
 from .dev import *  # noqa: F403
 from .dev import env
 

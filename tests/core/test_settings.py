@@ -270,6 +270,21 @@ def test_production_refuses_a_short_metrics_token():
     assert "METRICS_TOKEN must be a random string of 32+ characters." in result.stderr
 
 
+@pytest.mark.parametrize(("token", "on"), [("", False), ("t" * 40, True)])
+def test_metrics_are_collected_only_where_someone_can_read_them(token, on):
+    probe = (
+        "from django.conf import settings\n"
+        "print(any('prometheus' in m for m in settings.MIDDLEWARE), "
+        "'prometheus' in settings.DATABASES['default']['ENGINE'])"
+    )
+    result = _setup(
+        "config.settings.production", then=probe, METRICS_TOKEN=token, **VALID_PRODUCTION
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(on), str(on)]
+
+
 def test_the_admin_path_is_configurable():
     result = _setup(
         "config.settings.dev",
