@@ -10,7 +10,7 @@ raised out of the benchmark's way.
 """
 
 from .production import *  # noqa: F403
-from .production import LOG_FORMAT, REST_FRAMEWORK, env
+from .production import LOGGING, REST_FRAMEWORK, env
 
 ROOT_URLCONF = "config.urls_bench"
 
@@ -22,24 +22,6 @@ REST_FRAMEWORK = {
 
 # Warnings and errors only: per-request log lines would measure the log pipe, not the app.
 LOG_LEVEL = env("LOG_LEVEL", default="WARNING")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
-    "formatters": {
-        "json": {"()": "core.logging.JsonFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["request_id"],
-            "formatter": LOG_FORMAT,
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "django.db.backends": {"level": "WARNING"},
-    },
-}
+LOGGING["root"]["level"] = LOG_LEVEL
+for _name in ("django", "django.server"):
+    LOGGING["loggers"][_name]["level"] = LOG_LEVEL
