@@ -1,0 +1,18 @@
+"""End-to-end journeys, API fuzzing and browser tests (``tests/live.py``).
+
+Production settings, served over plain HTTP on 127.0.0.1: the test clients (httpx,
+schemathesis, Chromium) talk to gunicorn directly, with no TLS-terminating proxy, so the
+HTTPS redirect, HSTS and the cookies' Secure flag are off. Mail goes to files (the
+delivery boundary, read by the tests for one-time codes). Never deploy with this module.
+"""
+
+from .production import *  # noqa: F403
+from .production import env
+
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = env("E2E_MAIL_DIR")
