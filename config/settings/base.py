@@ -444,16 +444,22 @@ if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/"):
         'ADMIN_URL must look like "admin/" (no leading slash, a trailing one).'
     )
 # Content-Security-Policy on every HTML page (django-csp). Scripts: ours, inline ones only
-# with the per-response nonce, and Razorpay Checkout (checkout.js from checkout.razorpay.com,
-# which opens its frame from api.razorpay.com and reports to lumberjack.razorpay.com).
+# with the per-response nonce, and Razorpay Checkout: checkout.js from checkout.razorpay.com
+# loads its risk-detection bundle from cdn.razorpay.com (refused without it: razorpay-magento
+# issues #537 and #542, 2026), opens its frame from api.razorpay.com and reports to
+# lumberjack.razorpay.com.
 # Styles allow 'unsafe-inline': the admin, Swagger UI and ReDoc set style attributes, which
 # nonces cannot cover, and inline styles cannot run code. ReDoc renders in a blob: worker.
 _RAZORPAY = ["https://checkout.razorpay.com", "https://api.razorpay.com"]
-_csp_img_src = env.list("CSP_IMG_SRC", default=[])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "https://checkout.razorpay.com", NONCE],
+        "script-src": [
+            "'self'",
+            "https://checkout.razorpay.com",
+            "https://cdn.razorpay.com",
+            NONCE,
+        ],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": [
             "'self'",
