@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install run test lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive clean db-stop
+.PHONY: install run test lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed clean db-stop
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,9 @@ bench-import: install  ## import a 10,000-question CSV
 
 bench-sessions: install  ## autosave under load: 100 learners against gunicorn (own database)
 	$(WITH_DB) $(PY) scripts/bench_sessions.py
+
+bench-metrics: install  ## CPU per request of the Prometheus metrics, off vs on (in-process A/B)
+	$(WITH_DB) $(PY) scripts/bench_metrics.py
 
 bench-calibration: install  ## item calibration recovers known parameters (no database)
 	$(PY) scripts/bench_calibration.py
