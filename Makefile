@@ -50,7 +50,7 @@ http-file: install  ## docs/examforge.http (REST Client / JetBrains) from the Op
 models-diagram: install  ## the Mermaid data-model diagram in docs/architecture.md (no database)
 	$(PY) scripts/models_diagram.py docs/architecture.md
 
-bench: bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive  ## every benchmark; figures go in README
+bench: bench-engine bench-import bench-catalogue bench-sessions bench-mixed bench-metrics bench-calibration bench-adaptive  ## every benchmark; figures go in README
 
 bench-engine: install  ## generate_paper on a 100,000-question bank (own database)
 	$(WITH_DB) $(PY) scripts/bench_engine.py
@@ -63,6 +63,9 @@ bench-import: install  ## import a 10,000-question CSV
 
 bench-sessions: install  ## autosave under load: 100 learners against gunicorn (own database)
 	$(WITH_DB) $(PY) scripts/bench_sessions.py
+
+bench-mixed: install  ## mixed workload (70 % browsing, 25 % saves, 5 % starts/submits) and capacity
+	$(WITH_DB) $(PY) scripts/bench_mixed.py
 
 bench-metrics: install  ## CPU per request of the Prometheus metrics, off vs on (in-process A/B)
 	$(WITH_DB) $(PY) scripts/bench_metrics.py
