@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install run test lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive clean db-stop
+.PHONY: install run test lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed clean db-stop
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,7 +50,7 @@ http-file: install  ## docs/examforge.http (REST Client / JetBrains) from the Op
 models-diagram: install  ## the Mermaid data-model diagram in docs/architecture.md (no database)
 	$(PY) scripts/models_diagram.py docs/architecture.md
 
-bench: bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive  ## every benchmark; figures go in README
+bench: bench-engine bench-import bench-catalogue bench-sessions bench-mixed bench-metrics bench-calibration bench-adaptive  ## every benchmark; figures go in README
 
 bench-engine: install  ## generate_paper on a 100,000-question bank (own database)
 	$(WITH_DB) $(PY) scripts/bench_engine.py
@@ -63,6 +63,12 @@ bench-import: install  ## import a 10,000-question CSV
 
 bench-sessions: install  ## autosave under load: 100 learners against gunicorn (own database)
 	$(WITH_DB) $(PY) scripts/bench_sessions.py
+
+bench-mixed: install  ## mixed workload (70 % browsing, 25 % saves, 5 % starts/submits) and capacity
+	$(WITH_DB) $(PY) scripts/bench_mixed.py
+
+bench-metrics: install  ## CPU per request of the Prometheus metrics, off vs on (in-process A/B)
+	$(WITH_DB) $(PY) scripts/bench_metrics.py
 
 bench-calibration: install  ## item calibration recovers known parameters (no database)
 	$(PY) scripts/bench_calibration.py

@@ -55,7 +55,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
-    "django_prometheus",
     "csp",
     # ours, lower layers first (see DESIGN.md §2)
     "core",
@@ -71,14 +70,14 @@ INSTALLED_APPS = [
 # --- Observability (docs/deployment.md, "Observability") ---------------------------------
 # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; empty → 404 (off).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
-# Collecting request and query metrics costs CPU on every request and every SQL statement
-# (measured with make bench-sessions: README, "Benchmarks"), so it is on only where someone
+# Collecting request and query metrics costs a little CPU on every request (core.metrics;
+# measured with make bench-metrics: README, "Benchmarks"), so it is on only where someone
 # can read them: by default when METRICS_TOKEN is set.
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=bool(METRICS_TOKEN))
 
 MIDDLEWARE = [
-    # First and last, so the request metrics time everything in between.
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # First, so the request metrics time everything below (removed when metrics are off).
+    "core.metrics.MetricsMiddleware",
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -93,8 +92,9 @@ MIDDLEWARE = [
     "core.middleware.SessionUserLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+if not METRICS_ENABLED:
+    MIDDLEWARE.remove("core.metrics.MetricsMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -123,17 +123,7 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres:///examforge")}
 if DATABASES["default"].get("ENGINE") not in {None, "django.db.backends.postgresql"}:
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…).")
-# With metrics on: Django's PostgreSQL backend with django-prometheus's cursor wrapper
-# (query counts and durations, connection errors). It wraps the cursor_factory in
-# get_connection_params(), which Django's psycopg pool also builds its connections from, so
-# pooling keeps working.
-DATABASES["default"]["ENGINE"] = (
-    "django_prometheus.db.backends.postgresql"
-    if METRICS_ENABLED
-    else "django.db.backends.postgresql"
-)
-if not METRICS_ENABLED:
-    MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("django_prometheus.")]
+DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DB_POOL = env.bool("DB_POOL", default=True)
 # The embedded server's URI carries its socket folder as ?host=…, which django-environ maps
 # to OPTIONS['host']: merge into OPTIONS, never replace it.
@@ -430,7 +420,6 @@ STORAGES = {
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=2 * 1_048_576)
 
 # --- Observability (continued; METRICS_TOKEN / METRICS_ENABLED are above MIDDLEWARE) --------
-PROMETHEUS_EXPORT_MIGRATIONS = False
 # Sentry is initialised by the production settings only, and only when SENTRY_DSN is set.
 SENTRY_DSN = env("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")

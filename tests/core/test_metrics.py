@@ -4,9 +4,13 @@ business metrics (the business gauges counted at scrape time)."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.db import DatabaseError, connection, transaction
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from core.metrics import MetricsMiddleware
 from payments import services as payment_services
 from payments.models import Order, WebhookEvent
 from sessions_app import services as session_services
@@ -92,20 +96,64 @@ def test_business_gauges_count_the_rows_at_scrape_time(client, settings):
 
 def test_request_latency_per_view_and_database_queries_are_measured(client, settings):
     settings.METRICS_TOKEN = TOKEN
-    before = _scrape(client)
     view = (("method", "GET"), ("view", "readyz"))
-    name = "django_http_requests_latency_seconds_by_view_method_count"
+    latency = "django_http_requests_latency_seconds_by_view_method"
+    responses = "django_http_responses_total_by_status_view_method_total"
+    queries = ("django_db_execute_total", (("alias", "default"), ("vendor", "postgresql")))
+    # A request's statements are added when it has answered: the first scrape's own
+    # statements show up in the second, so count both requests' statements.
+    statements = []
 
-    assert client.get("/readyz").status_code == 200
+    def count(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        before = _scrape(client)
+        assert client.get("/readyz").status_code == 200
     after = _scrape(client)
 
-    assert after[(name, view)] == before.get((name, view), 0) + 1
-    queries = ("django_db_execute_total", (("alias", "default"), ("vendor", "postgresql")))
-    assert after[queries] > before.get(queries, 0)
-    assert (
-        "django_http_requests_latency_seconds_by_view_method_bucket",
-        (("le", "+Inf"), *view),
-    ) in after
+    assert after[(latency + "_count", view)] == before.get((latency + "_count", view), 0) + 1
+    count = after[(latency + "_count", view)]
+    assert after[(latency + "_bucket", (("le", "+Inf"), *view))] == count
+    assert (latency + "_bucket", (("le", "0.2"), *view)) in after  # the p99 goal's bucket
+    ok = (responses, (("method", "GET"), ("status", "200"), ("view", "readyz")))
+    assert after[ok] == before.get(ok, 0) + 1
+    assert len(statements) > 0
+    assert after[queries] == before.get(queries, 0) + len(statements)
+
+
+def test_unknown_urls_and_methods_share_one_label(client, settings):
+    settings.METRICS_TOKEN = TOKEN
+    responses = "django_http_responses_total_by_status_view_method_total"
+    before = _scrape(client)
+
+    assert client.get("/no-such-page-4f2a").status_code == 404
+    assert client.generic("PROPFIND", "/readyz").status_code == 405
+    after = _scrape(client)
+
+    unnamed = (responses, (("method", "GET"), ("status", "404"), ("view", "<unnamed view>")))
+    assert after[unnamed] == before.get(unnamed, 0) + 1
+    odd = (responses, (("method", "<invalid method>"), ("status", "405"), ("view", "readyz")))
+    assert after[odd] == before.get(odd, 0) + 1
+    assert not [labels for _, labels in after if ("method", "PROPFIND") in labels]
+
+
+def test_failed_statements_are_counted_by_type():
+    labels = {"alias": "default", "vendor": "postgresql", "type": "ProgrammingError"}
+    before = REGISTRY.get_sample_value("django_db_errors_total", labels) or 0
+
+    def view(request):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table_for_metrics")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return HttpResponse("ok")
+
+    response = MetricsMiddleware(view)(RequestFactory().get("/anything"))
+
+    assert response.status_code == 200
+    assert REGISTRY.get_sample_value("django_db_errors_total", labels) == before + 1
 
 
 def test_metrics_are_not_in_the_openapi_schema(client):

@@ -22,4 +22,6 @@ def test_metrics_need_the_token(live, http):
     assert wrong.status_code == 401
     scraped = http.get("/metrics", headers={"Authorization": f"Bearer {live.metrics_token}"})
     assert scraped.status_code == 200
-    assert "django_http_requests_total_by_view_transport_method_total" in scraped.text
+    # Summed over the gunicorn workers (multiprocess mode): core.metrics' series.
+    assert "django_http_requests_latency_seconds_by_view_method_bucket{" in scraped.text
+    assert "django_db_execute_total{" in scraped.text
