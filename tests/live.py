@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -61,6 +62,9 @@ class LiveStack:
     database_url: str = ""
     mail_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="examforge-mail-")))
     log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="examforge-live-")))
+    static_root: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="examforge-static-"))
+    )
     metrics_token: str = field(default_factory=lambda: secrets.token_urlsafe(30))
     _processes: list[subprocess.Popen] = field(default_factory=list)
     _database: str = ""
@@ -79,6 +83,7 @@ class LiveStack:
             "CSRF_TRUSTED_ORIGINS": "http://127.0.0.1,http://localhost",
             "EMAIL_URL": "smtp://127.0.0.1:1",  # replaced by file delivery in config.settings.e2e
             "E2E_MAIL_DIR": str(self.mail_dir),
+            "E2E_STATIC_ROOT": str(self.static_root),
             "PAYMENTS_ALLOW_SIMULATED": "true",
             "RAZORPAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "METRICS_TOKEN": self.metrics_token,
@@ -115,10 +120,24 @@ class LiveStack:
             conn.execute(f'CREATE DATABASE "{self._database}"')
         self.database_url = _with_database(server, self._database)
         env = self.environment()
+        # The manifest storage needs collectstatic (as a release does) or every page using
+        # {% static %} — the admin, Swagger UI — answers 500. Its own folder per stack, so
+        # parallel stacks never write the same files; it runs while the database migrates.
+        collect = subprocess.Popen(
+            [str(VENV_BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.manage(env, "migrate", "--noinput", "-v0")
         self.manage(env, "createcachetable")
         if self.seed:
             self.manage(env, "seed_demo", "--allow-production")
+        _, errors = collect.communicate()
+        if collect.returncode:
+            raise RuntimeError(f"manage.py collectstatic failed:\n{errors[-3000:]}")
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self._spawn(
@@ -190,6 +209,7 @@ class LiveStack:
                 process.kill()
                 process.wait()
         self._processes.clear()
+        shutil.rmtree(self.static_root, ignore_errors=True)
         server = os.environ.get("DATABASE_URL")
         if self._database and server:
             import psycopg
@@ -197,6 +217,23 @@ class LiveStack:
             with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self._database}" WITH (FORCE)')
             self._database = ""
+
+    @classmethod
+    def from_environment(cls) -> LiveStack | None:
+        """The stack a ``python tests/live.py -- …`` run started (``LIVE_URL`` etc. set), or
+        None. Lets ``tests/e2e`` run against a stack that is already up, e.g. while writing
+        a journey: ``python tests/live.py -- sleep infinity`` in one shell, then
+        ``LIVE_URL=… LIVE_DATABASE_URL=… LIVE_MAIL_DIR=… pytest tests/e2e`` in another."""
+        url = os.environ.get("LIVE_URL")
+        if not url:
+            return None
+        return cls(
+            url=url,
+            database_url=os.environ["LIVE_DATABASE_URL"],
+            mail_dir=Path(os.environ["LIVE_MAIL_DIR"]),
+            log_dir=Path(os.environ.get("LIVE_LOG_DIR") or tempfile.mkdtemp()),
+            metrics_token=os.environ.get("LIVE_METRICS_TOKEN", ""),
+        )
 
     # --- what tests read -----------------------------------------------------------------------
 
