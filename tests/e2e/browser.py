@@ -70,6 +70,25 @@ class Form:
             self.set(name, value)
         return self
 
+    def add_inline_row(self, prefix: str, **values) -> Form:
+        """What the admin's "Add another" button does to an inline formset: copy the empty
+        row (``{prefix}-__prefix__-…``) as row N, raise TOTAL_FORMS, then fill the row."""
+        total = int(self.get(f"{prefix}-TOTAL_FORMS") or 0)
+        template = f"{prefix}-__prefix__-"
+        row = f"{prefix}-{total}-"
+        self.fields.extend(
+            (key.replace(template, row), value)
+            for key, value in list(self.fields)
+            if key.startswith(template)
+        )
+        self.names |= {
+            name.replace(template, row) for name in self.names if name.startswith(template)
+        }
+        self.set(f"{prefix}-TOTAL_FORMS", total + 1)
+        for name, value in values.items():
+            self.set(row + name, value)
+        return self
+
     def submit(
         self,
         client: httpx.Client,
