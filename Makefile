@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install run test lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed clean db-stop
+.PHONY: install run test e2e lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed clean db-stop
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ run: install  ## set up, load demo data and serve on http://$(HOST):$(PORT)
 
 test: install  ## the whole suite on PostgreSQL
 	$(WITH_DB) $(PY) -m pytest $(PYTEST_ARGS)
+
+e2e: install  ## only the end-to-end journeys (tests/e2e) against a live gunicorn stack
+	$(WITH_DB) $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -67,6 +67,17 @@ class ListField(forms.CharField):
         text = super().to_python(value)
         return [item.strip() for item in self.separator.split(text) if item.strip()]
 
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        # Compare lists: CharField's compares '' (no initial) with [] (no items) and calls
+        # them different, so a blank extra inline row (a rule's empty tags) counted as
+        # filled in and was validated ("This field is required").
+        if self.disabled:
+            return False
+        try:
+            return self.to_python(initial) != self.to_python(data)
+        except ValidationError:
+            return True
+
 
 def question_data(
     values: Mapping[str, Any],

@@ -15,9 +15,12 @@ anything else that needs a running app use the command line:
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -43,6 +46,39 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
+# Per checkout (other worktrees on the machine have theirs), outside it (never committed).
+STATIC_CACHE = (
+    Path(tempfile.gettempdir())
+    / f"examforge-live-static-{os.getuid()}-{hashlib.sha256(bytes(ROOT)).hexdigest()[:8]}"
+)
+TEMPLATE_LOCK = 0x6578_616D  # pg_advisory_lock key: "exam"
+_FINGERPRINTED = ("*.py", "requirements.txt")
+
+
+def _fingerprint(seed: bool) -> str:
+    """A hash of the project's Python code (apps, migrations, demo data, settings) and its
+    requirements: what decides the content of a migrated, seeded database."""
+    digest = hashlib.sha256(b"seed" if seed else b"bare")
+    files = sorted(
+        path
+        for pattern in _FINGERPRINTED
+        for path in ROOT.rglob(pattern)
+        if not {".venv", "tests", ".pgdata", "node_modules"} & set(path.relative_to(ROOT).parts)
+    )
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _static_fingerprint() -> str:
+    """What decides the collected static files: the installed packages and the settings."""
+    digest = hashlib.sha256()
+    for path in sorted([*ROOT.glob("requirements*.txt"), *ROOT.glob("config/settings/*.py")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -61,6 +97,7 @@ class LiveStack:
     database_url: str = ""
     mail_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="examforge-mail-")))
     log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="examforge-live-")))
+    static_root: Path = field(default_factory=lambda: STATIC_CACHE / _static_fingerprint())
     metrics_token: str = field(default_factory=lambda: secrets.token_urlsafe(30))
     _processes: list[subprocess.Popen] = field(default_factory=list)
     _database: str = ""
@@ -79,6 +116,7 @@ class LiveStack:
             "CSRF_TRUSTED_ORIGINS": "http://127.0.0.1,http://localhost",
             "EMAIL_URL": "smtp://127.0.0.1:1",  # replaced by file delivery in config.settings.e2e
             "E2E_MAIL_DIR": str(self.mail_dir),
+            "E2E_STATIC_ROOT": str(self.static_root),
             "PAYMENTS_ALLOW_SIMULATED": "true",
             "RAZORPAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "METRICS_TOKEN": self.metrics_token,
@@ -108,17 +146,12 @@ class LiveStack:
         server = os.environ.get("DATABASE_URL")
         if not server:
             raise RuntimeError("DATABASE_URL is not set (run through make, or scripts/devdb.py)")
-        import psycopg
 
         self._database = f"examforge_live_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self._database}"')
         self.database_url = _with_database(server, self._database)
         env = self.environment()
-        self.manage(env, "migrate", "--noinput", "-v0")
-        self.manage(env, "createcachetable")
-        if self.seed:
-            self.manage(env, "seed_demo", "--allow-production")
+        self._create_database(server, env)
+        self._collect_static(env)
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self._spawn(
@@ -138,6 +171,75 @@ class LiveStack:
             env,
         )
         self._wait_ready()
+
+    def _collect_static(self, env: dict[str, str]) -> None:
+        """The manifest storage needs ``collectstatic`` (as a release runs it) or every page
+        using ``{% static %}`` — the admin, Swagger UI — answers 500. Collected once per
+        version of the code into a shared folder (under a file lock, then renamed into
+        place), which stacks only read."""
+        if (self.static_root / "staticfiles.json").exists():
+            return
+        self.static_root.parent.mkdir(parents=True, exist_ok=True)
+        with (self.static_root.parent / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if (self.static_root / "staticfiles.json").exists():
+                return
+            building = Path(tempfile.mkdtemp(dir=self.static_root.parent, prefix=".build-"))
+            try:
+                self.manage(
+                    {**env, "E2E_STATIC_ROOT": str(building)}, "collectstatic", "--noinput", "-v0"
+                )
+                for old in self.static_root.parent.iterdir():
+                    if not old.name.startswith("."):
+                        shutil.rmtree(old, ignore_errors=True)
+                building.rename(self.static_root)
+            finally:
+                shutil.rmtree(building, ignore_errors=True)
+
+    def _create_database(self, server: str, env: dict[str, str]) -> None:
+        """The stack's database: a copy of a migrated (and seeded) template database,
+        built once per version of the code.
+
+        Migrating and seeding cost ~10 s of CPU (much more on a busy machine) and every
+        stack (one per xdist worker, and per ``tests/live.py`` run) needs the same result,
+        so it is built once under a server-wide advisory lock, named after a fingerprint of
+        the code, and each stack is a ``CREATE DATABASE … TEMPLATE`` copy (under a second).
+        Any change to the project's Python code or requirements makes a new one (and drops
+        the old ones); ``LIVE_FRESH_DATABASE=1`` skips the template altogether.
+        """
+        import psycopg
+
+        name = f"examforge_live_tpl_{_fingerprint(self.seed)}"
+        admin = _with_database(server, "postgres")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", [TEMPLATE_LOCK])
+            try:
+                found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+                if os.environ.get("LIVE_FRESH_DATABASE") == "1" or found.fetchone() is None:
+                    self._build(conn, server, env, name)
+                # Under the lock too: a template is never dropped while it is copied.
+                conn.execute(f'CREATE DATABASE "{self._database}" TEMPLATE "{name}"')
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", [TEMPLATE_LOCK])
+
+    def _build(self, conn, server: str, env: dict[str, str], name: str) -> None:
+        stale = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'examforge\\_live\\_tpl\\_%%'"
+        ).fetchall()
+        for (old,) in stale:
+            conn.execute(f'DROP DATABASE IF EXISTS "{old}"')
+        building = f"{name}_build"
+        conn.execute(f'CREATE DATABASE "{building}"')
+        build_env = {**env, "DATABASE_URL": _with_database(server, building)}
+        try:
+            self.manage(build_env, "migrate", "--noinput", "-v0")
+            self.manage(build_env, "createcachetable")
+            if self.seed:
+                self.manage(build_env, "seed_demo", "--allow-production")
+        except BaseException:
+            conn.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+            raise
+        conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
 
     def manage(self, env: dict[str, str], *args: str) -> str:
         result = subprocess.run(
@@ -197,6 +299,23 @@ class LiveStack:
             with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self._database}" WITH (FORCE)')
             self._database = ""
+
+    @classmethod
+    def from_environment(cls) -> LiveStack | None:
+        """The stack a ``python tests/live.py -- …`` run started (``LIVE_URL`` etc. set), or
+        None. Lets ``tests/e2e`` run against a stack that is already up, e.g. while writing
+        a journey: ``python tests/live.py -- sleep infinity`` in one shell, then
+        ``LIVE_URL=… LIVE_DATABASE_URL=… LIVE_MAIL_DIR=… pytest tests/e2e`` in another."""
+        url = os.environ.get("LIVE_URL")
+        if not url:
+            return None
+        return cls(
+            url=url,
+            database_url=os.environ["LIVE_DATABASE_URL"],
+            mail_dir=Path(os.environ["LIVE_MAIL_DIR"]),
+            log_dir=Path(os.environ.get("LIVE_LOG_DIR") or tempfile.mkdtemp()),
+            metrics_token=os.environ.get("LIVE_METRICS_TOKEN", ""),
+        )
 
     # --- what tests read -----------------------------------------------------------------------
 

@@ -3,11 +3,12 @@
 Production settings, served over plain HTTP on 127.0.0.1: the test clients (httpx,
 schemathesis, Chromium) talk to gunicorn directly, with no TLS-terminating proxy, so the
 HTTPS redirect, HSTS and the cookies' Secure flag are off. Mail goes to files (the
-delivery boundary, read by the tests for one-time codes). Never deploy with this module.
+delivery boundary, read by the tests for one-time codes) and static files are collected once
+per version into a folder of their own. Never deploy with this module.
 """
 
 from .production import *  # noqa: F403
-from .production import env
+from .production import STATIC_ROOT, env
 
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
@@ -16,3 +17,5 @@ CSRF_COOKIE_SECURE = False
 
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = env("E2E_MAIL_DIR")
+# The live stacks collect the static files into a folder outside the checkout (tests/live.py).
+STATIC_ROOT = env.path("E2E_STATIC_ROOT", default=str(STATIC_ROOT))

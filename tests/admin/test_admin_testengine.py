@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from testengine import services
+from testengine.forms import ListField
 from testengine.models import (
     Choice,
     Question,
@@ -887,6 +888,44 @@ def test_the_section_page_shows_its_rules_availability_and_saves_rule_changes(
     assert response.status_code == 302, _form_errors(response)
     rule.refresh_from_db()
     assert rule.count == 3
+
+
+def test_the_section_page_saves_with_the_blank_extra_rule_row_a_browser_sends(
+    admin_client, fillable_test
+):
+    """The page renders one blank "add a rule" row; a browser posts it untouched (tags
+    empty, include_subtopics ticked, order 0) and it must be ignored, not validated."""
+    section = fillable_test.sections.get()
+    rule = section.rules.get()
+    blank = {
+        "rules-1-id": "",
+        "rules-1-section": str(section.pk),
+        "rules-1-topic": "",
+        "rules-1-include_subtopics": "on",
+        "rules-1-difficulty": "",
+        "rules-1-question_type": "",
+        "rules-1-tags": "",
+        "rules-1-count": "",
+        "rules-1-order": "0",
+    }
+    data = _section_post(section, [rule], **{"rules-0-count": "3", **blank})
+    data["rules-TOTAL_FORMS"] = "2"
+
+    response = admin_client.post(_change_url(section), data)
+
+    assert response.status_code == 302, _form_errors(response) or _inline_errors(response)
+    rule.refresh_from_db()
+    assert rule.count == 3
+    assert section.rules.count() == 1
+
+
+def test_a_list_field_left_empty_is_unchanged():
+    field = ListField(separator=r",", joiner=", ")
+    assert not field.has_changed(None, "")
+    assert not field.has_changed([], " , ")
+    assert not field.has_changed(["a", "b"], "a, b")
+    assert field.has_changed(["a"], "a, b")
+    assert field.has_changed(None, "a")
 
 
 def test_a_rule_change_that_starves_a_published_test_is_rolled_back(admin_client, fillable_test):

@@ -15,6 +15,10 @@ from tests.live import LiveStack
 
 @pytest.fixture(scope="session")
 def live():
+    running = LiveStack.from_environment()  # under `python tests/live.py -- pytest …`
+    if running is not None:
+        yield running
+        return
     with LiveStack() as stack:
         yield stack
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def test_stack_serves_the_seeded_demo_with_production_middleware(live, http):
     ready = http.get("/readyz")
@@ -25,3 +27,14 @@ def test_metrics_need_the_token(live, http):
     # Summed over the gunicorn workers (multiprocess mode): core.metrics' series.
     assert "django_http_requests_latency_seconds_by_view_method_bucket{" in scraped.text
     assert "django_db_execute_total{" in scraped.text
+
+
+def test_pages_with_static_files_render(live, http):
+    """The manifest storage serves hashed static files only after collectstatic (as a
+    release runs it): without it every admin page and Swagger UI answered 500."""
+    login = http.get("/admin/login/")
+    assert login.status_code == 200, login.text[:500]
+    css = re.search(r'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', login.text)
+    assert css, "hashed static URLs from the manifest"
+    assert http.get(css.group(1)).status_code == 200
+    assert http.get("/api/docs/").status_code == 200
