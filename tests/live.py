@@ -4,8 +4,8 @@
 names, migrates it, loads the demo (``seed_demo``), and starts what production runs:
 gunicorn with ``gunicorn.conf.py`` (2 gthread workers) and the task worker
 (``manage.py db_worker``), both with ``config.settings.e2e`` (production settings over
-plain HTTP on 127.0.0.1, fresh random secrets, mail written to files). On exit it stops
-both and drops the database.
+plain HTTP on 127.0.0.1, fresh random secrets, mail and text messages written to files).
+On exit it stops both and drops the database.
 
 Tests use it through the ``live`` fixture (``tests/e2e/conftest.py``); ``make fuzz`` and
 anything else that needs a running app use the command line:
@@ -60,6 +60,7 @@ class LiveStack:
     url: str = ""
     database_url: str = ""
     mail_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="examforge-mail-")))
+    sms_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="examforge-sms-")))
     log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="examforge-live-")))
     metrics_token: str = field(default_factory=lambda: secrets.token_urlsafe(30))
     _processes: list[subprocess.Popen] = field(default_factory=list)
@@ -79,6 +80,7 @@ class LiveStack:
             "CSRF_TRUSTED_ORIGINS": "http://127.0.0.1,http://localhost",
             "EMAIL_URL": "smtp://127.0.0.1:1",  # replaced by file delivery in config.settings.e2e
             "E2E_MAIL_DIR": str(self.mail_dir),
+            "E2E_SMS_DIR": str(self.sms_dir),
             "PAYMENTS_ALLOW_SIMULATED": "true",
             "RAZORPAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "METRICS_TOKEN": self.metrics_token,
@@ -207,6 +209,10 @@ class LiveStack:
             for path in sorted(self.mail_dir.glob("*.log"), key=lambda p: p.stat().st_mtime_ns)
         ]
 
+    def texts(self) -> list[str]:
+        """Every text message sent so far, oldest first (``accounts.sms.FileSmsBackend``)."""
+        return [path.read_text() for path in sorted(self.sms_dir.glob("*.sms"))]
+
     def sql(self, query: str, params: list | tuple = ()) -> list[tuple]:
         """Read the stack's database directly (assertions only; tests act through HTTP)."""
         import psycopg
@@ -219,6 +225,7 @@ class LiveStack:
             "LIVE_URL": self.url,
             "LIVE_DATABASE_URL": self.database_url,
             "LIVE_MAIL_DIR": str(self.mail_dir),
+            "LIVE_SMS_DIR": str(self.sms_dir),
             "LIVE_LOG_DIR": str(self.log_dir),
             "LIVE_METRICS_TOKEN": self.metrics_token,
             "LIVE_WEBHOOK_SECRET": WEBHOOK_SECRET,

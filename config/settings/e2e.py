@@ -2,8 +2,9 @@
 
 Production settings, served over plain HTTP on 127.0.0.1: the test clients (httpx,
 schemathesis, Chromium) talk to gunicorn directly, with no TLS-terminating proxy, so the
-HTTPS redirect, HSTS and the cookies' Secure flag are off. Mail goes to files (the
-delivery boundary, read by the tests for one-time codes). Never deploy with this module.
+HTTPS redirect, HSTS and the cookies' Secure flag are off. Mail and text messages go to
+files (the delivery boundary, read by the tests for one-time codes). Never deploy with
+this module.
 """
 
 from .production import *  # noqa: F403
@@ -16,3 +17,7 @@ CSRF_COOKIE_SECURE = False
 
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = env("E2E_MAIL_DIR")
+# Text messages too (phone OTP works as with a provider configured); set after
+# production's check, which refuses this backend.
+SMS_BACKEND = "accounts.sms.FileSmsBackend"
+SMS_FILE_PATH = env("E2E_SMS_DIR")

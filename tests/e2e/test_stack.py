@@ -23,3 +23,17 @@ def test_metrics_need_the_token(live, http):
     scraped = http.get("/metrics", headers={"Authorization": f"Bearer {live.metrics_token}"})
     assert scraped.status_code == 200
     assert "django_http_requests_total_by_view_transport_method_total" in scraped.text
+
+
+def test_phone_login_codes_arrive_as_text_message_files(live, http):
+    phone = "+919800011122"
+    requested = http.post("/api/v1/auth/otp/request/", json={"phone": phone})
+    assert requested.status_code == 202, requested.text
+    message = next(text for text in reversed(live.texts()) if text.startswith(f"To: {phone}\n"))
+    code = next(word for word in message.split() if word.isdigit() and len(word) == 6)
+
+    verified = http.post("/api/v1/auth/otp/verify/", json={"phone": phone, "code": code})
+
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["user"]["phone"] == phone
+    assert verified.json()["user"]["phone_verified"] is True
