@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install run test e2e lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed clean db-stop
+.PHONY: install run test e2e lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed fuzz clean db-stop
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ http-file: install  ## docs/examforge.http (REST Client / JetBrains) from the Op
 
 models-diagram: install  ## the Mermaid data-model diagram in docs/architecture.md (no database)
 	$(PY) scripts/models_diagram.py docs/architecture.md
+
+fuzz: install  ## schemathesis against a fresh live stack (gunicorn, production settings), as a learner and as staff
+	$(WITH_DB) $(PY) tests/live.py -- $(PY) scripts/fuzz.py
 
 bench: bench-engine bench-import bench-catalogue bench-sessions bench-mixed bench-metrics bench-calibration bench-adaptive  ## every benchmark; figures go in README
 

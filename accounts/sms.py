@@ -2,13 +2,17 @@
 
 A backend is any class with ``send(to: str, body: str) -> None``. The console backend
 prints to standard output (not to the logs: one-time codes never enter log pipelines);
-the locmem backend keeps messages in ``outbox`` for tests.
+the locmem backend keeps messages in ``outbox`` for tests; the file backend writes them to
+files for the end-to-end stack.
 """
 
 from __future__ import annotations
 
 import sys
+import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
@@ -55,6 +59,18 @@ class LocmemSmsBackend:
 
     def send(self, to: str, body: str) -> None:
         outbox.append(SmsMessage(to=to, body=body))
+
+
+class FileSmsBackend:
+    """End-to-end stacks (``config.settings.e2e``): one file per message in
+    ``SMS_FILE_PATH``, read by the tests the way they read the file-based mail. Never in
+    production: codes would sit on disk."""
+
+    def send(self, to: str, body: str) -> None:
+        directory = Path(settings.SMS_FILE_PATH)
+        directory.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.sms"
+        (directory / name).write_text(f"To: {to}\n\n{body}\n", encoding="utf-8")
 
 
 def get_sms_backend() -> SmsBackend:

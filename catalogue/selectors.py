@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
+from core.images import media_url
 
 
 def live_enrollments(*, user, at: datetime | None = None) -> QuerySet[Enrollment]:
@@ -89,13 +90,11 @@ LIST_FIELDS = (
 )
 
 
-def product_list_rows(rows: list[dict]) -> list[dict]:
+def product_list_rows(rows: list[dict], request) -> list[dict]:
     """The public list's JSON for a page of ``.values(*LIST_FIELDS)`` rows, with their
     active plans (one query). Plain dicts, no model instances or serializer machinery:
     this is the catalogue's hottest read. Its shape is ``ProductListSerializer``'s (a test
     holds the two equal)."""
-    from django.core.files.storage import default_storage
-
     ids = [row["id"] for row in rows]
     plans: dict[int, list[dict]] = {pk: [] for pk in ids}
     for plan in (
@@ -112,7 +111,7 @@ def product_list_rows(rows: list[dict]) -> list[dict]:
             "title": row["title"],
             "kind": row["kind"],
             "summary": row["summary"],
-            "image": default_storage.url(row["image"]) if row["image"] else None,
+            "image": media_url(row["image"], request),
             "category": row["category__slug"],
             "language": row["language"],
             "level": row["level"],

@@ -136,3 +136,19 @@ class ImageValidator:
 
     def __hash__(self) -> int:
         return hash(("ImageValidator", self.max_bytes))
+
+
+def media_url(name: str | FieldFile | None, request: Any) -> str | None:
+    """A stored file's URL for an API answer: absolute, as the schema's ``format: uri``
+    promises. Storage that serves from elsewhere (S3, a CDN) already answers absolute
+    URLs, which stay as they are; local storage answers a path under ``MEDIA_URL``, made
+    absolute against the host the request came to."""
+    if not name:
+        return None
+    if isinstance(name, FieldFile):
+        url = name.url
+    else:
+        from django.core.files.storage import default_storage
+
+        url = default_storage.url(name)
+    return request.build_absolute_uri(url)

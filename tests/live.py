@@ -4,8 +4,8 @@
 names, migrates it, loads the demo (``seed_demo``), and starts what production runs:
 gunicorn with ``gunicorn.conf.py`` (2 gthread workers) and the task worker
 (``manage.py db_worker``), both with ``config.settings.e2e`` (production settings over
-plain HTTP on 127.0.0.1, fresh random secrets, mail written to files). On exit it stops
-both and drops the database.
+plain HTTP on 127.0.0.1, fresh random secrets, mail and text messages written to files).
+On exit it stops both and drops the database.
 
 Tests use it through the ``live`` fixture (``tests/e2e/conftest.py``); ``make fuzz`` and
 anything else that needs a running app use the command line:
@@ -96,6 +96,7 @@ class LiveStack:
     url: str = ""
     database_url: str = ""
     mail_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="examforge-mail-")))
+    sms_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="examforge-sms-")))
     log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="examforge-live-")))
     static_root: Path = field(default_factory=lambda: STATIC_CACHE / _static_fingerprint())
     metrics_token: str = field(default_factory=lambda: secrets.token_urlsafe(30))
@@ -117,6 +118,7 @@ class LiveStack:
             "EMAIL_URL": "smtp://127.0.0.1:1",  # replaced by file delivery in config.settings.e2e
             "E2E_MAIL_DIR": str(self.mail_dir),
             "E2E_STATIC_ROOT": str(self.static_root),
+            "E2E_SMS_DIR": str(self.sms_dir),
             "PAYMENTS_ALLOW_SIMULATED": "true",
             "RAZORPAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "METRICS_TOKEN": self.metrics_token,
@@ -313,6 +315,7 @@ class LiveStack:
             url=url,
             database_url=os.environ["LIVE_DATABASE_URL"],
             mail_dir=Path(os.environ["LIVE_MAIL_DIR"]),
+            sms_dir=Path(os.environ.get("LIVE_SMS_DIR") or tempfile.mkdtemp()),
             log_dir=Path(os.environ.get("LIVE_LOG_DIR") or tempfile.mkdtemp()),
             metrics_token=os.environ.get("LIVE_METRICS_TOKEN", ""),
         )
@@ -326,6 +329,10 @@ class LiveStack:
             for path in sorted(self.mail_dir.glob("*.log"), key=lambda p: p.stat().st_mtime_ns)
         ]
 
+    def texts(self) -> list[str]:
+        """Every text message sent so far, oldest first (``accounts.sms.FileSmsBackend``)."""
+        return [path.read_text() for path in sorted(self.sms_dir.glob("*.sms"))]
+
     def sql(self, query: str, params: list | tuple = ()) -> list[tuple]:
         """Read the stack's database directly (assertions only; tests act through HTTP)."""
         import psycopg
@@ -338,6 +345,7 @@ class LiveStack:
             "LIVE_URL": self.url,
             "LIVE_DATABASE_URL": self.database_url,
             "LIVE_MAIL_DIR": str(self.mail_dir),
+            "LIVE_SMS_DIR": str(self.sms_dir),
             "LIVE_LOG_DIR": str(self.log_dir),
             "LIVE_METRICS_TOKEN": self.metrics_token,
             "LIVE_WEBHOOK_SECRET": WEBHOOK_SECRET,

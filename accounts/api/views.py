@@ -48,6 +48,11 @@ _BAD_TOKEN = error_response(
     401, ("token_not_valid", "The token is invalid, expired or revoked. Log in again.")
 )
 _THROTTLED = error_response(429, description="Too many attempts; see the Retry-After header.")
+# A phone number while no SMS provider is configured (SMS_BACKEND unset in production).
+_SMS_UNAVAILABLE = error_response(
+    503,
+    ("sms_unavailable", "Login by phone is not available right now. Use your email address."),
+)
 
 
 def _auth_response(result: services.AuthResult, code: int = status.HTTP_200_OK) -> Response:
@@ -206,7 +211,7 @@ class LogoutView(PublicAuthView):
             f"issued expire within {settings.JWT_ACCESS_MINUTES} minutes."
         ),
         request=RefreshInputSerializer,
-        responses={204: None, 400: errors(400)[400], 401: _BAD_TOKEN},
+        responses={204: None, 400: errors(400)[400], 401: _BAD_TOKEN, 429: _THROTTLED},
         examples=[
             OpenApiExample("Logout", value={"refresh": _TOKENS["refresh"]}, request_only=True)
         ],
@@ -258,13 +263,7 @@ class OTPRequestView(PublicAuthView):
                 ),
             ),
             429: _THROTTLED,
-            503: error_response(
-                503,
-                (
-                    "sms_unavailable",
-                    "Login by phone is not available right now. Use your email address.",
-                ),
-            ),
+            503: _SMS_UNAVAILABLE,
         },
         examples=[
             OpenApiExample("By email", value={"email": "asha@example.com"}, request_only=True),
@@ -324,6 +323,7 @@ class OTPVerifyView(PublicAuthView):
                 ("otp_attempts_exceeded", "Too many wrong codes. Request a new code."),
             ),
             429: _THROTTLED,
+            503: _SMS_UNAVAILABLE,
         },
         examples=[
             OpenApiExample(

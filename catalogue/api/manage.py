@@ -20,7 +20,7 @@ from catalogue.models import Category, Plan, Product, ProductTest
 from core.api.schema import error_response, errors
 from core.api.serializers import StrictInputSerializer
 from core.errors import Conflict
-from core.images import validate_image
+from core.images import media_url, validate_image
 from testengine.api.permissions import StaffModelPermissions
 from testengine.models import Test
 
@@ -126,7 +126,7 @@ class StaffProductSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_image(self, product: Product) -> str | None:
-        return product.image.url if product.image else None
+        return media_url(product.image, self.context["request"])
 
 
 # --- serializers: input --------------------------------------------------------------------
@@ -245,13 +245,8 @@ class StaffProductInputSerializer(StrictInputSerializer):
         help_text="Replaces the tests, in order.",
     )
 
-    # ``patch=True`` makes every top-level field optional without DRF's ``partial``, which
-    # would also relax the nested plans and tests: those are still checked whole.
-    def __init__(self, *args: Any, patch: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if patch:
-            for field in self.fields.values():
-                field.required = False
+    # PATCH uses ``patch=True`` (StrictInputSerializer): the nested plans and tests are
+    # still checked whole.
 
     def to_internal_value(self, data: Any) -> Any:
         try:
@@ -729,4 +724,6 @@ class StaffProductViewSet(
         return Response(self._out(locked))
 
     def _out(self, product: Product) -> dict:
-        return StaffProductSerializer(self.get_queryset().get(pk=product.pk)).data
+        return StaffProductSerializer(
+            self.get_queryset().get(pk=product.pk), context=self.get_serializer_context()
+        ).data

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
 from core.api.serializers import StrictInputSerializer
+from core.images import media_url
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -76,7 +77,7 @@ class ProductListSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_image(self, product: Product) -> str | None:
-        return product.image.url if product.image else None
+        return media_url(product.image, self.context["request"])
 
 
 class OwnershipSerializer(serializers.Serializer):

@@ -235,7 +235,7 @@ class ProductViewSet(
             # Only the columns the list shows, as plain rows (see product_list_rows).
             queryset = self._filtered(params.validated_data).values(*selectors.LIST_FIELDS)
             page = self.paginate_queryset(queryset)
-            return self.get_paginated_response(selectors.product_list_rows(page)).data
+            return self.get_paginated_response(selectors.product_list_rows(page, request)).data
 
         return self._cached(request, build)
 

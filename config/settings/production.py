@@ -48,7 +48,7 @@ if not env("EMAIL_URL", default="") or "console" in EMAIL_BACKEND or "locmem" in
         "EMAIL_URL must name a real mail server in production (e.g. smtp+tls://…)."
     )
 SMS_BACKEND = env("SMS_BACKEND", default="") or "accounts.sms.DisabledSmsBackend"
-if SMS_BACKEND.rsplit(".", 1)[-1] in {"ConsoleSmsBackend", "LocmemSmsBackend"}:
+if SMS_BACKEND.rsplit(".", 1)[-1] in {"ConsoleSmsBackend", "LocmemSmsBackend", "FileSmsBackend"}:
     raise ImproperlyConfigured(
         "SMS_BACKEND must be a real provider's backend in production, or unset (phone OTP off)."
     )

@@ -161,6 +161,18 @@ class QuestionInputSerializer(StrictInputSerializer):
 
 
 class SectionRuleSerializer(serializers.ModelSerializer):
+    # Declared: a generated read-only field drops the model's blank=True, and the schema
+    # would then promise an enum value where "" (any) is stored.
+    difficulty = serializers.ChoiceField(
+        choices=Question.Difficulty.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty for any.",
+    )
+    question_type = serializers.ChoiceField(
+        choices=Question.Type.choices, allow_blank=True, read_only=True, help_text="Empty for any."
+    )
+
     class Meta:
         model = SectionRule
         fields = [

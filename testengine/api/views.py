@@ -323,7 +323,7 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def partial_update(self, request: Request, pk: str) -> Response:
         question = self.get_object()
         current = question_data_from(question)
-        serializer = s.QuestionInputSerializer(data=request.data, partial=True)
+        serializer = s.QuestionInputSerializer(data=request.data, patch=True)
         serializer.is_valid(raise_exception=True)
         changes = {
             key: value for key, value in serializer.validated_data.items() if key in request.data
@@ -515,7 +515,7 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     def partial_update(self, request: Request, slug: str) -> Response:
         test = self.get_object()
-        values = dict(_validated(s.TestInputSerializer, request, partial=True))
+        values = dict(_validated(s.TestInputSerializer, request, patch=True))
         sections = _sections(values.pop("sections", None))
         return Response(
             self._out(services.test_update(test=test, values=values, sections=sections))

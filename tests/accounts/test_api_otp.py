@@ -293,6 +293,35 @@ def test_phone_otp_is_refused_up_front_when_no_sms_provider_is_configured(
     assert sms.outbox == []
 
 
+def test_verifying_a_phone_code_is_refused_too_when_no_sms_provider_is_configured(
+    api_client, settings
+):
+    settings.SMS_BACKEND = "accounts.sms.DisabledSmsBackend"
+
+    response = api_client.post(VERIFY, {"phone": "+919876543210", "code": "123456"}, format="json")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "sms_unavailable"
+
+
+def test_the_file_backend_writes_one_file_per_text_message(
+    api_client, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.SMS_BACKEND = "accounts.sms.FileSmsBackend"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+
+    first = _request(api_client, django_capture_on_commit_callbacks, phone="+919876543210")
+    second = _request(api_client, django_capture_on_commit_callbacks, phone="+919876543211")
+
+    assert (first.status_code, second.status_code) == (202, 202)
+    files = sorted((tmp_path / "sms").glob("*.sms"))
+    assert [f.read_text().splitlines()[0] for f in files] == [
+        "To: +919876543210",
+        "To: +919876543211",
+    ]
+    assert re.search(r"\b\d{6}\b is your Examforge login code", files[0].read_text())
+
+
 def test_proving_an_email_someone_registered_unverified_takes_the_account_over(
     api_client, django_capture_on_commit_callbacks
 ):

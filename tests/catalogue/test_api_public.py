@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test import RequestFactory
 from django.utils import timezone
 
 from catalogue import services
@@ -311,16 +312,20 @@ def test_the_fast_list_rows_match_the_documented_serializer(api_client):
     from catalogue.api.serializers import ProductListSerializer
     from catalogue.selectors import active_plans_prefetch
 
-    product = PublishedProductFactory(slug="same", tags=["sql"], category=CategoryFactory())
+    product = PublishedProductFactory(
+        slug="same", tags=["sql"], category=CategoryFactory(), image="products/cover.png"
+    )
     PlanFactory(product=product, price_paise=0, is_lifetime=True, validity_days=None)
     PlanFactory(product=product, is_active=False)
 
     listed = api_client.get(P).json()["results"][0]
     documented = ProductListSerializer(
-        Product.objects.prefetch_related(active_plans_prefetch()).get(pk=product.pk)
+        Product.objects.prefetch_related(active_plans_prefetch()).get(pk=product.pk),
+        context={"request": RequestFactory().get(P)},
     ).data
 
     assert listed == documented
+    assert listed["image"] == "http://testserver/media/products/cover.png"
 
 
 def test_product_detail_refuses_parameters_so_random_ones_cannot_flood_the_cache(api_client):

@@ -87,6 +87,11 @@ def test_production_starts_with_a_safe_configuration():
             "accounts.sms.ConsoleSmsBackend",
             "SMS_BACKEND must be a real provider's backend in production",
         ),
+        (
+            "SMS_BACKEND",
+            "accounts.sms.FileSmsBackend",
+            "SMS_BACKEND must be a real provider's backend in production",
+        ),
     ],
 )
 def test_production_refuses_an_unsafe_value(variable, value, message):

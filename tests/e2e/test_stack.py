@@ -38,3 +38,17 @@ def test_pages_with_static_files_render(live, http):
     assert css, "hashed static URLs from the manifest"
     assert http.get(css.group(1)).status_code == 200
     assert http.get("/api/docs/").status_code == 200
+
+
+def test_phone_login_codes_arrive_as_text_message_files(live, http):
+    phone = "+919800011122"
+    requested = http.post("/api/v1/auth/otp/request/", json={"phone": phone})
+    assert requested.status_code == 202, requested.text
+    message = next(text for text in reversed(live.texts()) if text.startswith(f"To: {phone}\n"))
+    code = next(word for word in message.split() if word.isdigit() and len(word) == 6)
+
+    verified = http.post("/api/v1/auth/otp/verify/", json={"phone": phone, "code": code})
+
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["user"]["phone"] == phone
+    assert verified.json()["user"]["phone_verified"] is True

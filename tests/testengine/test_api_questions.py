@@ -157,6 +157,20 @@ def test_patch_that_would_break_the_question_changes_nothing(staff_client):
     assert question.choices.count() == 4
 
 
+def test_patch_checks_each_choice_it_sends_whole(staff_client):
+    # A PATCH replaces the choices: one without its text is refused (it was a 500 while
+    # DRF's partial validation relaxed the nested choices too).
+    question = make_question()
+
+    response = staff_client.patch(
+        f"{Q}{question.id}/", {"choices": [{"is_correct": True}]}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json()["fields"]["choices"]["0"]["body_md"] == ["This field is required."]
+    assert question.choices.count() == 4
+
+
 def test_publish_retire_and_delete_rules(staff_client):
     draft = make_question(status="draft")
     published = make_question()
