@@ -35,6 +35,7 @@ import pytest
 
 from tests.live import ROOT
 
+HERE = Path(__file__).resolve().parent
 INSTALL_HINT = "install Debian's chromium: apt-get install chromium"
 SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS") or ROOT / "artifacts" / "screenshots")
 LOCAL_HOST = "127.0.0.1"
@@ -70,6 +71,17 @@ def _unavailable(reason: str) -> None:
     if browser_tests_required():
         pytest.fail(f"browser tests are required here (CI / BROWSER_TESTS=required): {reason}")
     pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Skip at collection when there is no browser (and none is required), so no live
+    stack is started for tests that cannot run."""
+    if chromium_path() is not None or browser_tests_required():
+        return
+    skip = pytest.mark.skip(reason=f"no chromium found; {INSTALL_HINT}")
+    for item in items:
+        if Path(item.path).is_relative_to(HERE):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="module")
