@@ -33,7 +33,7 @@ e2e: install  ## only the end-to-end journeys (tests/e2e) against a live gunicor
 	$(WITH_DB) $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 test-browser: install  ## only the browser tests (Playwright + Debian's chromium), required
-	$(WITH_DB) env BROWSER_TESTS=required $(PY) -m pytest tests/e2e/browser $(PYTEST_ARGS)
+	$(WITH_DB) env BROWSER_TESTS=required $(PY) -m pytest tests/e2e/chromium $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

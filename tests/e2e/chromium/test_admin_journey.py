@@ -9,7 +9,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser.conftest import (
+from tests.e2e.chromium.conftest import (
     checkout_pay,
     enrollments,
     order_create,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser.conftest import enrollments, register_learner
+from tests.e2e.chromium.conftest import enrollments, register_learner
 
 FREE_PRODUCT = "backend-diagnostic"  # seed_demo's free product
 ENROLLMENTS = "/api/v1/me/enrollments/"
