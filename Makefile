@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install run test e2e lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed fuzz clean db-stop
+.PHONY: install run test e2e test-browser lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed fuzz clean db-stop
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ test: install  ## the whole suite on PostgreSQL
 
 e2e: install  ## only the end-to-end journeys (tests/e2e) against a live gunicorn stack
 	$(WITH_DB) $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+test-browser: install  ## only the browser tests (Playwright + Debian's chromium), required
+	$(WITH_DB) env BROWSER_TESTS=required $(PY) -m pytest tests/e2e/chromium $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

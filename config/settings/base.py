@@ -417,6 +417,9 @@ STORAGES = {
     "default": _media_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Files served at the site's root by WhiteNoise: browsers ask every page's host for
+# /favicon.ico (the admin's pages name no icon), which was a 404 and a console error.
+WHITENOISE_ROOT = BASE_DIR / "core" / "public"
 # Largest accepted image upload, in bytes (core.images.validate_image).
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=2 * 1_048_576)
 
