@@ -339,14 +339,26 @@ async def close_users(users: list[User]) -> None:
 
 
 async def finish(users: list[User]) -> TimedStats:
-    """Submit every open sitting (for the lost-answer check)."""
+    """Submit every open sitting (for the lost-answer check), each on a fresh connection:
+    the user's own keep-alive connection may have idled past the server's keepalive while
+    the phase wound down, and a request racing the server's close of an idle connection
+    fails with "Server disconnected" (browsers retry those). Submitting is idempotent, so
+    one retry after a failure in transit is safe; failures still count and are printed."""
     stats = TimedStats("submit (end)")
+
+    async def submit(user: User) -> None:
+        base = str(user.client.base_url)
+        client = bs.new_client(base, user.auth.headers["Authorization"].split(" ", 1)[1])
+        try:
+            for _ in range(2):
+                await user.learner.submit(client, stats)
+                if user.learner.submitted:
+                    return
+        finally:
+            await client.aclose()
+
     await asyncio.gather(
-        *(
-            u.learner.submit(u.auth, stats)
-            for u in users
-            if u.learner.session and not u.learner.submitted
-        )
+        *(submit(u) for u in users if u.learner.session and not u.learner.submitted)
     )
     return stats
 
@@ -562,7 +574,9 @@ def run_config(
                     end_stats = await finish(users)
                     await close_users(users)
                     if end_stats.errors:
-                        print(f"final submits: {len(end_stats.errors)} errors")
+                        print(f"final submits: {len(end_stats.errors)} errors, e.g.")
+                        for error in end_stats.errors[:3]:
+                            print(f"    {error}")
 
             print(
                 f"phase 3 (capacity): users think {opts.think * 0.5:g}–{opts.think * 1.5:g} s "
