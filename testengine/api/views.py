@@ -51,6 +51,16 @@ _QUESTION_INVALID = error_response(
         {"body_md": ["Remove the HTML that could run code ('<script'); use Markdown."]},
     ),
 )
+# Retiring a question, or moving it out of what a published test draws from, is refused
+# while it would leave that test unable to build a paper.
+_BREAKS_PUBLISHED = error_response(
+    409,
+    (
+        "breaks_published_tests",
+        "This change would leave published tests unable to build a paper.",
+        {"tests": ["“SQL basics”: Section “SQL”: 5 easy from Joins needs 5, 4 available."]},
+    ),
+)
 _UNFILLABLE = error_response(
     409,
     (
@@ -300,6 +310,7 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             200: s.QuestionSerializer,
             400: _QUESTION_INVALID,
             404: _NOT_FOUND,
+            409: _BREAKS_PUBLISHED,
             **_STAFF_ERRORS,
         },
     )
@@ -317,6 +328,7 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             200: s.QuestionSerializer,
             400: _QUESTION_INVALID,
             404: _NOT_FOUND,
+            409: _BREAKS_PUBLISHED,
             **_STAFF_ERRORS,
         },
     )
@@ -381,9 +393,17 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(
         tags=TAG,
         summary="Retire a question",
-        description="Retired questions are never drawn into new papers; old papers keep them.",
+        description=(
+            "Retired questions are never drawn into new papers; old papers keep them. "
+            "Refused (409) while a published test needs the question to build a paper."
+        ),
         request=None,
-        responses={200: s.QuestionSerializer, 404: _NOT_FOUND, **_STAFF_ERRORS},
+        responses={
+            200: s.QuestionSerializer,
+            404: _NOT_FOUND,
+            409: _BREAKS_PUBLISHED,
+            **_STAFF_ERRORS,
+        },
     )
     @action(detail=True, methods=["post"])
     def retire(self, request: Request, pk: str) -> Response:

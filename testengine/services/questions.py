@@ -139,11 +139,13 @@ def question_validate(data: QuestionData) -> dict[str, list[str]]:
     elif choices:
         add("choices", "Only choice questions have choices.")
 
+    # Checked for every type (the table's constraint is): a non-numeric question keeps the
+    # field, and a negative value sent with it must be a 400, not the database's refusal.
+    if data.numeric_tolerance < 0:
+        add("numeric_tolerance", "The tolerance cannot be negative.")
     if data.type == Question.Type.NUMERIC:
         if data.numeric_answer is None:
             add("numeric_answer", "A numeric question needs its answer.")
-        if data.numeric_tolerance < 0:
-            add("numeric_tolerance", "The tolerance cannot be negative.")
         if data.tolerance_kind not in Question.Tolerance.values:
             add("tolerance_kind", "Choose absolute or relative.")
         if data.tolerance_kind == Question.Tolerance.RELATIVE and data.numeric_tolerance >= 1:
