@@ -122,6 +122,10 @@ class LiveStack:
             "PAYMENTS_ALLOW_SIMULATED": "true",
             "RAZORPAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "METRICS_TOKEN": self.metrics_token,
+            # With REDIS_URL (CI's production path), stacks running side by side (one per
+            # xdist worker) share the Redis: each gets its own keys, or one stack reads the
+            # other's cached question pools under the same bank version.
+            "CACHE_KEY_PREFIX": f"examforge-{self._database or 'live'}",
             "WEB_CONCURRENCY": str(self.workers),
             "DEBUG": "false",
             "PYTHONUNBUFFERED": "1",

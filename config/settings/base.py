@@ -144,12 +144,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (also backs throttling) -------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# Every key starts with this: deployments sharing one Redis (staging beside production, the
+# test suite's live stacks) each need their own, or one reads the other's cached data.
+CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="examforge")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "examforge",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             "TIMEOUT": 300,
         }
     }
@@ -158,7 +161,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "core_cache",
-            "KEY_PREFIX": "examforge",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             "TIMEOUT": 300,
         }
     }

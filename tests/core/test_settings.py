@@ -301,3 +301,22 @@ def test_the_admin_path_is_configurable():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "/back-office-7f3a/"
+
+
+@pytest.mark.parametrize(
+    ("variables", "prefix"),
+    [
+        ({"REDIS_URL": "redis://127.0.0.1:6379/3"}, "examforge"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/3", "CACHE_KEY_PREFIX": "staging"}, "staging"),
+        ({"REDIS_URL": "", "CACHE_KEY_PREFIX": "staging"}, "staging"),
+    ],
+)
+def test_deployments_sharing_a_redis_can_keep_their_cache_keys_apart(variables, prefix):
+    result = _setup(
+        "config.settings.dev",
+        then=("from django.core.cache import cache; print(cache.make_key('bank-version'))"),
+        **variables,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{prefix}:1:bank-version"
