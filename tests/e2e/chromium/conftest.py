@@ -23,7 +23,6 @@ import asyncio
 import os
 import re
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -238,33 +237,6 @@ def order_create(http: httpx.Client, learner: Learner, plan_id: int) -> dict:
     )
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def checkout_pay(checkout_url: str) -> None:
-    """Pay on the simulated checkout page with its own form, as a browser without
-    JavaScript would (the browser itself drives the page in test_checkout_page)."""
-    with httpx.Client(timeout=30) as client:  # own cookies: the page's CSRF cookie
-        page = client.get(checkout_url)
-        assert page.status_code == 200, page.text
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        action = re.search(r'<form method="post" action="([^"]+/simulate/[^"]+)"', page.text)
-        paid = client.post(
-            httpx.URL(checkout_url).join(action.group(1).replace("&amp;", "&")),
-            data={"csrfmiddlewaretoken": token, "outcome": "pay"},
-        )
-        assert paid.status_code == 303, paid.text
-
-
-def wait_for(probe, *, seconds: float = 15, what: str = "the condition"):
-    """Poll ``probe`` until it returns something truthy (webhooks and tasks are async)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-        time.sleep(0.25)
 
 
 def enrollments(http: httpx.Client, learner: Learner, **params: str) -> list[dict]:

@@ -9,16 +9,12 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.e2e.chromium.conftest import (
-    checkout_pay,
-    enrollments,
-    order_create,
-    register_learner,
-    wait_for,
-)
+from accounts.demo import DEMO_STAFF
+from tests.e2e.chromium.conftest import enrollments, order_create, register_learner
+from tests.e2e.clients import pay_on_checkout_page, wait_for
 
 ADMIN = "/admin/"
-STAFF = {"email": "admin@examforge.local", "password": "examforge-admin-demo"}  # seed_demo
+STAFF = DEMO_STAFF  # seed_demo's superuser
 
 
 def _csv(rows: list[list[str]]) -> bytes:
@@ -212,7 +208,7 @@ def test_staff_journey(page, shot, live, http):
     # --- a learner buys the monthly plan (API + the checkout page's own form)
     learner = register_learner(http)
     order = order_create(http, learner, plans["Monthly"]["id"])
-    checkout_pay(order["checkout_url"])
+    pay_on_checkout_page(live.url, order["checkout_url"])
     enrollment = wait_for(
         lambda: [
             e

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.chromium.conftest import enrollments, order_create, register_learner, wait_for
+from tests.e2e.chromium.conftest import enrollments, order_create, register_learner
+from tests.e2e.clients import wait_for
 
 FAILED = "The payment did not go through, and nothing was charged."
 
