@@ -39,6 +39,7 @@ from accounts.tokens import (
     new_refresh_token,
     pair,
     parse_refresh_token,
+    rotated_refresh_device,
     token_expiry,
 )
 from core.api.client import ClientInfo
@@ -129,14 +130,39 @@ def _client_fields(client: ClientInfo) -> dict:
     return {"user_agent": client.user_agent, "ip_address": client.ip_address}
 
 
-@transaction.atomic
 def token_refresh(*, refresh: str) -> TokenPair:
     """Exchange a refresh token for a new pair; the presented one stops working.
 
     Only the newest refresh token of a live device is accepted. The device row is locked,
     so two concurrent refreshes with the same token yield one new pair and one 401.
+
+    A genuine refresh token that was already rotated out coming back means two parties
+    hold the device's tokens (one of them stole it): the whole device — every refresh
+    token of its lineage, the newest included — is revoked before the 401, so the thief
+    and the victim both have to log in again, and only the victim can.
     """
-    token = parse_refresh_token(refresh)
+    try:
+        token = parse_refresh_token(refresh)
+    except TokenInvalid:
+        _revoke_family_on_reuse(refresh)
+        raise
+    return _rotate(token)
+
+
+def _revoke_family_on_reuse(raw: str) -> None:
+    device_id = rotated_refresh_device(raw)
+    if not _is_uuid(device_id):
+        return
+    with transaction.atomic():
+        live = Device.objects.select_for_update().filter(pk=device_id, revoked_at__isnull=True)
+        if _revoke(live):
+            logger.warning(
+                "rotated refresh token reused; device revoked", extra={"device": device_id}
+            )
+
+
+@transaction.atomic
+def _rotate(token) -> TokenPair:
     device = (
         Device.objects.select_for_update()
         .select_related("user")

@@ -179,7 +179,9 @@ class RefreshView(PublicAuthView):
         summary="Exchange a refresh token for a new pair",
         description=(
             "Rotation: the refresh token you send stops working and a new one comes back. "
-            "Sending an old (rotated) or logged-out refresh token gets 401."
+            "Sending an old (rotated) or logged-out refresh token gets 401. A rotated "
+            "refresh token sent again is taken as stolen: the whole device session is "
+            "revoked, its newest refresh token included."
         ),
         request=RefreshInputSerializer,
         responses={
