@@ -152,12 +152,17 @@ def token_refresh(*, refresh: str) -> TokenPair:
     token of its lineage, the newest included — is revoked before the 401, so the thief
     and the victim both have to log in again, and only the victim can.
     """
+    return _rotate(_parse_or_revoke_on_reuse(refresh))
+
+
+def _parse_or_revoke_on_reuse(raw: str):
+    """The valid refresh token, or a 401; a rotated one also revokes its device (committed
+    before the 401, outside any caller's transaction)."""
     try:
-        token = parse_refresh_token(refresh)
+        return parse_refresh_token(raw)
     except TokenInvalid:
-        _revoke_family_on_reuse(refresh)
+        _revoke_family_on_reuse(raw)
         raise
-    return _rotate(token)
 
 
 def _revoke_family_on_reuse(raw: str) -> None:
@@ -226,10 +231,14 @@ def _revoke(devices) -> int:
     return count
 
 
-@transaction.atomic
 def auth_logout(*, refresh: str) -> None:
-    """Log out one device: its refresh token (and every later one) stops working."""
-    token = parse_refresh_token(refresh)
+    """Log out one device: its refresh token (and every later one) stops working. A
+    rotated refresh token sent here is theft as at refresh: its device is revoked."""
+    _logout_device(_parse_or_revoke_on_reuse(refresh))
+
+
+@transaction.atomic
+def _logout_device(token) -> None:
     device = (
         Device.objects.select_for_update().filter(pk=token.get(DEVICE_CLAIM)).first()
         if _is_uuid(token.get(DEVICE_CLAIM))

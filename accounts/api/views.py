@@ -231,7 +231,8 @@ class LogoutView(PublicAuthView):
         summary="Log out this device",
         description=(
             "Revokes the device the refresh token belongs to: that refresh token (and any "
-            "newer one of the same device) is refused from now on. Access tokens already "
+            "newer one of the same device) is refused from now on. A rotated (older) "
+            "refresh token gets 401 and, as at refresh, revokes its device. Access tokens already "
             f"issued expire within {settings.JWT_ACCESS_MINUTES} minutes."
         ),
         request=RefreshInputSerializer,
