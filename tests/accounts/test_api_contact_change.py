@@ -204,3 +204,16 @@ def test_the_code_never_reaches_the_log(auth_client, django_capture_on_commit_ca
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
 
     assert code not in caplog.text
+
+
+def test_staff_see_whose_change_a_code_is_for(
+    auth_client, user, admin_client, django_capture_on_commit_callbacks
+):
+    _ask(auth_client, django_capture_on_commit_callbacks, phone=PHONE)
+    challenge = OTPChallenge.objects.get(user=user)
+
+    page = admin_client.get(f"/admin/accounts/otpchallenge/{challenge.pk}/change/")
+
+    assert page.status_code == 200
+    assert str(user) in page.content.decode()
+    assert challenge.code_hash not in page.content.decode()
