@@ -170,6 +170,7 @@ class OTPChallengeAdmin(admin.ModelAdmin):
         "consumed_at",
         "closed_reason",
         "ip_address",
+        "user",
     )
 
     def has_add_permission(self, request) -> bool:

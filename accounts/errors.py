@@ -47,3 +47,14 @@ class SmsLoginUnavailable(ApplicationError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "sms_unavailable"
     detail = "Login by phone is not available right now. Use your email address."
+
+
+class ContactInUse(ApplicationError):
+    """Only told to someone who has just proved they hold the address."""
+
+    status = HTTPStatus.CONFLICT
+    code = "contact_in_use"
+    detail = (
+        "This address is the login of another account. Log in to that account with a "
+        "one-time code instead."
+    )

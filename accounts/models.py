@@ -150,11 +150,12 @@ class Device(PublicIdModel):
 
 
 class OTPChallenge(TimeStampedModel):
-    """A one-time login code sent to an email address or phone number.
+    """A one-time code sent to an email address or phone number: a login code, or (with
+    ``user``) the proof that an account's new email/phone belongs to its holder.
 
     The code itself is never stored: only an HMAC of it, keyed with a server secret. At
-    most one open challenge per destination (a database constraint): asking again closes
-    the previous one.
+    most one open challenge per destination and purpose (a database constraint): asking
+    again closes the previous one.
     """
 
     class Channel(models.TextChoices):
@@ -177,13 +178,25 @@ class OTPChallenge(TimeStampedModel):
         ],
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=(
+            "Empty: a login code. Set: a code proving a new email/phone for this account; "
+            "only verifying it moves the address onto the profile."
+        ),
+    )
 
     class Meta:
         verbose_name = "OTP challenge"
         constraints = [
             models.UniqueConstraint(
-                fields=["destination"],
+                fields=["destination", "user"],
                 condition=Q(consumed_at__isnull=True),
+                nulls_distinct=False,
                 name="accounts_otp_one_open_per_destination",
             ),
         ]

@@ -24,6 +24,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts import sms
 from accounts.errors import (
     AccountDisabled,
+    ContactInUse,
     InvalidCredentials,
     OTPExhausted,
     OTPExpired,
@@ -39,6 +40,7 @@ from accounts.tokens import (
     new_refresh_token,
     pair,
     parse_refresh_token,
+    rotated_refresh_device,
     token_expiry,
 )
 from core.api.client import ClientInfo
@@ -86,9 +88,19 @@ def _user_conflicts(*, email: str | None, phone: str | None, exclude_pk: int | N
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
     if email and others.filter(email=normalize_email(email)).exists():
         errors["email"] = ["An account with this email already exists."]
-    if phone and others.filter(phone=phone).exists():
+    # An unverified number on someone's profile blocks nobody (see _release_unproved_phone).
+    if phone and others.filter(phone=phone).exclude(phone_verified_at__isnull=True).exists():
         errors["phone"] = ["An account with this phone number already exists."]
     return errors
+
+
+def _release_unproved_phone(phone: str | None) -> None:
+    """Take a number off any profile that holds it unverified (and has an email to log in
+    with): an unproved claim never keeps the number's owner from it."""
+    if phone:
+        User.objects.filter(
+            phone=phone, phone_verified_at__isnull=True, email__isnull=False
+        ).update(phone=None)
 
 
 def _blacklist_jti(jti: str) -> None:
@@ -129,14 +141,44 @@ def _client_fields(client: ClientInfo) -> dict:
     return {"user_agent": client.user_agent, "ip_address": client.ip_address}
 
 
-@transaction.atomic
 def token_refresh(*, refresh: str) -> TokenPair:
     """Exchange a refresh token for a new pair; the presented one stops working.
 
     Only the newest refresh token of a live device is accepted. The device row is locked,
     so two concurrent refreshes with the same token yield one new pair and one 401.
+
+    A genuine refresh token that was already rotated out coming back means two parties
+    hold the device's tokens (one of them stole it): the whole device — every refresh
+    token of its lineage, the newest included — is revoked before the 401, so the thief
+    and the victim both have to log in again, and only the victim can.
     """
-    token = parse_refresh_token(refresh)
+    return _rotate(_parse_or_revoke_on_reuse(refresh))
+
+
+def _parse_or_revoke_on_reuse(raw: str):
+    """The valid refresh token, or a 401; a rotated one also revokes its device (committed
+    before the 401, outside any caller's transaction)."""
+    try:
+        return parse_refresh_token(raw)
+    except TokenInvalid:
+        _revoke_family_on_reuse(raw)
+        raise
+
+
+def _revoke_family_on_reuse(raw: str) -> None:
+    device_id = rotated_refresh_device(raw)
+    if not _is_uuid(device_id):
+        return
+    with transaction.atomic():
+        live = Device.objects.select_for_update().filter(pk=device_id, revoked_at__isnull=True)
+        if _revoke(live):
+            logger.warning(
+                "rotated refresh token reused; device revoked", extra={"device": device_id}
+            )
+
+
+@transaction.atomic
+def _rotate(token) -> TokenPair:
     device = (
         Device.objects.select_for_update()
         .select_related("user")
@@ -189,10 +231,14 @@ def _revoke(devices) -> int:
     return count
 
 
-@transaction.atomic
 def auth_logout(*, refresh: str) -> None:
-    """Log out one device: its refresh token (and every later one) stops working."""
-    token = parse_refresh_token(refresh)
+    """Log out one device: its refresh token (and every later one) stops working. A
+    rotated refresh token sent here is theft as at refresh: its device is revoked."""
+    _logout_device(_parse_or_revoke_on_reuse(refresh))
+
+
+@transaction.atomic
+def _logout_device(token) -> None:
     device = (
         Device.objects.select_for_update().filter(pk=token.get(DEVICE_CLAIM)).first()
         if _is_uuid(token.get(DEVICE_CLAIM))
@@ -251,6 +297,7 @@ def user_register(
     user.set_password(password)
     try:
         with transaction.atomic():
+            _release_unproved_phone(phone)
             user.save()
             return device_login(user=user, method="register", client=client)
     except IntegrityError as exc:
@@ -270,37 +317,78 @@ def auth_login(*, email: str, password: str, client: ClientInfo) -> AuthResult:
 # --- profile --------------------------------------------------------------------------------
 
 
+PHONE_CHANGE_HINT = "Add or change the phone with POST auth/me/contact/: a code goes to it."
+
+
 @transaction.atomic
 def user_update_profile(*, user: User, **changes) -> User:
-    """Change the learner's own name or phone. A changed phone is unverified again."""
+    """Change the learner's own name, or remove their phone (when they have an email).
+
+    A new phone (or email) never lands on the profile from here: it goes through
+    ``contact_change_request`` / ``contact_change_verify``, so an unproved number can
+    neither block its owner nor tell anyone whether it is taken.
+    """
     allowed = {"full_name", "phone"}
     unknown = set(changes) - allowed
     if unknown:
         raise FieldError(fields={name: ["This field cannot be changed here."] for name in unknown})
+    if changes.get("phone"):
+        raise FieldError(fields={"phone": [PHONE_CHANGE_HINT]})
     user = User.objects.select_for_update().get(pk=user.pk)
     update_fields: list[str] = []
     if "full_name" in changes:
         user.full_name = changes["full_name"].strip()
         update_fields.append("full_name")
-    if "phone" in changes:
-        phone = normalize_phone(changes["phone"]) if changes["phone"] else None
-        if phone != user.phone:
-            if phone is None and not user.email:
-                raise FieldError(fields={"phone": ["An account without email needs a phone."]})
-            conflicts = _user_conflicts(email=None, phone=phone, exclude_pk=user.pk)
-            if conflicts:
-                raise FieldError(fields=conflicts)
-            user.phone = phone
-            user.phone_verified_at = None
-            update_fields += ["phone", "phone_verified_at"]
-    if not update_fields:
-        return user
-    try:
-        with transaction.atomic():
-            user.save(update_fields=update_fields)
-    except IntegrityError as exc:
-        raise FieldError(fields=_user_conflicts(email=None, phone=user.phone)) from exc
+    if "phone" in changes and user.phone is not None:
+        if not user.email:
+            raise FieldError(fields={"phone": ["An account without email needs a phone."]})
+        user.phone = None
+        user.phone_verified_at = None
+        update_fields += ["phone", "phone_verified_at"]
+    if update_fields:
+        user.save(update_fields=update_fields)
     return user
+
+
+def contact_change_request(*, user: User, destination: OTPDestination, client: ClientInfo) -> None:
+    """Send a code to a new email or phone for ``user``; nothing on the profile changes
+    yet. The same whatever the address: free, taken, or already the user's own."""
+    otp_request(destination=destination, client=client, user=user)
+
+
+def contact_change_verify(*, user: User, destination: OTPDestination, code: str) -> User:
+    """Check the code sent by ``contact_change_request`` and move the address onto the
+    profile, verified.
+
+    Someone else holding the address *unverified* loses it (their claim was never
+    proved). A phone that is another account's only login, or an email another account
+    holds, is refused with ``contact_in_use`` — told only to whoever just proved they
+    hold the address."""
+
+    def move(now) -> User:
+        me = User.objects.select_for_update().get(pk=user.pk)
+        if destination.channel == OTPChallenge.Channel.EMAIL:
+            if User.objects.filter(email=destination.value).exclude(pk=me.pk).exists():
+                raise ContactInUse()
+            me.email, me.email_verified_at = destination.value, now
+            me.save(update_fields=["email", "email_verified_at"])
+            return me
+        holder = (
+            User.objects.select_for_update()
+            .filter(phone=destination.value)
+            .exclude(pk=me.pk)
+            .first()
+        )
+        if holder is not None:
+            if not holder.email:
+                raise ContactInUse()
+            holder.phone, holder.phone_verified_at = None, None
+            holder.save(update_fields=["phone", "phone_verified_at"])
+        me.phone, me.phone_verified_at = destination.value, now
+        me.save(update_fields=["phone", "phone_verified_at"])
+        return me
+
+    return _otp_redeem(destination=destination, code=code, user=user, on_verified=move)
 
 
 @transaction.atomic
@@ -348,13 +436,14 @@ def _otp_hash(destination: str, code: str) -> str:
     return salted_hmac("accounts.otp", f"{destination}:{code}", algorithm="sha256").hexdigest()
 
 
-def _deliver_otp(destination: OTPDestination, code: str) -> None:
+def _deliver_otp(destination: OTPDestination, code: str, *, for_change: bool = False) -> None:
     minutes = settings.OTP_TTL_SECONDS // 60
-    text = f"{code} is your Examforge login code. It expires in {minutes} minutes."
+    what = "verification code for adding this to your account" if for_change else "login code"
+    text = f"{code} is your Examforge {what}. It expires in {minutes} minutes."
     try:
         if destination.channel == OTPChallenge.Channel.EMAIL:
             send_mail(
-                subject="Your Examforge login code",
+                subject=f"Your Examforge {'verification' if for_change else 'login'} code",
                 message=f"{text}\n\nIf you did not ask for it, ignore this message.",
                 from_email=None,
                 recipient_list=[destination.value],
@@ -366,8 +455,12 @@ def _deliver_otp(destination: OTPDestination, code: str) -> None:
         logger.exception("otp delivery failed", extra={"channel": destination.channel})
 
 
-def otp_request(*, destination: OTPDestination, client: ClientInfo) -> OTPChallenge:
-    """Send a fresh 6-digit code; any code still open for the destination stops working.
+def otp_request(
+    *, destination: OTPDestination, client: ClientInfo, user: User | None = None
+) -> OTPChallenge:
+    """Send a fresh 6-digit code; any code still open for the destination (and purpose)
+    stops working. Without ``user`` it is a login code; with it, the proof that ``user``
+    holds the destination (see ``contact_change_request``).
 
     Works the same whether or not an account exists (the first verify creates it), so
     the answer says nothing about who has an account.
@@ -381,7 +474,7 @@ def otp_request(*, destination: OTPDestination, client: ClientInfo) -> OTPChalle
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                 [f"otp:{destination.value}"],
             )
-        OTPChallenge.objects.filter(destination=destination.value, consumed_at__isnull=True).update(
+        _open_challenges(destination, user).update(
             consumed_at=now, closed_reason="superseded", updated_at=now
         )
         challenge = OTPChallenge.objects.create(
@@ -390,29 +483,47 @@ def otp_request(*, destination: OTPDestination, client: ClientInfo) -> OTPChalle
             code_hash=_otp_hash(destination.value, code),
             expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
             ip_address=client.ip_address,
+            user=user,
         )
-        transaction.on_commit(lambda: _deliver_otp(destination, code))
+        for_change = user is not None
+        transaction.on_commit(lambda: _deliver_otp(destination, code, for_change=for_change))
     return challenge
 
 
+def _open_challenges(destination: OTPDestination, user: User | None):
+    mine = {"user": user} if user is not None else {"user__isnull": True}
+    return OTPChallenge.objects.filter(
+        destination=destination.value, consumed_at__isnull=True, **mine
+    )
+
+
 def otp_verify(*, destination: OTPDestination, code: str, client: ClientInfo) -> AuthResult:
-    """Check a code and log in, creating the learner's account on first verify.
+    """Check a code and log in, creating the learner's account on first verify."""
+
+    def login(now) -> AuthResult:
+        user = _otp_user(destination, now)
+        if not user.is_active:
+            raise AccountDisabled()  # the code is closed all the same; nothing minted
+        return device_login(user=user, method="otp", client=client)
+
+    return _otp_redeem(destination=destination, code=code, user=None, on_verified=login)
+
+
+def _otp_redeem(*, destination: OTPDestination, code: str, user: User | None, on_verified):
+    """Check the open code of (destination, purpose) and, when right, close it and return
+    ``on_verified(now)`` in the same transaction.
 
     Wrong tries are counted in the database under a row lock (and committed even though
     the request fails); the fifth wrong try closes the code. Codes compare in constant
-    time.
+    time. An application error raised by ``on_verified`` is raised after the commit, so
+    the code stays closed and what ``on_verified`` wrote before refusing is kept.
     """
-    verdict: type[ApplicationError] | None = None
-    remaining = 0
+    verdict: ApplicationError | None = None
     with transaction.atomic():
-        challenge = (
-            OTPChallenge.objects.select_for_update()
-            .filter(destination=destination.value, consumed_at__isnull=True)
-            .first()
-        )
+        challenge = _open_challenges(destination, user).select_for_update().first()
         now = timezone.now()
         if challenge is None or challenge.expires_at <= now:
-            verdict = OTPExpired
+            verdict = OTPExpired()
         elif not constant_time_compare(challenge.code_hash, _otp_hash(destination.value, code)):
             challenge.attempts = F("attempts") + 1
             challenge.save(update_fields=["attempts", "updated_at"])
@@ -422,28 +533,22 @@ def otp_verify(*, destination: OTPDestination, code: str, client: ClientInfo) ->
                 challenge.consumed_at = now
                 challenge.closed_reason = "exhausted"
                 challenge.save(update_fields=["consumed_at", "closed_reason", "updated_at"])
-                verdict = OTPExhausted
+                verdict = OTPExhausted()
             else:
-                verdict = OTPInvalid
+                verdict = OTPInvalid(
+                    f"The code is not correct. {remaining} "
+                    f"attempt{'s' if remaining != 1 else ''} left."
+                )
         else:
-            user = _otp_user(destination, now)
-            if not user.is_active:
-                # The code stays usable for nothing: close it, mint nothing.
-                challenge.consumed_at = now
-                challenge.closed_reason = "verified"
-                challenge.save(update_fields=["consumed_at", "closed_reason", "updated_at"])
-                verdict = AccountDisabled
-            else:
-                challenge.consumed_at = now
-                challenge.closed_reason = "verified"
-                challenge.save(update_fields=["consumed_at", "closed_reason", "updated_at"])
-                return device_login(user=user, method="otp", client=client)
+            challenge.consumed_at = now
+            challenge.closed_reason = "verified"
+            challenge.save(update_fields=["consumed_at", "closed_reason", "updated_at"])
+            try:
+                return on_verified(now)
+            except ApplicationError as exc:
+                verdict = exc
     # Outside the transaction, so the attempt count above is committed.
-    if verdict is OTPInvalid:
-        raise OTPInvalid(
-            f"The code is not correct. {remaining} attempt{'s' if remaining != 1 else ''} left."
-        )
-    raise verdict()
+    raise verdict
 
 
 def _otp_user(destination: OTPDestination, now) -> User:

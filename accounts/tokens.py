@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
@@ -34,6 +36,23 @@ def parse_refresh_token(raw: str) -> RefreshToken:
         return RefreshToken(raw)
     except TokenError as exc:
         raise TokenInvalid() from exc
+
+
+def rotated_refresh_device(raw: str) -> str | None:
+    """The device claim of a genuine, unexpired refresh token that was already rotated
+    out (its jti is blacklisted), else None. Signature and expiry are checked, so a forged
+    token can never revoke anybody's device."""
+    try:
+        payload = token_backend.decode(raw, verify=True)
+    except TokenBackendError:
+        return None
+    if payload.get(api_settings.TOKEN_TYPE_CLAIM) != RefreshToken.token_type:
+        return None
+    jti = payload.get(api_settings.JTI_CLAIM)
+    if not jti or not BlacklistedToken.objects.filter(token__jti=jti).exists():
+        return None
+    device = payload.get(DEVICE_CLAIM)
+    return str(device) if device else None
 
 
 def token_expiry(token: RefreshToken):

@@ -25,6 +25,14 @@ class PlanUnavailable(Conflict):
     detail = "This plan is not on sale."
 
 
+class TrialUsed(Conflict):
+    code = "trial_used"
+    detail = (
+        "You have already had access to this product; its free trial is once per learner. "
+        "Choose a paid plan."
+    )
+
+
 class NotPublishable(Conflict):
     code = "not_publishable"
     detail = "A product needs at least one active plan to be published."

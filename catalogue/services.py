@@ -20,6 +20,7 @@ from catalogue.errors import (
     PaymentRequired,
     PlanUnavailable,
     ProductNotFound,
+    TrialUsed,
 )
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
 from catalogue.signals import enrollment_changed
@@ -354,7 +355,13 @@ def enrollment_add(
 @transaction.atomic
 def enrollment_enroll_free(*, user, product_slug: str, plan_id: int) -> tuple[Enrollment, bool]:
     """Enroll in a published product through one of its free, active plans. Idempotent:
-    enrolling again while enrolled returns the same enrollment unchanged."""
+    enrolling again while enrolled returns the same enrollment unchanged.
+
+    A free plan with a validity is a trial, once per learner and product: a learner who
+    has held any enrollment of the product before (a trial, a purchase or a staff grant,
+    lapsed or revoked) is refused with ``trial_used``. More access after that is staff's
+    call (``enrollment_grant``) or a purchase. A lifetime free plan is free content, not a
+    trial, and can always be taken."""
     product = Product.objects.filter(slug=product_slug, is_published=True).first()
     if product is None:
         raise ProductNotFound()
@@ -369,6 +376,8 @@ def enrollment_enroll_free(*, user, product_slug: str, plan_id: int) -> tuple[En
     current = Enrollment.objects.filter(user=user, product=product, revoked_at__isnull=True).first()
     if current is not None and current.is_live():
         return current, False
+    if not plan.is_lifetime and Enrollment.objects.filter(user=user, product=product).exists():
+        raise TrialUsed()
     return enrollment_add(user=user, product=product, plan=plan, source=Enrollment.Source.FREE)
 
 

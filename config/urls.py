@@ -8,6 +8,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from accounts.admin_login import admin_login
 from core import metrics
 from core import views as core_views
 
@@ -31,6 +32,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    # The admin's login page answers under the API login's throttles.
+    path(f"{settings.ADMIN_URL}login/", admin_login, name="admin-login"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("checkout/", include("payments.urls_pages")),
     path("certificates/", include("programs.urls_pages")),

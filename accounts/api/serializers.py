@@ -112,12 +112,18 @@ class OTPVerifyInputSerializer(OTPRequestInputSerializer):
 
 class ProfileUpdateInputSerializer(StrictInputSerializer):
     full_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    phone = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Only null or empty (remove the phone). Add or change it at auth/me/contact/.",
+    )
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and "email" in data:
             raise serializers.ValidationError(
-                {"email": ["The email cannot be changed here; contact support."]}
+                {"email": ["Change the email with POST auth/me/contact/: a code goes to it."]}
             )
         return super().to_internal_value(data)
 
@@ -125,3 +131,11 @@ class ProfileUpdateInputSerializer(StrictInputSerializer):
 class PasswordChangeInputSerializer(StrictInputSerializer):
     old_password = serializers.CharField(max_length=128, trim_whitespace=False)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class ContactChangeInputSerializer(OTPRequestInputSerializer):
+    """The new email or the new phone (one of them)."""
+
+
+class ContactVerifyInputSerializer(OTPVerifyInputSerializer):
+    """The new email or phone again, and the code sent to it."""

@@ -1,5 +1,7 @@
 """Rate limits of the auth endpoints, per client address and per targeted account."""
 
+from rest_framework.throttling import UserRateThrottle
+
 from accounts.models import normalize_email
 from core.errors import ApplicationError
 from core.throttling import ScopedFieldThrottle, ScopedIPThrottle
@@ -53,3 +55,9 @@ class OTPVerifyDestinationThrottle(_DestinationThrottle):
 
 class PasswordChangeThrottle(ScopedIPThrottle):
     scope = "password_change"
+
+
+class ContactChangeUserThrottle(UserRateThrottle):
+    """Per account: how many new-address codes one user may ask for."""
+
+    scope = "contact_change"

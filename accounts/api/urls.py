@@ -15,6 +15,8 @@ urlpatterns = [
     path("otp/request/", views.OTPRequestView.as_view(), name="otp-request"),
     path("otp/verify/", views.OTPVerifyView.as_view(), name="otp-verify"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/contact/", views.ContactChangeView.as_view(), name="contact-change"),
+    path("me/contact/verify/", views.ContactVerifyView.as_view(), name="contact-verify"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     *router.urls,
 ]

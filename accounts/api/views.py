@@ -14,6 +14,8 @@ from accounts import selectors, services
 from accounts.api import throttles
 from accounts.api.serializers import (
     AuthResponseSerializer,
+    ContactChangeInputSerializer,
+    ContactVerifyInputSerializer,
     DeviceSerializer,
     LoginInputSerializer,
     OTPRequestedSerializer,
@@ -52,6 +54,26 @@ _THROTTLED = error_response(429, description="Too many attempts; see the Retry-A
 _SMS_UNAVAILABLE = error_response(
     503,
     ("sms_unavailable", "Login by phone is not available right now. Use your email address."),
+)
+
+_BAD_DESTINATION = error_response(
+    400,
+    (
+        "invalid",
+        "Give either an email or a phone number, not both.",
+        {"non_field_errors": ["Give either an email or a phone number, not both."]},
+    ),
+    ("invalid", "Some fields are not valid.", {"phone": ["Enter a valid phone number."]}),
+)
+_OTP_WRONG = error_response(
+    400,
+    ("otp_invalid", "The code is not correct. 4 attempts left."),
+    ("invalid", "Some fields are not valid.", {"code": ["Enter the 6-digit code."]}),
+)
+_OTP_CLOSED = error_response(
+    410,
+    ("otp_expired", "The code has expired or was replaced by a newer one. Request a new code."),
+    ("otp_attempts_exceeded", "Too many wrong codes. Request a new code."),
 )
 
 
@@ -179,7 +201,9 @@ class RefreshView(PublicAuthView):
         summary="Exchange a refresh token for a new pair",
         description=(
             "Rotation: the refresh token you send stops working and a new one comes back. "
-            "Sending an old (rotated) or logged-out refresh token gets 401."
+            "Sending an old (rotated) or logged-out refresh token gets 401. A rotated "
+            "refresh token sent again is taken as stolen: the whole device session is "
+            "revoked, its newest refresh token included."
         ),
         request=RefreshInputSerializer,
         responses={
@@ -207,7 +231,8 @@ class LogoutView(PublicAuthView):
         summary="Log out this device",
         description=(
             "Revokes the device the refresh token belongs to: that refresh token (and any "
-            "newer one of the same device) is refused from now on. Access tokens already "
+            "newer one of the same device) is refused from now on. A rotated (older) "
+            "refresh token gets 401 and, as at refresh, revokes its device. Access tokens already "
             f"issued expire within {settings.JWT_ACCESS_MINUTES} minutes."
         ),
         request=RefreshInputSerializer,
@@ -249,19 +274,7 @@ class OTPRequestView(PublicAuthView):
         request=OTPRequestInputSerializer,
         responses={
             202: OTPRequestedSerializer,
-            400: error_response(
-                400,
-                (
-                    "invalid",
-                    "Give either an email or a phone number, not both.",
-                    {"non_field_errors": ["Give either an email or a phone number, not both."]},
-                ),
-                (
-                    "invalid",
-                    "Some fields are not valid.",
-                    {"phone": ["Enter a valid phone number."]},
-                ),
-            ),
+            400: _BAD_DESTINATION,
             429: _THROTTLED,
             503: _SMS_UNAVAILABLE,
         },
@@ -306,22 +319,11 @@ class OTPVerifyView(PublicAuthView):
         request=OTPVerifyInputSerializer,
         responses={
             200: AuthResponseSerializer,
-            400: error_response(
-                400,
-                ("otp_invalid", "The code is not correct. 4 attempts left."),
-                ("invalid", "Some fields are not valid.", {"code": ["Enter the 6-digit code."]}),
-            ),
+            400: _OTP_WRONG,
             403: error_response(
                 403, ("account_disabled", "This account is disabled. Contact support.")
             ),
-            410: error_response(
-                410,
-                (
-                    "otp_expired",
-                    "The code has expired or was replaced by a newer one. Request a new code.",
-                ),
-                ("otp_attempts_exceeded", "Too many wrong codes. Request a new code."),
-            ),
+            410: _OTP_CLOSED,
             429: _THROTTLED,
             503: _SMS_UNAVAILABLE,
         },
@@ -355,8 +357,10 @@ class MeView(APIView):
         tags=TAG,
         summary="Update my profile",
         description=(
-            "Change `full_name` or `phone` (a changed phone is unverified again). The email "
-            "cannot be changed here."
+            'Change `full_name`, or remove the phone with `"phone": null` (accounts '
+            "with an email). A new phone or email is added through "
+            "`POST auth/me/contact/`, which sends a code to it; it reaches the profile "
+            "only once verified."
         ),
         request=ProfileUpdateInputSerializer,
         responses={
@@ -366,21 +370,122 @@ class MeView(APIView):
                 (
                     "invalid",
                     "Some fields are not valid.",
-                    {"email": ["The email cannot be changed here; contact support."]},
+                    {"phone": [services.PHONE_CHANGE_HINT]},
                 ),
                 (
                     "invalid",
                     "Some fields are not valid.",
-                    {"phone": ["An account with this phone number already exists."]},
+                    {"email": ["Change the email with POST auth/me/contact/: a code goes to it."]},
                 ),
             ),
             401: errors(401)[401],
         },
-        examples=[OpenApiExample("Rename", value={"full_name": "Asha V."}, request_only=True)],
+        examples=[
+            OpenApiExample("Rename", value={"full_name": "Asha V."}, request_only=True),
+            OpenApiExample("Remove phone", value={"phone": None}, request_only=True),
+        ],
     )
     def patch(self, request: Request) -> Response:
         data = _validated(ProfileUpdateInputSerializer, request, partial=True)
         user = services.user_update_profile(user=request.user, **data)
+        return Response(UserSerializer(user).data)
+
+
+_CODE_SENT = "If this address can receive codes, one is on its way. Verify it to add it."
+
+
+class ContactChangeView(APIView):
+    throttle_classes = [
+        throttles.ContactChangeUserThrottle,
+        throttles.OTPRequestIPThrottle,
+        throttles.OTPRequestDestinationThrottle,
+    ]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Add or change my email or phone: send a code to it",
+        description=(
+            "Sends a 6-digit code to the new email or phone; the profile does not change "
+            "until `POST auth/me/contact/verify/`. The answer is the same whether the "
+            "address is free, belongs to another account or is already yours. A new "
+            "request replaces the code still open for that address."
+        ),
+        request=ContactChangeInputSerializer,
+        responses={
+            202: OTPRequestedSerializer,
+            400: _BAD_DESTINATION,
+            401: errors(401)[401],
+            429: _THROTTLED,
+            503: _SMS_UNAVAILABLE,
+        },
+        examples=[
+            OpenApiExample("New phone", value={"phone": "+919876543210"}, request_only=True),
+            OpenApiExample("New email", value={"email": "asha.v@example.com"}, request_only=True),
+            OpenApiExample(
+                "Sent",
+                value={"detail": _CODE_SENT, "expires_in": 300},
+                response_only=True,
+                status_codes=["202"],
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(ContactChangeInputSerializer, request)
+        destination = services.otp_destination(email=data.get("email"), phone=data.get("phone"))
+        services.contact_change_request(
+            user=request.user, destination=destination, client=ClientInfo.from_request(request)
+        )
+        return Response(
+            {"detail": _CODE_SENT, "expires_in": settings.OTP_TTL_SECONDS},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class ContactVerifyView(APIView):
+    throttle_classes = [throttles.OTPVerifyIPThrottle, throttles.OTPVerifyDestinationThrottle]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Verify my new email or phone",
+        description=(
+            "Checks the code sent by `POST auth/me/contact/` and puts the address on the "
+            "profile, verified (`email_verified` / `phone_verified`). Another account that "
+            "held the number unverified loses it. Five wrong codes close the code."
+        ),
+        request=ContactVerifyInputSerializer,
+        responses={
+            200: UserSerializer,
+            400: _OTP_WRONG,
+            401: errors(401)[401],
+            409: error_response(
+                409,
+                (
+                    "contact_in_use",
+                    "This address is the login of another account. Log in to that account "
+                    "with a one-time code instead.",
+                ),
+            ),
+            410: _OTP_CLOSED,
+            429: _THROTTLED,
+            503: _SMS_UNAVAILABLE,
+        },
+        examples=[
+            OpenApiExample(
+                "Verify", value={"phone": "+919876543210", "code": "042817"}, request_only=True
+            ),
+            OpenApiExample(
+                "Verified",
+                value={**_USER, "phone_verified": True},
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(ContactVerifyInputSerializer, request)
+        destination = services.otp_destination(email=data.get("email"), phone=data.get("phone"))
+        user = services.contact_change_verify(
+            user=request.user, destination=destination, code=data["code"]
+        )
         return Response(UserSerializer(user).data)
 
 

@@ -290,7 +290,10 @@ class ProductViewSet(
         summary="Enroll with a free plan",
         description=(
             "Idempotent: enrolling again while enrolled returns the same enrollment (200). "
-            "A paid plan answers 402 `payment_required`: buy it with `POST /api/v1/orders/`."
+            "A paid plan answers 402 `payment_required`: buy it with `POST /api/v1/orders/`. "
+            "A free plan with a validity is a trial, once per learner: a learner who has "
+            "held any enrollment of the product before (lapsed or revoked) gets 409 "
+            "`trial_used`. Free lifetime plans can always be taken."
         ),
         request=s.EnrollInputSerializer,
         responses={
@@ -314,7 +317,15 @@ class ProductViewSet(
                 description="A paid plan: use the orders API.",
             ),
             404: error_response(404, ("not_found", "No such product.")),
-            409: error_response(409, ("plan_unavailable", "This plan is not on sale.")),
+            409: error_response(
+                409,
+                ("plan_unavailable", "This plan is not on sale."),
+                (
+                    "trial_used",
+                    "You have already had access to this product; its free trial is once "
+                    "per learner. Choose a paid plan.",
+                ),
+            ),
         },
         examples=[OpenApiExample("Enroll", value={"plan": 31}, request_only=True)],
     )

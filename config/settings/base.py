@@ -310,6 +310,7 @@ REST_FRAMEWORK = {
         "otp_verify_ip": env("THROTTLE_OTP_VERIFY_IP", default="30/min"),
         "otp_verify_destination": env("THROTTLE_OTP_VERIFY_DESTINATION", default="10/min"),
         "password_change": env("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
+        "contact_change": env("THROTTLE_CONTACT_CHANGE", default="10/hour"),
         # Per user: coupon codes must not be guessable by trying them.
         "coupon_preview": env("THROTTLE_COUPON_PREVIEW", default="30/hour"),
         "order_create": env("THROTTLE_ORDER_CREATE", default="30/hour"),

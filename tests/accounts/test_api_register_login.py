@@ -1,4 +1,5 @@
 import pytest
+from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.models import Device, User
@@ -89,8 +90,8 @@ def test_register_refuses_bad_or_extra_fields(api_client, overrides, field):
     assert User.objects.count() == 0
 
 
-def test_register_refuses_a_phone_already_in_use(api_client):
-    UserFactory(phone="+919876543210")
+def test_register_refuses_a_phone_someone_verified(api_client):
+    UserFactory(phone="+919876543210", phone_verified_at=timezone.now())
 
     response = _register(api_client, phone="+91 98765 43210")
 
@@ -99,6 +100,17 @@ def test_register_refuses_a_phone_already_in_use(api_client):
         "phone": ["An account with this phone number already exists."]
     }
     assert User.objects.count() == 1
+
+
+def test_a_phone_someone_claimed_unverified_does_not_block_registering_it(api_client):
+    squatter = UserFactory(phone="+919876543210")  # never proved
+
+    response = _register(api_client, phone="+91 98765 43210")
+
+    assert response.status_code == 201
+    assert response.json()["user"]["phone"] == "+919876543210"
+    squatter.refresh_from_db()
+    assert squatter.phone is None
 
 
 def test_register_with_missing_fields_names_each(api_client):

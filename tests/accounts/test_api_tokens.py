@@ -27,7 +27,8 @@ def test_refresh_rotates_and_the_old_refresh_token_is_refused_after(api_client, 
     assert again.status_code == 401
     assert again.json()["code"] == "token_not_valid"
     assert bearer(first.json()["access"]).get("/api/v1/auth/me/").status_code == 200
-    assert refresh(api_client, first.json()["refresh"]).status_code == 200
+    # The replay revoked the device: its newer refresh token is refused as well.
+    assert refresh(api_client, first.json()["refresh"]).status_code == 401
 
 
 def test_refresh_keeps_the_device_and_moves_its_current_token(api_client, user):
@@ -90,7 +91,7 @@ def test_logout_revokes_the_device_and_its_refresh_token(api_client, user):
     assert again.status_code == 401
 
 
-def test_logout_with_a_rotated_token_changes_nothing(api_client, user):
+def test_logout_with_a_rotated_token_is_reuse_and_revokes_the_device(api_client, user):
     tokens = login(api_client, user.email)
     newer = refresh(api_client, tokens["refresh"]).json()
 
@@ -99,8 +100,9 @@ def test_logout_with_a_rotated_token_changes_nothing(api_client, user):
     )
 
     assert response.status_code == 401
-    assert Device.objects.get(user=user).revoked_at is None
-    assert refresh(api_client, newer["refresh"]).status_code == 200
+    # As at refresh, a rotated token coming back is theft: the device's chain ends.
+    assert Device.objects.get(user=user).revoked_at is not None
+    assert refresh(api_client, newer["refresh"]).status_code == 401
 
 
 def test_logout_all_revokes_every_device_of_the_user_only(api_client, user):
@@ -222,3 +224,29 @@ def test_concurrent_refreshes_of_one_token_yield_exactly_one_new_pair(user):
         thread.join()
 
     assert sorted(statuses) == [200, 401, 401, 401]
+
+
+def test_reusing_a_rotated_refresh_token_revokes_the_whole_device(api_client, user):
+    tokens = login(api_client, user.email)
+    other_device = login(APIClient(), user.email)
+    newer = refresh(api_client, tokens["refresh"]).json()
+
+    reuse = refresh(APIClient(), tokens["refresh"])  # the thief replays the stolen old token
+
+    assert reuse.status_code == 401
+    assert reuse.json()["code"] == "token_not_valid"
+    # The device's newest refresh token is dead too, for the thief and the victim alike.
+    assert refresh(api_client, newer["refresh"]).status_code == 401
+    device = Device.objects.get(current_jti=RefreshToken(newer["refresh"], verify=False)["jti"])
+    assert device.revoked_at is not None
+    # Another device of the same user is another lineage: untouched.
+    assert refresh(APIClient(), other_device["refresh"]).status_code == 200
+
+
+def test_a_forged_or_never_rotated_token_revokes_nothing(api_client, user):
+    tokens = login(api_client, user.email)
+    forged = RefreshToken(tokens["refresh"], verify=False)
+    forged_raw = str(forged)[:-4] + ("AAAA" if not str(forged).endswith("AAAA") else "BBBB")
+
+    assert refresh(APIClient(), forged_raw).status_code == 401
+    assert refresh(api_client, tokens["refresh"]).status_code == 200

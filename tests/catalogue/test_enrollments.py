@@ -308,3 +308,63 @@ def test_draft_tests_are_not_accessible_even_in_a_free_product():
     row.test.save()
 
     assert not selectors.has_access(UserFactory(), row.test)
+
+
+def _lapse(enrollment):
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        starts_at=timezone.now() - timedelta(days=30), expires_at=timezone.now() - timedelta(days=1)
+    )
+
+
+def test_a_free_trial_is_once_per_learner_even_after_it_lapses(auth_client, user):
+    _product, plan = _free_product(validity_days=7, is_lifetime=False)
+    first = auth_client.post(f"{P}free/enroll/", {"plan": plan.id}, format="json")
+    assert first.status_code == 201
+    enrollment = Enrollment.objects.get(user=user)
+    _lapse(enrollment)
+    before = Enrollment.objects.values_list("pk", "starts_at", "expires_at", "source")
+    before = list(before)
+
+    again = auth_client.post(f"{P}free/enroll/", {"plan": plan.id}, format="json")
+
+    assert again.status_code == 409
+    assert again.json()["code"] == "trial_used"
+    assert set(again.json()) >= {"code", "detail"}
+    assert list(Enrollment.objects.values_list("pk", "starts_at", "expires_at", "source")) == before
+    # Another learner's trial is untouched by this one's.
+    other = APIClient()
+    other.force_authenticate(UserFactory())
+    assert other.post(f"{P}free/enroll/", {"plan": plan.id}, format="json").status_code == 201
+
+
+def test_a_revoked_trial_cannot_be_taken_again_but_staff_can_still_grant(auth_client, user):
+    product, plan = _free_product(validity_days=7, is_lifetime=False)
+    auth_client.post(f"{P}free/enroll/", {"plan": plan.id}, format="json")
+    services.enrollment_revoke(enrollment=Enrollment.objects.get(user=user))
+
+    again = auth_client.post(f"{P}free/enroll/", {"plan": plan.id}, format="json")
+    granted = services.enrollment_grant(user=user, product=product, by=StaffFactory(), days=7)
+
+    assert again.json()["code"] == "trial_used"
+    assert granted.is_live()
+    assert granted.source == "grant"
+
+
+def test_a_learner_who_already_bought_the_product_gets_no_trial(auth_client, user):
+    product, plan = _free_product(validity_days=7, is_lifetime=False)
+    _lapse(EnrollmentFactory(user=user, product=product, plan=plan, source="purchase"))
+
+    response = auth_client.post(f"{P}free/enroll/", {"plan": plan.id}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "trial_used"
+
+
+def test_a_lifetime_free_plan_is_not_a_trial_and_can_be_taken_after_a_revoke(auth_client, user):
+    _product, plan = _free_product(validity_days=None, is_lifetime=True)
+    auth_client.post(f"{P}free/enroll/", {"plan": plan.id}, format="json")
+    services.enrollment_revoke(enrollment=Enrollment.objects.get(user=user))
+
+    response = auth_client.post(f"{P}free/enroll/", {"plan": plan.id}, format="json")
+
+    assert response.status_code == 201

@@ -17,6 +17,8 @@ AUTH_PATHS = {
     "/api/v1/auth/otp/request/",
     "/api/v1/auth/otp/verify/",
     "/api/v1/auth/me/",
+    "/api/v1/auth/me/contact/",
+    "/api/v1/auth/me/contact/verify/",
     "/api/v1/auth/password/change/",
     "/api/v1/auth/devices/",
     "/api/v1/auth/devices/{id}/revoke/",
