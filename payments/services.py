@@ -289,7 +289,9 @@ def _flag(order: Order, reason: str) -> None:
 def _fulfil(order: Order, *, payment: Payment | None) -> None:
     """Mark ``order`` (locked by the caller) paid and grant access — once. A payment whose
     amount or currency does not match flags the order for review and grants nothing; a
-    second payment on an order already paid is flagged too (finance refunds it)."""
+    second payment on an order already paid is flagged too (finance refunds it). A payment
+    for an order whose coupon hold lapsed while others used the coupon up is honoured and
+    flagged ``coupon_overrun`` (the coupon's limit is never exceeded silently)."""
     if payment is not None and (
         payment.amount_paise != order.total_paise or payment.currency != order.currency
     ):
@@ -308,6 +310,7 @@ def _fulfil(order: Order, *, payment: Payment | None) -> None:
             _flag(order, f"A second payment {payment.gateway_payment_id} arrived for a paid order.")
         return
     now = timezone.now()
+    honoured = pricing.coupon_honoured(order=order, now=now)
     enrollment, _ = catalogue_services.enrollment_add(
         user=order.user,
         product=order.product,
@@ -320,6 +323,16 @@ def _fulfil(order: Order, *, payment: Payment | None) -> None:
     order.closed_at = None
     order.failure_reason = ""
     order.enrollment = enrollment
+    if not honoured:
+        # The learner paid the discounted price the gateway order asked for: access is
+        # granted, and the redemption over the limit is flagged, never silent.
+        order.coupon_overrun = True
+        order.needs_review = True
+        order.review_reason = (
+            f"coupon_overrun: {order.coupon.code} was used up when this payment arrived "
+            f"(its hold had lapsed); {order.discount_paise} paise of discount over the limit."
+        )[:300]
+        logger.warning("coupon redeemed over its limit", extra={"order_id": str(order.pk)})
     order.save()
     if order.coupon_id:
         CouponRedemption.objects.get_or_create(
@@ -333,6 +346,19 @@ def _fulfil(order: Order, *, payment: Payment | None) -> None:
     from payments import invoices  # the invoice is numbered in this transaction
 
     invoices.invoice_issue(order=order)
+
+
+@transaction.atomic
+def order_mark_reviewed(*, order: Order, by) -> Order:
+    """Finance has settled a flagged order (refunded it or honoured it): the flag clears and
+    the reason is kept, with who cleared it. The redemption, if any, stays counted."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if not order.needs_review:
+        return order
+    order.needs_review = False
+    order.review_reason = f"{order.review_reason} [reviewed by {by}]"[:300]
+    order.save(update_fields=["needs_review", "review_reason", "updated_at"])
+    return order
 
 
 # --- webhooks ----------------------------------------------------------------------------------
