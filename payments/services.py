@@ -30,6 +30,7 @@ from payments.errors import (
     GatewayUnavailable,
     IdempotencyKeyReused,
     OrderNotFound,
+    PaymentNotVerified,
     PaymentsInvalid,
     PlanUnavailable,
     RefundInvalid,
@@ -191,7 +192,9 @@ def order_verify(
     razorpay_signature: str,
 ) -> Order:
     """Verify Checkout's signature against the gateway order id **we stored**, record the
-    payment and fulfil the order, once. Idempotent."""
+    payment and fulfil the order, once. Idempotent. The payment is fetched from the gateway;
+    a refusal (4xx: no such payment) is 400 ``payment_not_verified`` and changes nothing;
+    only a gateway that cannot answer (timeout, 5xx) lets the signature stand alone."""
     order = Order.objects.filter(pk=order_id, user=user).first()
     if order is None:
         raise OrderNotFound()
@@ -208,8 +211,17 @@ def order_verify(
         raise SignatureInvalid()
     try:
         entity = gateway.fetch_payment(razorpay_payment_id)
+    except GatewayRejected as exc:
+        # The gateway answered, and refused: no such payment (or not ours). A signature alone
+        # proves nothing then — with a leaked or default secret anyone can make one.
+        logger.warning("verify: the gateway refused the payment", extra={"order_id": str(order.pk)})
+        raise PaymentNotVerified(
+            fields={"razorpay_payment_id": [f"The gateway refused it: {exc.description}"[:300]]}
+        ) from exc
     except GatewayError:
-        # The signature proves the payment was authorized for this order and amount.
+        # Only when the gateway could not answer (timeout, connection, 5xx): the signature
+        # proves the payment was authorized for this order and amount; the webhook and
+        # reconciliation confirm it later.
         entity = {
             "id": razorpay_payment_id,
             "order_id": order.gateway_order_id,

@@ -265,7 +265,10 @@ RAZORPAY_WEBHOOK_SECRET = env("RAZORPAY_WEBHOOK_SECRET", default="")
 # The simulated gateway signs its webhooks with RAZORPAY_WEBHOOK_SECRET, or this when unset.
 RAZORPAY_WEBHOOK_SECRET_DEV_DEFAULT = "examforge-simulated-webhook-secret"  # noqa: S105 (dev only)
 # The simulated gateway's callback signature secret (Razorpay's key secret stands in).
-SIMULATED_GATEWAY_SECRET = env("SIMULATED_GATEWAY_SECRET", default="examforge-simulated-key-secret")
+SIMULATED_GATEWAY_SECRET_DEV_DEFAULT = "examforge-simulated-key-secret"  # noqa: S105 (dev only)
+SIMULATED_GATEWAY_SECRET = env(
+    "SIMULATED_GATEWAY_SECRET", default=SIMULATED_GATEWAY_SECRET_DEV_DEFAULT
+)
 PAYMENT_GATEWAY = env(
     "PAYMENT_GATEWAY",
     default="payments.gateways.razorpay.RazorpayGateway"

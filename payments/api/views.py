@@ -231,7 +231,9 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
             "Send the three fields of Razorpay Checkout's success handler. The signature is "
             "checked (constant time) against the gateway order id stored with this order; "
             "then the payment is recorded, the order marked paid and access granted — once: "
-            "verifying again, or after the webhook did, returns the same paid order."
+            "verifying again, or after the webhook did, returns the same paid order. The "
+            "payment is looked up at the gateway: if the gateway refuses it (no such "
+            "payment), the answer is 400 `payment_not_verified` and the order is unchanged."
         ),
         parameters=[_ORDER_ID],
         request=s.VerifyInputSerializer,
@@ -244,6 +246,15 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
                     "signature_invalid",
                     "The payment signature does not match this order.",
                     {"razorpay_order_id": ["This gateway order does not belong to this order."]},
+                ),
+                (
+                    "payment_not_verified",
+                    "The gateway does not know this payment for this order; nothing was changed.",
+                    {
+                        "razorpay_payment_id": [
+                            "The gateway refused it: The id provided does not exist"
+                        ]
+                    },
                 ),
             ),
             401: _E401,
