@@ -43,6 +43,9 @@ from payments.models import CouponRedemption, Order, Payment, Refund, WebhookEve
 logger = logging.getLogger(__name__)
 
 PAID_STATES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED)
+# What is kept of a badly signed webhook body: enough to recognise a misconfigured secret
+# (the event name and ids come first), never a forger's megabytes.
+REJECTED_BODY_MAX_BYTES = 2048
 CHECKOUT_SALT = "payments.checkout"
 
 
@@ -383,7 +386,8 @@ def _header(headers: dict[str, str], name: str) -> str:
 
 def webhook_receive(raw_body: bytes, headers: dict[str, str]) -> WebhookEvent:
     """Store the request raw, then process it. Wrong or missing signature: 400, stored as
-    rejected without its event id (a forged event cannot block the real one). A replay of
+    rejected without its event id (a forged event cannot block the real one) and with only
+    the first ``REJECTED_BODY_MAX_BYTES`` of its body. A replay of
     a processed event changes nothing; a replay of a failed one processes it again."""
     signature = _header(headers, "X-Razorpay-Signature")
     event_id = _header(headers, "X-Razorpay-Event-Id")[:64]
@@ -392,18 +396,20 @@ def webhook_receive(raw_body: bytes, headers: dict[str, str]) -> WebhookEvent:
         for key, value in headers.items()
         if key.lower().startswith("x-razorpay") or key.lower() == "content-type"
     }
-    body = raw_body.decode("utf-8", errors="replace")
     valid = verify_webhook_signature(raw_body, signature)
     if not valid:
+        verdict = "missing signature" if not signature else "signature mismatch"
+        kept = raw_body[:REJECTED_BODY_MAX_BYTES]
         WebhookEvent.objects.create(
             event_id=None,
             headers=kept_headers,
-            body=body,
+            body=kept.decode("utf-8", errors="replace"),
             signature_valid=False,
             outcome=WebhookEvent.Outcome.REJECTED,
-            error="missing signature" if not signature else "signature mismatch",
+            error=f"{verdict}; body of {len(raw_body)} bytes, the first {len(kept)} kept",
         )
         raise SignatureInvalid("The webhook signature does not match.")
+    body = raw_body.decode("utf-8", errors="replace")
     try:
         payload = json.loads(body)
         if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
@@ -429,30 +435,43 @@ def webhook_receive(raw_body: bytes, headers: dict[str, str]) -> WebhookEvent:
             "signature_valid": True,
         },
     )
-    if not created and event.outcome in (
-        WebhookEvent.Outcome.PROCESSED,
-        WebhookEvent.Outcome.IGNORED,
-    ):
+    if not created and event.outcome in DONE_OUTCOMES:
         return event  # a replay: at-least-once delivery
     return webhook_process(event)
 
 
+DONE_OUTCOMES = (WebhookEvent.Outcome.PROCESSED, WebhookEvent.Outcome.IGNORED)
+
+
 def webhook_process(event: WebhookEvent) -> WebhookEvent:
-    """Apply one stored event; the outcome (and error) is recorded either way."""
-    WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
-    try:
-        with transaction.atomic():
-            outcome, order = _apply_event(json.loads(event.body))
-    except Exception as exc:  # recorded for the admin's "reprocess"; Razorpay retries too
-        logger.exception("webhook processing failed", extra={"event_id": event.event_id})
-        WebhookEvent.objects.filter(pk=event.pk).update(
-            outcome=WebhookEvent.Outcome.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
-        event.refresh_from_db()
-        return event
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        outcome=outcome, error="", order=order, processed_at=timezone.now()
-    )
+    """Apply one stored event, once: the event row is claimed (locked, ``SKIP LOCKED``) for
+    the whole processing, so concurrent deliveries of one event id — Razorpay's retries,
+    the admin's reprocess — apply it once. A delivery that finds the event claimed returns
+    it still ``received`` (the caller answers "retry later"); one that finds it done
+    returns it as it is. The outcome (and error) is recorded either way."""
+    with transaction.atomic():
+        claimed = WebhookEvent.objects.select_for_update(skip_locked=True).filter(pk=event.pk)
+        claimed = claimed.first()
+        if claimed is None:  # another delivery is processing it right now
+            event.refresh_from_db()
+            if event.outcome not in DONE_OUTCOMES:
+                event.outcome = WebhookEvent.Outcome.RECEIVED
+            return event
+        if claimed.outcome in DONE_OUTCOMES:
+            return claimed
+        WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
+        try:
+            with transaction.atomic():
+                outcome, order = _apply_event(json.loads(claimed.body))
+        except Exception as exc:  # recorded for the admin's "reprocess"; Razorpay retries too
+            logger.exception("webhook processing failed", extra={"event_id": event.event_id})
+            WebhookEvent.objects.filter(pk=event.pk).update(
+                outcome=WebhookEvent.Outcome.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
+        else:
+            WebhookEvent.objects.filter(pk=event.pk).update(
+                outcome=outcome, error="", order=order, processed_at=timezone.now()
+            )
     event.refresh_from_db()
     return event
 

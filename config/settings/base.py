@@ -316,6 +316,9 @@ REST_FRAMEWORK = {
         # Per user: coupon codes must not be guessable by trying them.
         "coupon_preview": env("THROTTLE_COUPON_PREVIEW", default="30/hour"),
         "order_create": env("THROTTLE_ORDER_CREATE", default="30/hour"),
+        # Per client address: Razorpay's bursts (a sale: hundreds of events a minute, from
+        # several addresses) stay far below it; a flood of forged posts does not.
+        "razorpay_webhook": env("THROTTLE_RAZORPAY_WEBHOOK", default="1200/min"),
         # Per client address: certificate codes must not be enumerable.
         "certificate_verify": env("THROTTLE_CERTIFICATE_VERIFY", default="60/min"),
         "project_submit": env("THROTTLE_PROJECT_SUBMIT", default="30/hour"),
