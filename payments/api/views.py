@@ -369,8 +369,9 @@ class RazorpayWebhookView(APIView):
             "`refund.processed`, `refund.failed`; others are stored and ignored. If "
             "processing fails the event is kept as failed and the answer is 503, so "
             "Razorpay retries it; a delivery that arrives while another delivery of the same "
-            "event is being processed is answered 503 `webhook_in_progress`. A badly signed request is stored as rejected with only the "
-            "first 2 KB of its body. Throttled per client address "
+            "event is being processed is answered 503 `webhook_in_progress`. A badly "
+            "signed request is stored as rejected with only the first 2 KB of its body. "
+            "Throttled per client address "
             "(`THROTTLE_RAZORPAY_WEBHOOK`, 1200/min: far above Razorpay's own traffic)."
         ),
         request={"application/json": {"type": "object", "additionalProperties": True}},
