@@ -215,6 +215,7 @@ ORDER_FIELDS = (
     "failure_reason",
     "needs_review",
     "review_reason",
+    "coupon_overrun",
     "enrollment",
     "invoice_number",
     "refund_link",
@@ -244,6 +245,7 @@ class OrderAdmin(ReadOnlyAdmin):
         "created_at",
         "gateway",
         "needs_review",
+        "coupon_overrun",
         OrderRefundedFilter,
         ("coupon", admin.RelatedOnlyFieldListFilter),
     )
@@ -257,7 +259,7 @@ class OrderAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     fields = ORDER_FIELDS
     readonly_fields = ORDER_FIELDS
-    actions = ["refund"]
+    actions = ["refund", "mark_reviewed"]
 
     def has_refund_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(f"{self.opts.app_label}.add_refund")
@@ -333,6 +335,13 @@ class OrderAdmin(ReadOnlyAdmin):
             name="payments_order_refund",
         )
         return [refund, *super().get_urls()]
+
+    @admin.action(description="Mark reviewed (settled by finance)", permissions=["refund"])
+    def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        flagged = list(queryset.filter(needs_review=True))
+        for order in flagged:
+            services.order_mark_reviewed(order=order, by=request.user)
+        self.message_user(request, f"{len(flagged)} order(s) marked reviewed.", messages.SUCCESS)
 
     @admin.action(description="Refund the selected order…", permissions=["refund"])
     def refund(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:

@@ -46,6 +46,12 @@ class SignatureInvalid(ApplicationError):
     detail = "The payment signature does not match this order."
 
 
+class PaymentNotVerified(ApplicationError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "payment_not_verified"
+    detail = "The gateway does not know this payment for this order; nothing was changed."
+
+
 class PaymentsInvalid(ApplicationError):
     code = "invalid"
     detail = "Some fields are not valid."

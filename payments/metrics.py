@@ -19,3 +19,8 @@ def payment_metrics() -> Iterable[Metric]:
         "Stored webhook events whose processing failed.",
         value=selectors.webhook_failed_count(),
     )
+    yield GaugeMetricFamily(
+        "examforge_orders_coupon_overrun",
+        "Paid orders whose coupon was honoured over its limit, waiting for finance.",
+        value=selectors.coupon_overrun_unreviewed_count(),
+    )

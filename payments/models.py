@@ -121,6 +121,11 @@ class Order(PublicIdModel):
         default=False, help_text="Money arrived that did not match; finance must look."
     )
     review_reason = models.CharField(max_length=300, blank=True)
+    coupon_overrun = models.BooleanField(
+        default=False,
+        help_text="Paid after its coupon hold lapsed, with the coupon's limit already reached: "
+        "the discount was honoured over the limit; finance decides (see the runbook).",
+    )
     enrollment = models.ForeignKey(
         "catalogue.Enrollment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -2,10 +2,13 @@
 
 Coupon rules: active, inside its validity window, for this product (listed, or in a listed
 category or one of its subcategories), the plan's price at least its minimum, and under
-its limits. Limits count redemptions (paid orders) **and** open orders holding the coupon
-(reservations, which lapse when the order expires), with the coupon row locked while an
-order is created: two learners racing for the last redemption cannot both get it, and no
-learner pays a discounted price we would then refuse to honour.
+its limits. Limits count redemptions (paid orders) **and** orders holding the coupon
+(reservations), with the coupon row locked while an order is created: two learners racing
+for the last redemption cannot both get it, and no learner pays a discounted price we would
+then refuse to honour. An order holds its coupon while its gateway order can still take a
+payment: created, or failed (Checkout lets the learner retry on the same gateway order),
+until it expires (``ORDER_EXPIRE_AFTER_MINUTES``) or the same learner orders again with the
+coupon. A payment that arrives after the hold lapsed is re-checked (``coupon_honoured``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from catalogue.models import Category, Plan, Product
 from payments.errors import CouponExhausted, CouponInvalid
@@ -60,12 +63,41 @@ def coupon_applies_to(coupon: Coupon, product: Product) -> bool:
     return bool(category_ids & _ancestors(product.category_id))
 
 
-def _holding(coupon: Coupon, now: datetime) -> Q:
-    """Orders that use (paid) or hold (open, not yet expired) the coupon."""
+def coupon_holds(coupon: Coupon, now: datetime) -> QuerySet[Order]:
+    """Orders that use (redeemed) or hold the coupon. A failed order keeps its hold (its
+    gateway order can still be paid) unless it has no gateway order (it never can) or the
+    same learner has ordered again with the coupon since (the newer order holds instead)."""
     open_since = now - timedelta(minutes=settings.ORDER_EXPIRE_AFTER_MINUTES)
-    return Q(coupon=coupon) & (
-        Q(status=Order.Status.CREATED, created_at__gt=open_since)
-        | Q(pk__in=CouponRedemption.objects.filter(coupon=coupon).values("order_id"))
+    newer = Order.objects.filter(
+        coupon=coupon, user=OuterRef("user"), created_at__gt=OuterRef("created_at")
+    ).exclude(status=Order.Status.FAILED, gateway_order_id__isnull=True)
+    failed_retryable = Q(
+        status=Order.Status.FAILED, gateway_order_id__isnull=False, created_at__gt=open_since
+    ) & ~Exists(newer)
+    redeemed = Q(pk__in=CouponRedemption.objects.filter(coupon=coupon).values("order_id"))
+    return Order.objects.filter(
+        Q(coupon=coupon)
+        & (Q(status=Order.Status.CREATED, created_at__gt=open_since) | failed_retryable | redeemed)
+    )
+
+
+def coupon_honoured(*, order: Order, now: datetime) -> bool:
+    """Whether the discount of ``order`` (about to be paid) stays within its coupon's limits.
+    An order still holding its coupon was counted when others were refused: honoured. One
+    whose hold lapsed (expired, or superseded by the learner's newer order) is honoured only
+    if the redemptions and the other holds leave room. Locks the coupon row."""
+    if order.coupon_id is None:
+        return True
+    coupon = Coupon.objects.select_for_update().get(pk=order.coupon_id)
+    holds = coupon_holds(coupon, now)
+    if holds.filter(pk=order.pk).exists():
+        return True
+    others = holds.exclude(pk=order.pk)
+    if coupon.max_redemptions is not None and others.count() >= coupon.max_redemptions:
+        return False
+    return not (
+        coupon.max_per_user is not None
+        and others.filter(user_id=order.user_id).count() >= coupon.max_per_user
     )
 
 
@@ -116,7 +148,8 @@ def quote(
         raise _invalid(
             f"This coupon needs a plan of at least ₹{coupon.min_amount_paise / 100:.2f}."
         )
-    holding = Order.objects.filter(_holding(coupon, now))
+    # The learner's own failed orders give their hold to the order being created.
+    holding = coupon_holds(coupon, now).exclude(user=user, status=Order.Status.FAILED)
     if exclude_order is not None:
         holding = holding.exclude(pk=exclude_order.pk)
     if coupon.max_per_user is not None and holding.filter(user=user).count() >= coupon.max_per_user:

@@ -18,3 +18,9 @@ def order_counts_by_status() -> dict[str, int]:
 def webhook_failed_count() -> int:
     """Stored webhook events whose processing failed (waiting for a retry from the admin)."""
     return WebhookEvent.objects.filter(outcome=WebhookEvent.Outcome.FAILED).count()
+
+
+def coupon_overrun_unreviewed_count() -> int:
+    """Paid orders whose coupon was honoured over its limit and that finance has not
+    settled yet (still flagged for review)."""
+    return Order.objects.filter(coupon_overrun=True, needs_review=True).count()

@@ -30,6 +30,7 @@ from payments.errors import (
     GatewayUnavailable,
     IdempotencyKeyReused,
     OrderNotFound,
+    PaymentNotVerified,
     PaymentsInvalid,
     PlanUnavailable,
     RefundInvalid,
@@ -42,6 +43,9 @@ from payments.models import CouponRedemption, Order, Payment, Refund, WebhookEve
 logger = logging.getLogger(__name__)
 
 PAID_STATES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED)
+# What is kept of a badly signed webhook body: enough to recognise a misconfigured secret
+# (the event name and ids come first), never a forger's megabytes.
+REJECTED_BODY_MAX_BYTES = 2048
 CHECKOUT_SALT = "payments.checkout"
 
 
@@ -191,7 +195,9 @@ def order_verify(
     razorpay_signature: str,
 ) -> Order:
     """Verify Checkout's signature against the gateway order id **we stored**, record the
-    payment and fulfil the order, once. Idempotent."""
+    payment and fulfil the order, once. Idempotent. The payment is fetched from the gateway;
+    a refusal (4xx: no such payment) is 400 ``payment_not_verified`` and changes nothing;
+    only a gateway that cannot answer (timeout, 5xx) lets the signature stand alone."""
     order = Order.objects.filter(pk=order_id, user=user).first()
     if order is None:
         raise OrderNotFound()
@@ -208,8 +214,17 @@ def order_verify(
         raise SignatureInvalid()
     try:
         entity = gateway.fetch_payment(razorpay_payment_id)
+    except GatewayRejected as exc:
+        # The gateway answered, and refused: no such payment (or not ours). A signature alone
+        # proves nothing then — with a leaked or default secret anyone can make one.
+        logger.warning("verify: the gateway refused the payment", extra={"order_id": str(order.pk)})
+        raise PaymentNotVerified(
+            fields={"razorpay_payment_id": [f"The gateway refused it: {exc.description}"[:300]]}
+        ) from exc
     except GatewayError:
-        # The signature proves the payment was authorized for this order and amount.
+        # Only when the gateway could not answer (timeout, connection, 5xx): the signature
+        # proves the payment was authorized for this order and amount; the webhook and
+        # reconciliation confirm it later.
         entity = {
             "id": razorpay_payment_id,
             "order_id": order.gateway_order_id,
@@ -289,7 +304,9 @@ def _flag(order: Order, reason: str) -> None:
 def _fulfil(order: Order, *, payment: Payment | None) -> None:
     """Mark ``order`` (locked by the caller) paid and grant access — once. A payment whose
     amount or currency does not match flags the order for review and grants nothing; a
-    second payment on an order already paid is flagged too (finance refunds it)."""
+    second payment on an order already paid is flagged too (finance refunds it). A payment
+    for an order whose coupon hold lapsed while others used the coupon up is honoured and
+    flagged ``coupon_overrun`` (the coupon's limit is never exceeded silently)."""
     if payment is not None and (
         payment.amount_paise != order.total_paise or payment.currency != order.currency
     ):
@@ -308,6 +325,7 @@ def _fulfil(order: Order, *, payment: Payment | None) -> None:
             _flag(order, f"A second payment {payment.gateway_payment_id} arrived for a paid order.")
         return
     now = timezone.now()
+    honoured = pricing.coupon_honoured(order=order, now=now)
     enrollment, _ = catalogue_services.enrollment_add(
         user=order.user,
         product=order.product,
@@ -320,6 +338,16 @@ def _fulfil(order: Order, *, payment: Payment | None) -> None:
     order.closed_at = None
     order.failure_reason = ""
     order.enrollment = enrollment
+    if not honoured:
+        # The learner paid the discounted price the gateway order asked for: access is
+        # granted, and the redemption over the limit is flagged, never silent.
+        order.coupon_overrun = True
+        order.needs_review = True
+        order.review_reason = (
+            f"coupon_overrun: {order.coupon.code} was used up when this payment arrived "
+            f"(its hold had lapsed); {order.discount_paise} paise of discount over the limit."
+        )[:300]
+        logger.warning("coupon redeemed over its limit", extra={"order_id": str(order.pk)})
     order.save()
     if order.coupon_id:
         CouponRedemption.objects.get_or_create(
@@ -335,6 +363,19 @@ def _fulfil(order: Order, *, payment: Payment | None) -> None:
     invoices.invoice_issue(order=order)
 
 
+@transaction.atomic
+def order_mark_reviewed(*, order: Order, by) -> Order:
+    """Finance has settled a flagged order (refunded it or honoured it): the flag clears and
+    the reason is kept, with who cleared it. The redemption, if any, stays counted."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if not order.needs_review:
+        return order
+    order.needs_review = False
+    order.review_reason = f"{order.review_reason} [reviewed by {by}]"[:300]
+    order.save(update_fields=["needs_review", "review_reason", "updated_at"])
+    return order
+
+
 # --- webhooks ----------------------------------------------------------------------------------
 
 
@@ -345,7 +386,8 @@ def _header(headers: dict[str, str], name: str) -> str:
 
 def webhook_receive(raw_body: bytes, headers: dict[str, str]) -> WebhookEvent:
     """Store the request raw, then process it. Wrong or missing signature: 400, stored as
-    rejected without its event id (a forged event cannot block the real one). A replay of
+    rejected without its event id (a forged event cannot block the real one) and with only
+    the first ``REJECTED_BODY_MAX_BYTES`` of its body. A replay of
     a processed event changes nothing; a replay of a failed one processes it again."""
     signature = _header(headers, "X-Razorpay-Signature")
     event_id = _header(headers, "X-Razorpay-Event-Id")[:64]
@@ -354,18 +396,20 @@ def webhook_receive(raw_body: bytes, headers: dict[str, str]) -> WebhookEvent:
         for key, value in headers.items()
         if key.lower().startswith("x-razorpay") or key.lower() == "content-type"
     }
-    body = raw_body.decode("utf-8", errors="replace")
     valid = verify_webhook_signature(raw_body, signature)
     if not valid:
+        verdict = "missing signature" if not signature else "signature mismatch"
+        kept = raw_body[:REJECTED_BODY_MAX_BYTES]
         WebhookEvent.objects.create(
             event_id=None,
             headers=kept_headers,
-            body=body,
+            body=kept.decode("utf-8", errors="replace"),
             signature_valid=False,
             outcome=WebhookEvent.Outcome.REJECTED,
-            error="missing signature" if not signature else "signature mismatch",
+            error=f"{verdict}; body of {len(raw_body)} bytes, the first {len(kept)} kept",
         )
         raise SignatureInvalid("The webhook signature does not match.")
+    body = raw_body.decode("utf-8", errors="replace")
     try:
         payload = json.loads(body)
         if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
@@ -391,30 +435,43 @@ def webhook_receive(raw_body: bytes, headers: dict[str, str]) -> WebhookEvent:
             "signature_valid": True,
         },
     )
-    if not created and event.outcome in (
-        WebhookEvent.Outcome.PROCESSED,
-        WebhookEvent.Outcome.IGNORED,
-    ):
+    if not created and event.outcome in DONE_OUTCOMES:
         return event  # a replay: at-least-once delivery
     return webhook_process(event)
 
 
+DONE_OUTCOMES = (WebhookEvent.Outcome.PROCESSED, WebhookEvent.Outcome.IGNORED)
+
+
 def webhook_process(event: WebhookEvent) -> WebhookEvent:
-    """Apply one stored event; the outcome (and error) is recorded either way."""
-    WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
-    try:
-        with transaction.atomic():
-            outcome, order = _apply_event(json.loads(event.body))
-    except Exception as exc:  # recorded for the admin's "reprocess"; Razorpay retries too
-        logger.exception("webhook processing failed", extra={"event_id": event.event_id})
-        WebhookEvent.objects.filter(pk=event.pk).update(
-            outcome=WebhookEvent.Outcome.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
-        event.refresh_from_db()
-        return event
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        outcome=outcome, error="", order=order, processed_at=timezone.now()
-    )
+    """Apply one stored event, once: the event row is claimed (locked, ``SKIP LOCKED``) for
+    the whole processing, so concurrent deliveries of one event id — Razorpay's retries,
+    the admin's reprocess — apply it once. A delivery that finds the event claimed returns
+    it still ``received`` (the caller answers "retry later"); one that finds it done
+    returns it as it is. The outcome (and error) is recorded either way."""
+    with transaction.atomic():
+        claimed = WebhookEvent.objects.select_for_update(skip_locked=True).filter(pk=event.pk)
+        claimed = claimed.first()
+        if claimed is None:  # another delivery is processing it right now
+            event.refresh_from_db()
+            if event.outcome not in DONE_OUTCOMES:
+                event.outcome = WebhookEvent.Outcome.RECEIVED
+            return event
+        if claimed.outcome in DONE_OUTCOMES:
+            return claimed
+        WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
+        try:
+            with transaction.atomic():
+                outcome, order = _apply_event(json.loads(claimed.body))
+        except Exception as exc:  # recorded for the admin's "reprocess"; Razorpay retries too
+            logger.exception("webhook processing failed", extra={"event_id": event.event_id})
+            WebhookEvent.objects.filter(pk=event.pk).update(
+                outcome=WebhookEvent.Outcome.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
+        else:
+            WebhookEvent.objects.filter(pk=event.pk).update(
+                outcome=outcome, error="", order=order, processed_at=timezone.now()
+            )
     event.refresh_from_db()
     return event
 

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST, require_safe
 from catalogue.admin import rupees
 from core.request_context import bind_log_context
 from payments import invoices, services
-from payments.errors import OrderNotFound, SignatureInvalid
+from payments.errors import OrderNotFound, PaymentNotVerified, SignatureInvalid
 from payments.gateways import GatewayError, gateway_for
 from payments.models import Order
 
@@ -202,7 +202,7 @@ def _verify(
     # The signed token authorises the page, so the order's own learner is the caller.
     try:
         services.order_verify(user=order.user, order_id=order.pk, **callback)
-    except SignatureInvalid as exc:
+    except (SignatureInvalid, PaymentNotVerified) as exc:
         logger.warning("checkout verify refused", extra={"order_id": str(order.pk)})
         return _page(request, order, token, error=exc.detail, status=400)
     return _back_to_page(order, token)

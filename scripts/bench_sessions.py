@@ -116,6 +116,8 @@ def bench_environment(url: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "EMAIL_URL": "smtp://127.0.0.1:1",  # never used: nothing here sends mail
         "PAYMENTS_ALLOW_SIMULATED": "true",  # nothing here pays: no Razorpay keys needed
+        "SIMULATED_GATEWAY_SECRET": secrets.token_urlsafe(40),
+        "RAZORPAY_WEBHOOK_SECRET": secrets.token_urlsafe(40),
         "DEBUG": "false",
     }
 

@@ -120,6 +120,7 @@ class LiveStack:
             "E2E_STATIC_ROOT": str(self.static_root),
             "E2E_SMS_DIR": str(self.sms_dir),
             "PAYMENTS_ALLOW_SIMULATED": "true",
+            "SIMULATED_GATEWAY_SECRET": secrets.token_urlsafe(40),
             "RAZORPAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "METRICS_TOKEN": self.metrics_token,
             # With REDIS_URL (CI's production path), stacks running side by side (one per

@@ -265,7 +265,10 @@ RAZORPAY_WEBHOOK_SECRET = env("RAZORPAY_WEBHOOK_SECRET", default="")
 # The simulated gateway signs its webhooks with RAZORPAY_WEBHOOK_SECRET, or this when unset.
 RAZORPAY_WEBHOOK_SECRET_DEV_DEFAULT = "examforge-simulated-webhook-secret"  # noqa: S105 (dev only)
 # The simulated gateway's callback signature secret (Razorpay's key secret stands in).
-SIMULATED_GATEWAY_SECRET = env("SIMULATED_GATEWAY_SECRET", default="examforge-simulated-key-secret")
+SIMULATED_GATEWAY_SECRET_DEV_DEFAULT = "examforge-simulated-key-secret"  # noqa: S105 (dev only)
+SIMULATED_GATEWAY_SECRET = env(
+    "SIMULATED_GATEWAY_SECRET", default=SIMULATED_GATEWAY_SECRET_DEV_DEFAULT
+)
 PAYMENT_GATEWAY = env(
     "PAYMENT_GATEWAY",
     default="payments.gateways.razorpay.RazorpayGateway"
@@ -314,6 +317,9 @@ REST_FRAMEWORK = {
         # Per user: coupon codes must not be guessable by trying them.
         "coupon_preview": env("THROTTLE_COUPON_PREVIEW", default="30/hour"),
         "order_create": env("THROTTLE_ORDER_CREATE", default="30/hour"),
+        # Per client address: Razorpay's bursts (a sale: hundreds of events a minute, from
+        # several addresses) stay far below it; a flood of forged posts does not.
+        "razorpay_webhook": env("THROTTLE_RAZORPAY_WEBHOOK", default="1200/min"),
         # Per client address: certificate codes must not be enumerable.
         "certificate_verify": env("THROTTLE_CERTIFICATE_VERIFY", default="60/min"),
         "project_submit": env("THROTTLE_PROJECT_SUBMIT", default="30/hour"),

@@ -9,9 +9,12 @@ from .base import (
     METRICS_TOKEN,
     PAYMENT_GATEWAY,
     RAZORPAY_WEBHOOK_SECRET,
+    RAZORPAY_WEBHOOK_SECRET_DEV_DEFAULT,
     SENTRY_DSN,
     SENTRY_ENVIRONMENT,
     SENTRY_TRACES_SAMPLE_RATE,
+    SIMULATED_GATEWAY_SECRET,
+    SIMULATED_GATEWAY_SECRET_DEV_DEFAULT,
     env,
 )
 
@@ -77,6 +80,23 @@ if PAYMENT_GATEWAY.endswith(".SimulatedGateway") and not env.bool(
     )
 if not RAZORPAY_WEBHOOK_SECRET and not PAYMENT_GATEWAY.endswith(".SimulatedGateway"):
     raise ImproperlyConfigured("RAZORPAY_WEBHOOK_SECRET must be set in production.")
+# A staging site on the simulated gateway is reachable from the internet: with the public
+# default secrets anyone could sign a checkout callback or a webhook and get access free.
+if PAYMENT_GATEWAY.endswith(".SimulatedGateway"):
+    for _name, _value, _default in (
+        (
+            "SIMULATED_GATEWAY_SECRET",
+            SIMULATED_GATEWAY_SECRET,
+            SIMULATED_GATEWAY_SECRET_DEV_DEFAULT,
+        ),
+        ("RAZORPAY_WEBHOOK_SECRET", RAZORPAY_WEBHOOK_SECRET, RAZORPAY_WEBHOOK_SECRET_DEV_DEFAULT),
+    ):
+        if not _value or _value == _default:
+            raise ImproperlyConfigured(
+                f"{_name} must be set to a random value of its own when production settings "
+                "run the simulated gateway (PAYMENTS_ALLOW_SIMULATED=true)."
+            )
+        _require_secret(_name, _value)
 
 # /metrics is off without a token; with one, it must not be guessable.
 if METRICS_TOKEN and len(METRICS_TOKEN) < 32:

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from core.api.schema import error_response, errors
 from core.api.views import OwnedViewSet
 from core.request_context import bind_log_context
+from core.throttling import ScopedIPThrottle
 from payments import services
 from payments.api import serializers as s
 from payments.errors import OrderNotFound, PaymentsInvalid
@@ -90,6 +91,13 @@ class OrderCreateThrottle(UserRateThrottle):
 
 class CouponPreviewThrottle(UserRateThrottle):
     scope = "coupon_preview"
+
+
+IN_PROGRESS = "Another delivery of this event is being processed; retry later."
+
+
+class RazorpayWebhookThrottle(ScopedIPThrottle):
+    scope = "razorpay_webhook"
 
 
 def _context(request: Request, orders: list[Order]) -> dict[str, Any]:
@@ -231,7 +239,9 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
             "Send the three fields of Razorpay Checkout's success handler. The signature is "
             "checked (constant time) against the gateway order id stored with this order; "
             "then the payment is recorded, the order marked paid and access granted — once: "
-            "verifying again, or after the webhook did, returns the same paid order."
+            "verifying again, or after the webhook did, returns the same paid order. The "
+            "payment is looked up at the gateway: if the gateway refuses it (no such "
+            "payment), the answer is 400 `payment_not_verified` and the order is unchanged."
         ),
         parameters=[_ORDER_ID],
         request=s.VerifyInputSerializer,
@@ -244,6 +254,15 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
                     "signature_invalid",
                     "The payment signature does not match this order.",
                     {"razorpay_order_id": ["This gateway order does not belong to this order."]},
+                ),
+                (
+                    "payment_not_verified",
+                    "The gateway does not know this payment for this order; nothing was changed.",
+                    {
+                        "razorpay_payment_id": [
+                            "The gateway refused it: The id provided does not exist"
+                        ]
+                    },
                 ),
             ),
             401: _E401,
@@ -337,6 +356,7 @@ class RazorpayWebhookView(APIView):
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
+    throttle_classes = [RazorpayWebhookThrottle]
 
     @extend_schema(
         tags=TAG,
@@ -348,7 +368,11 @@ class RazorpayWebhookView(APIView):
             "`payment.authorized`, `payment.captured`, `order.paid`, `payment.failed`, "
             "`refund.processed`, `refund.failed`; others are stored and ignored. If "
             "processing fails the event is kept as failed and the answer is 503, so "
-            "Razorpay retries it."
+            "Razorpay retries it; a delivery that arrives while another delivery of the same "
+            "event is being processed is answered 503 `webhook_in_progress`. A badly "
+            "signed request is stored as rejected with only the first 2 KB of its body. "
+            "Throttled per client address "
+            "(`THROTTLE_RAZORPAY_WEBHOOK`, 1200/min: far above Razorpay's own traffic)."
         ),
         request={"application/json": {"type": "object", "additionalProperties": True}},
         parameters=[
@@ -362,7 +386,12 @@ class RazorpayWebhookView(APIView):
                 ("signature_invalid", "The webhook signature does not match."),
                 ("invalid", "The webhook body is not a JSON event."),
             ),
-            503: error_response(503, ("webhook_failed", "The event was stored; retry later.")),
+            429: error_response(429),
+            503: error_response(
+                503,
+                ("webhook_failed", "The event was stored; retry later."),
+                ("webhook_in_progress", IN_PROGRESS),
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -370,6 +399,11 @@ class RazorpayWebhookView(APIView):
         if event.outcome == event.Outcome.FAILED:
             return Response(
                 {"code": "webhook_failed", "detail": "The event was stored; retry later."},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        if event.outcome == event.Outcome.RECEIVED:  # a concurrent delivery is processing it
+            return Response(
+                {"code": "webhook_in_progress", "detail": IN_PROGRESS},
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
         return Response(s.WebhookAckSerializer({"status": event.outcome}).data)

@@ -233,6 +233,7 @@ def test_a_staging_site_may_run_the_simulated_gateway_when_it_says_so():
             "RAZORPAY_KEY_ID": "",
             "RAZORPAY_KEY_SECRET": "",
             "PAYMENTS_ALLOW_SIMULATED": "true",
+            "SIMULATED_GATEWAY_SECRET": "staging-simulated-key-secret-for-the-settings-test",
         },
     )
     assert result.returncode == 0, result.stderr

@@ -105,7 +105,7 @@ def test_orders_payments_refunds_and_events_cannot_be_added_changed_or_deleted(a
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
     choices = admin_client.get(ORDERS).context["action_form"].fields["action"].choices
-    assert [name for name, _ in choices if name] == ["refund"]
+    assert [name for name, _ in choices if name] == ["refund", "mark_reviewed"]
 
 
 def test_staff_without_payments_permissions_see_nothing_and_viewers_cannot_refund(client):

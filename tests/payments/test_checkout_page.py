@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from catalogue.models import Enrollment
 from payments import services
+from payments.gateways.base import sign
 from payments.models import Order, Payment, WebhookEvent
 from tests.accounts.factories import UserFactory
 from tests.payments.factories import paid_plan
@@ -286,6 +287,26 @@ def test_verify_with_a_bad_signature_is_400_and_nothing_is_paid(client):
 
     assert response.status_code == 400
     assert "signature" in response.content.decode().lower()
+    order.refresh_from_db()
+    assert order.status == Order.Status.CREATED
+    assert not Payment.objects.exists()
+    assert not Enrollment.objects.exists()
+
+
+def test_verify_of_a_payment_the_gateway_does_not_know_is_400_and_nothing_is_paid(client, settings):
+    order = _order()
+    payment_id = "pay_MadeUp00000002"
+    signed = sign(settings.SIMULATED_GATEWAY_SECRET, f"{order.gateway_order_id}|{payment_id}")
+    fields = {
+        "razorpay_order_id": order.gateway_order_id,
+        "razorpay_payment_id": payment_id,
+        "razorpay_signature": signed,
+    }
+
+    response = client.post(_url(order, "verify/"), fields)
+
+    assert response.status_code == 400
+    assert "does not know this payment" in response.content.decode()
     order.refresh_from_db()
     assert order.status == Order.Status.CREATED
     assert not Payment.objects.exists()
