@@ -87,14 +87,15 @@ class HttpResponsePermanentRedirectKeepMethod(HttpResponseRedirectBase):
 class CommonMiddleware(DjangoCommonMiddleware):
     """Django's, except that a missing trailing slash on an API URL answers 308, which
     clients follow with the same method and body (Django's 301 turns a POST into a GET,
-    and under DEBUG it raises instead)."""
+    and under DEBUG it raises instead), and an unknown API URL answers the JSON error shape
+    in every setting (under DEBUG, Django answers a URL no route matches with its HTML
+    debug page, not with ``handler404``)."""
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        if (
-            response.status_code == 404
-            and request.path.startswith("/api/")
-            and self.should_redirect_with_slash(request)
-        ):
-            path = escape_leading_slashes(request.get_full_path(force_append_slash=True))
-            return HttpResponsePermanentRedirectKeepMethod(path)
+        if response.status_code == 404 and request.path.startswith("/api/"):
+            if self.should_redirect_with_slash(request):
+                path = escape_leading_slashes(request.get_full_path(force_append_slash=True))
+                return HttpResponsePermanentRedirectKeepMethod(path)
+            if response.get("Content-Type", "").startswith("text/html"):
+                response = JsonResponse(error_body("not_found", "Not found."), status=404)
         return super().process_response(request, response)
