@@ -44,7 +44,7 @@ from tests.live import LiveStack  # noqa: E402
 BURST = 80
 CONCURRENCY = 8
 STOP_SECONDS = 5.0
-POOL_TIMEOUT = 2.0  # the production default (DB_POOL_TIMEOUT)
+POOL_TIMEOUT = 2.0  # the production default of DB_POOL_TIMEOUT, which the stack runs with
 HEALTHZ_MAX_SECONDS = 1.0
 UNAVAILABLE_MAX_SECONDS = POOL_TIMEOUT + 1.5
 RECOVERY_MAX_SECONDS = 15.0
@@ -212,7 +212,8 @@ def main() -> int:
     try:
         stack = LiveStack(
             seed=False,
-            extra_env={"DB_POOL": "true", "DB_POOL_TIMEOUT": str(POOL_TIMEOUT)},
+            # The production defaults otherwise (DB_POOL_TIMEOUT, DB_POOL_RECONNECT_TIMEOUT).
+            extra_env={"DB_POOL": "true"},
         )
         with stack:
             env = stack.environment()
