@@ -32,6 +32,7 @@ from catalogue.services import plans_validate
 from core.admin import ServiceErrorsMixin
 from core.images import ImageValidator
 from core.markdown import unsafe_markup
+from core.spreadsheets import formula_neutralised
 
 EMPTY = "—"
 TIMESTAMPS = ("created_at", "updated_at")
@@ -520,8 +521,7 @@ def _csv_cell(value: Any) -> str:
         return ""
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return formula_neutralised(str(value))
 
 
 @admin.register(Enrollment)

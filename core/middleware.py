@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -12,8 +13,11 @@ from django.http.response import HttpResponseRedirectBase
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.utils.http import escape_leading_slashes
 
+from core import database
 from core.api.exception_handler import error_body
 from core.request_context import bind_user, start_log_context
+
+logger = logging.getLogger(__name__)
 
 # A client-supplied id is kept only if it is short and harmless in logs.
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -80,6 +84,33 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
 
+class DatabaseUnavailableMiddleware:
+    """Views outside the API (admin, checkout and certificate pages) answer 503 with
+    ``Retry-After`` while the database cannot be reached, as the API does, instead of 500.
+    API views never get here: DRF's exception handler answers for them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not database.is_database_unavailable(exception):
+            return None
+        logger.warning("database unavailable in %s %s: %s", request.method, request.path, exception)
+        if request.path.startswith("/api/") or "application/json" in request.headers.get(
+            "Accept", ""
+        ):
+            response: HttpResponse = JsonResponse(
+                error_body(database.CODE, database.DETAIL), status=503
+            )
+        else:
+            response = HttpResponse(database.DETAIL, status=503, content_type="text/plain")
+        response["Retry-After"] = str(database.RETRY_AFTER_SECONDS)
+        return response
+
+
 class HttpResponsePermanentRedirectKeepMethod(HttpResponseRedirectBase):
     status_code = 308
 
@@ -87,14 +118,15 @@ class HttpResponsePermanentRedirectKeepMethod(HttpResponseRedirectBase):
 class CommonMiddleware(DjangoCommonMiddleware):
     """Django's, except that a missing trailing slash on an API URL answers 308, which
     clients follow with the same method and body (Django's 301 turns a POST into a GET,
-    and under DEBUG it raises instead)."""
+    and under DEBUG it raises instead), and an unknown API URL answers the JSON error shape
+    in every setting (under DEBUG, Django answers a URL no route matches with its HTML
+    debug page, not with ``handler404``)."""
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        if (
-            response.status_code == 404
-            and request.path.startswith("/api/")
-            and self.should_redirect_with_slash(request)
-        ):
-            path = escape_leading_slashes(request.get_full_path(force_append_slash=True))
-            return HttpResponsePermanentRedirectKeepMethod(path)
+        if response.status_code == 404 and request.path.startswith("/api/"):
+            if self.should_redirect_with_slash(request):
+                path = escape_leading_slashes(request.get_full_path(force_append_slash=True))
+                return HttpResponsePermanentRedirectKeepMethod(path)
+            if response.get("Content-Type", "").startswith("text/html"):
+                response = JsonResponse(error_body("not_found", "Not found."), status=404)
         return super().process_response(request, response)

@@ -19,6 +19,11 @@ choices (``2`` or ``1|3``). Empty cells and missing keys take the defaults of a 
 question. Numbers may be JSON numbers or texts; export writes them as texts so no digit is
 lost to floating point.
 
+A CSV cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return, after any leading ``'``) is written with a ``'`` in
+front, and import removes exactly that one ``'`` (``core.spreadsheets``): the round trip is
+lossless.
+
 Row numbers are what a person sees: CSV rows count from 2 (the header is row 1), JSON
 questions from 1. Row 0 is the file as a whole (not UTF-8, not JSON, empty, too long).
 """
@@ -39,6 +44,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.spreadsheets import formula_neutralised, formula_restored
 from testengine.bank import bank_changed
 from testengine.errors import ImportRejected, QuestionInvalid
 from testengine.models import Choice, Question, Topic
@@ -309,7 +315,7 @@ def _csv_row(number: int, header: list[str], cells: list[str]) -> _Row:
     if len(cells) != len(header):
         row.unreadable = f"This row has {len(cells)} cells; the header has {len(header)} columns."
         return row
-    given = dict(zip(header, cells, strict=True))
+    given = dict(zip(header, map(formula_restored, cells), strict=True))
     for name in (*_TEXT_KEYS, *_NUMBER_KEYS):
         cell = given.get(name, "")
         values[name] = cell if cell.strip() else None
@@ -631,7 +637,10 @@ def _csv_cells(item: dict[str, Any]) -> list[str]:
             str(number) for number, choice in enumerate(choices, start=1) if choice["correct"]
         ),
     }
-    return ["" if values[name] is None else str(values[name]) for name in COLUMNS]
+    # Cells a spreadsheet would run as formulas get a ' in front; _csv_row removes it.
+    return [
+        "" if values[name] is None else formula_neutralised(str(values[name])) for name in COLUMNS
+    ]
 
 
 def join_cell(values: Iterable[str]) -> str:

@@ -53,11 +53,12 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before django_tasks_db: core's db_worker (one that reconnects) replaces its own.
+    "core",
     "django_tasks",
     "django_tasks_db",
     "csp",
-    # ours, lower layers first (see DESIGN.md §2)
-    "core",
+    # ours, lower layers first (core is above, before django_tasks_db)
     "accounts",
     "testengine",
     "catalogue",
@@ -90,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.SessionUserLogMiddleware",
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -132,12 +134,22 @@ if DB_POOL:
     _db_options["pool"] = {
         "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
-        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        # Short: while the database is away a request waits this long for a connection,
+        # then answers 503 database_unavailable (core.database), and the threads stay free
+        # for /healthz.
+        "timeout": env.float("DB_POOL_TIMEOUT", default=2.0),
+        # A failed (re)connection is retried with a doubling delay for this long, then
+        # given up and started afresh by the next request: the delay stays under it, so a
+        # database that is back is found within seconds, however long it was away.
+        "reconnect_timeout": env.float("DB_POOL_RECONNECT_TIMEOUT", default=5.0),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# With the pool: psycopg_pool's check on every checkout (ConnectionPool.check_connection),
+# so connections a database restart killed are replaced, not handed to a request.
+# Without it: Django's check before reusing a persistent connection.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 _db_options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -299,7 +311,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "core.api.exception_handler.exception_handler",

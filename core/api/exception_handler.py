@@ -2,8 +2,9 @@
 
 Every error the API returns goes through here: DRF's own exceptions (validation, auth,
 permission, 404, 405, 415, throttling), Django's ``Http404``/``PermissionDenied``, our
-domain ``ApplicationError`` and anything unexpected (logged with its traceback, answered
-with a bare 500 that carries no internals).
+domain ``ApplicationError``, a database that cannot be reached (503
+``database_unavailable``, ``core.database``) and anything unexpected (logged with its
+traceback, answered with a bare 500 that carries no internals).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from core import database
+from core.database import is_database_unavailable
 from core.errors import ApplicationError
 
 logger = logging.getLogger("core.api")
@@ -110,6 +113,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
 
     request = context.get("request")
+    if is_database_unavailable(exc):
+        logger.warning(
+            "database unavailable in %s %s: %s",
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+            exc,
+        )
+        return Response(
+            error_body(database.CODE, database.DETAIL),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(database.RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DataError):
         # PostgreSQL refused a value (a number out of its column's range, a NUL byte):
         # bad input that slipped past a serializer bound, not a server fault.

