@@ -9,36 +9,40 @@ from django.utils import timezone
 
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
 from core.images import media_url
+from testengine.models import Test
 
 
 def live_enrollments(*, user, at: datetime | None = None) -> QuerySet[Enrollment]:
     at = at or timezone.now()
-    return Enrollment.objects.filter(user=user, revoked_at__isnull=True, starts_at__lte=at).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=at)
-    )
+    return Enrollment.objects.filter(
+        user_id=user.pk, revoked_at__isnull=True, starts_at__lte=at
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
 
 
-def has_access(user, test) -> bool:
-    """May ``user`` sit ``test`` (a published test)? Yes when a live enrollment's product
-    contains it and its unlock date has passed, or a published product whose every active
-    plan is free contains it (one query)."""
-    now = timezone.now()
+def accessible_tests(*, user, now: datetime | None = None) -> QuerySet[Test]:
+    """The access rule, written once: published tests (never a learner's practice test)
+    that ``user`` may sit at ``now``. A test is open to a learner when a product containing
+    it grants it — the learner holds a live enrollment of that product, or the product is
+    published and free outright (no active paid plan: a ₹0 trial plan next to paid plans
+    gives access through its expiring enrollment, not to all) — and that product's unlock
+    date for it has passed. Anonymous callers get the free tests only. One ``EXISTS`` per
+    test row."""
+    now = now or timezone.now()
     unlocked = Q(unlock_at__isnull=True) | Q(unlock_at__lte=now)
-    in_products = ProductTest.objects.filter(unlocked, test=test, test__is_published=True)
-    # Open to everyone only when the product is free outright: a ₹0 trial plan next to
-    # paid plans gives access through its (enrolled, expiring) enrollment, not to all.
     paid_plan = Plan.objects.filter(
         product_id=OuterRef("product_id"), is_active=True, price_paise__gt=0
     )
-    free = in_products.filter(product__is_published=True, product__is_free=True).exclude(
-        Exists(paid_plan)
-    )
-    if user is None or not user.is_authenticated:
-        return free.exists()
-    owned = in_products.filter(
-        Exists(live_enrollments(user=user, at=now).filter(product_id=OuterRef("product_id")))
-    )
-    return (free | owned).exists()
+    grant = Q(product__is_published=True, product__is_free=True) & ~Exists(paid_plan)
+    if user is not None and user.is_authenticated:
+        owned = live_enrollments(user=user, at=now).filter(product_id=OuterRef("product_id"))
+        grant |= Q(Exists(owned))
+    grants = ProductTest.objects.filter(unlocked, grant, test_id=OuterRef("pk"))
+    return Test.objects.filter(Exists(grants), is_published=True, practice_owner__isnull=True)
+
+
+def has_access(user, test, *, now: datetime | None = None) -> bool:
+    """May ``user`` sit ``test`` now? :func:`accessible_tests` for one test (one query)."""
+    return accessible_tests(user=user, now=now).filter(pk=test.pk).exists()
 
 
 def category_descendant_ids(category: Category) -> list[int]:

@@ -23,7 +23,7 @@ from catalogue.errors import (
     TrialUsed,
 )
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
-from catalogue.signals import enrollment_changed
+from catalogue.signals import enrollment_changed, enrollment_ended
 from core.errors import Conflict
 from core.markdown import render_markdown, unsafe_markup
 
@@ -402,13 +402,20 @@ def enrollment_grant(
 @transaction.atomic
 def enrollment_revoke(*, enrollment: Enrollment, reason: str = "", by=None) -> Enrollment:
     """End access now (refunds, abuse). The row stays for the record; a later purchase
-    starts a new enrollment."""
+    starts a new enrollment. ``enrollment_ended`` tells the apps that hold what the
+    enrollment gave (open sittings close, rankings drop them) once this commits."""
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if enrollment.revoked_at is None:
         enrollment.revoked_at = timezone.now()
         enrollment.revoke_reason = reason[:200]
         enrollment.save(update_fields=["revoked_at", "revoke_reason", "updated_at"])
         product_sync_derived(product_ids=[enrollment.product_id])
+        ended = {
+            "enrollment_id": enrollment.pk,
+            "user_id": enrollment.user_id,
+            "product_id": enrollment.product_id,
+        }
+        transaction.on_commit(lambda: enrollment_ended.send(sender=Enrollment, **ended))
     return enrollment
 
 

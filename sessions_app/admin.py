@@ -2,7 +2,26 @@
 
 from django.contrib import admin
 
-from sessions_app.models import AttemptOverride, ExamSession
+from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
+
+
+class SessionResponseInline(admin.TabularInline):
+    """The learner's saved answers, kept whatever became of the sitting (a sitting closed by
+    a refund or revoke keeps them for staff)."""
+
+    model = SessionResponse
+    fields = ("question_id", "answer", "marked_for_review", "time_spent_ms", "outcome", "marks")
+    readonly_fields = fields
+    ordering = ("question_id",)
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ExamSession)
@@ -20,11 +39,16 @@ class ExamSessionAdmin(admin.ModelAdmin):
         "score",
         "max_score",
     )
-    list_filter = ("status", "submit_reason")
+    list_filter = (
+        "status",
+        "submit_reason",
+        ("access_ended_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("user__email", "test__title", "test__slug")
     list_select_related = ("user", "test")
     ordering = ("-started_at",)
     exclude = ("paper",)
+    inlines = [SessionResponseInline]
 
     def has_add_permission(self, request) -> bool:
         return False

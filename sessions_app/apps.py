@@ -8,6 +8,7 @@ class SessionsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from core.metrics import register_source
+        from sessions_app import receivers  # noqa: F401  (sittings follow access)
         from sessions_app.metrics import session_metrics
 
         register_source("sessions_app", session_metrics)

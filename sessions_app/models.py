@@ -14,11 +14,12 @@ class ExamSession(PublicIdModel):
     class Status(models.TextChoices):
         IN_PROGRESS = "in_progress", "In progress"
         SUBMITTED = "submitted", "Submitted"
-        ABANDONED = "abandoned", "Abandoned (time ran out, not scored)"
+        ABANDONED = "abandoned", "Abandoned (time ran out or access withdrawn; not scored)"
 
     class SubmitReason(models.TextChoices):
         LEARNER = "learner", "Submitted by the learner"
         TIME_UP = "time_up", "Time ran out"
+        REVOKED = "revoked", "Access withdrawn (refund or revoke)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exam_sessions"
@@ -68,6 +69,13 @@ class ExamSession(PublicIdModel):
     )
     ability = models.FloatField(null=True, blank=True, help_text="Adaptive: final θ̂.")
     ability_se = models.FloatField(null=True, blank=True, help_text="Adaptive: its SE.")
+    access_ended_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the learner's access to this test was withdrawn (a full refund or a "
+        "staff revoke): the sitting is closed to them and left out of rankings. Cleared when "
+        "access is granted again.",
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -88,7 +96,7 @@ class ExamSession(PublicIdModel):
         indexes = [
             models.Index(
                 fields=["test", "-score", "time_taken_seconds"],
-                condition=Q(status="submitted", attempt=1),
+                condition=Q(status="submitted", attempt=1, access_ended_at__isnull=True),
                 name="sessions_ranking_idx",
             ),
             models.Index(

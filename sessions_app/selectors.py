@@ -21,9 +21,10 @@ ZERO = Decimal("0")
 
 
 def first_attempts(test_id: int) -> QuerySet[ExamSession]:
-    """The ranked population: submitted first attempts (the partial ranking index)."""
+    """The ranked population: submitted first attempts whose access was not withdrawn
+    (refund or revoke), exactly the partial ranking index."""
     return ExamSession.objects.filter(
-        test_id=test_id, status=ExamSession.Status.SUBMITTED, attempt=1
+        test_id=test_id, status=ExamSession.Status.SUBMITTED, attempt=1, access_ended_at=None
     )
 
 

@@ -18,12 +18,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from catalogue.selectors import has_access
-from sessions_app import adaptive, timing
+from catalogue.models import ProductTest
+from catalogue.selectors import accessible_tests
+from sessions_app import adaptive, policy, timing
 from sessions_app.errors import (
     AnswerRejected,
-    AttemptsExhausted,
-    AttemptTooSoon,
     LastSection,
     NoAccess,
     NotSectional,
@@ -32,9 +31,7 @@ from sessions_app.errors import (
     SessionClosed,
     SessionExpired,
     SessionNotFound,
-    TestClosed,
     TestNotFound,
-    TestNotOpen,
 )
 from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
 from sessions_app.signals import session_scored
@@ -64,7 +61,7 @@ def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
     ).first()
     if test is None:
         raise TestNotFound()
-    if not has_access(user, test):
+    if not policy.may_sit(user, test):
         raise NoAccess()
     return _start(user=user, test=test)
 
@@ -87,38 +84,31 @@ def _start(
     *, user, test: Test, exclude_question_ids: frozenset[int] = frozenset()
 ) -> tuple[ExamSession, bool]:
     now = timezone.now()
-    if test.available_from and now < test.available_from:
-        raise TestNotOpen(f"This test opens at {test.available_from.isoformat()}.")
-    if test.available_until and now >= test.available_until:
-        raise TestClosed()
-
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     current = (
         ExamSession.objects.select_for_update()
         .filter(user=user, test=test, status=ExamSession.Status.IN_PROGRESS)
         .first()
     )
-    if current is not None:
-        if now <= current.deadline_at + grace():
-            return current, False
+    if current is not None and now > current.deadline_at + grace():
         _finalize(current, at=current.deadline_at, reason=ExamSession.SubmitReason.TIME_UP)
+        current = None
 
     override = AttemptOverride.objects.filter(user=user, test=test).first()
     previous = ExamSession.objects.filter(user=user, test=test).order_by("-attempt")
-    used = previous.count()
-    if test.max_attempts is not None:
-        allowed = test.max_attempts + (override.extra_attempts if override else 0)
-        if used >= allowed:
-            raise AttemptsExhausted()
     last = previous.first()
-    if last is not None and test.min_gap_seconds:
-        opens = (last.submitted_at or last.deadline_at) + timedelta(seconds=test.min_gap_seconds)
-        if now < opens:
-            wait = int((opens - now).total_seconds()) + 1
-            raise AttemptTooSoon(
-                f"The next attempt opens at {opens.isoformat()}.",
-                headers={"Retry-After": str(wait)},
-            )
+    refusal = policy.start_refusal(
+        test,
+        attempts_used=previous.count(),
+        extra_attempts=override.extra_attempts if override else 0,
+        last_ended_at=(last.submitted_at or last.deadline_at) if last else None,
+        resumable=current is not None,
+        now=now,
+    )
+    if refusal is not None:
+        policy.raise_refusal(refusal, test, now=now)
+    if current is not None:
+        return current, False
 
     seed = secrets.randbits(62)
     state: dict[str, Any] = {}
@@ -168,7 +158,8 @@ class SaveResult:
 
 _LOCK_FOR_SAVE = """
 SELECT s.status, s.started_at, s.deadline_at, s.extra_seconds, s.section_index,
-       s.section_started_at, s.layout, t.navigation, t.duration_seconds, t.mode
+       s.section_started_at, s.layout, t.navigation, t.duration_seconds, t.mode,
+       s.access_ended_at, s.user_id, s.test_id
 FROM sessions_app_examsession s JOIN testengine_test t ON t.id = s.test_id
 WHERE s.id = %s AND s.user_id = %s
 FOR NO KEY UPDATE OF s
@@ -212,6 +203,13 @@ class _Sitting:
     navigation: str
     test_duration: int
     mode: str
+    access_ended_at: datetime | None
+    user_id: int
+    test_id: int
+
+    @property
+    def test(self) -> Test:
+        return Test.objects.get(pk=self.test_id)
 
     def clock(self, now: datetime) -> timing.SectionClock | None:
         return timing.section_clock(
@@ -244,6 +242,9 @@ def _lock_for_save(cursor, *, session_id, user) -> _Sitting | None:
         navigation=navigation,
         test_duration=duration,
         mode=row[9],
+        access_ended_at=row[10],
+        user_id=row[11],
+        test_id=row[12],
     )
 
 
@@ -284,6 +285,7 @@ def response_save(
         sitting = _lock_for_save(cursor, session_id=session_id, user=user)
         if sitting is None:
             raise SessionNotFound()
+        policy.require_sitting_access(sitting)
         if sitting.status != ExamSession.Status.IN_PROGRESS:
             raise SessionClosed()
         now = timezone.now()
@@ -401,6 +403,7 @@ def section_advance(*, user, session_id, section_id: int) -> ExamSession:
         )
         if session is None:
             raise SessionNotFound()
+        policy.require_sitting_access(session)
         if session.status != ExamSession.Status.IN_PROGRESS:
             raise SessionClosed()
         now = timezone.now()
@@ -545,6 +548,7 @@ def session_submit(*, user, session_id) -> ExamSession:
     session = ExamSession.objects.select_for_update().filter(pk=session_id, user=user).first()
     if session is None:
         raise SessionNotFound()
+    policy.require_sitting_access(session)
     if session.status != ExamSession.Status.IN_PROGRESS:
         return session
     now = timezone.now()
@@ -585,3 +589,63 @@ def finalize_expired_sessions(*, limit: int = 500) -> int:
             _finalize(session, at=session.deadline_at, reason=ExamSession.SubmitReason.TIME_UP)
         done += 1
     return done
+
+
+# --- access withdrawn or restored ----------------------------------------------------------------
+
+
+def _tests_of_product(product_id: int) -> set[int]:
+    return set(ProductTest.objects.filter(product_id=product_id).values_list("test_id", flat=True))
+
+
+@transaction.atomic
+def sittings_access_withdrawn(*, user_id: int, product_id: int) -> int:
+    """The learner lost an enrollment (a full refund or a staff revoke). Of the product's
+    tests, those they can no longer sit through anything else: every open sitting closes
+    now, unscored (``abandoned``, reason ``revoked``; the saved answers stay for staff),
+    and every sitting is marked ``access_ended_at`` — the paper, autosave, submit, result
+    and review answer 403 ``no_access``, and rankings leave it out. Rows are locked as a
+    submit locks them, so a save racing this lands before it or is refused after it.
+    Returns the number of sittings closed."""
+    now = timezone.now()
+    tests = _tests_of_product(product_id)
+    still = set(
+        accessible_tests(user=policy.learner(user_id), now=now)
+        .filter(pk__in=tests)
+        .values_list("pk", flat=True)
+    )
+    lost = tests - still
+    if not lost:
+        return 0
+    sittings = ExamSession.objects.filter(user_id=user_id, test_id__in=lost)
+    closed = 0
+    for session in sittings.select_for_update().filter(status=ExamSession.Status.IN_PROGRESS):
+        session.status = ExamSession.Status.ABANDONED
+        session.submit_reason = ExamSession.SubmitReason.REVOKED
+        session.submitted_at = now
+        session.time_taken_seconds = max(0, int((now - session.started_at).total_seconds()))
+        session.access_ended_at = now
+        session.save(
+            update_fields=[
+                "status",
+                "submit_reason",
+                "submitted_at",
+                "time_taken_seconds",
+                "access_ended_at",
+            ]
+        )
+        closed += 1
+    sittings.filter(access_ended_at=None).update(access_ended_at=now)
+    return closed
+
+
+@transaction.atomic
+def sittings_access_restored(*, user_id: int, product_id: int) -> int:
+    """The learner holds an enrollment of the product again: their sittings of its tests
+    that they may sit now count again (results, review, rankings). A sitting closed by the
+    withdrawal stays closed. Returns the number of sittings restored."""
+    tests = _tests_of_product(product_id)
+    regained = accessible_tests(user=policy.learner(user_id)).filter(pk__in=tests)
+    return ExamSession.objects.filter(
+        user_id=user_id, test_id__in=regained.values("pk"), access_ended_at__isnull=False
+    ).update(access_ended_at=None)

@@ -1,28 +1,23 @@
 """The learner's tests: ``GET tests/`` (what I may sit) and ``GET tests/{slug}/``.
 
-Access follows ``catalogue.selectors.has_access`` (a live enrollment's product, or a
-product that is free outright, contains the test and has unlocked it), but as one
-queryset so a learner with many enrollments costs the same few queries as one with none.
-Whether a test can be started mirrors the checks of ``services.session_start`` in the same
-order, so ``reason`` is the code that starting would answer. Nothing here reads questions:
+Access is the catalogue's rule (``catalogue.selectors.accessible_tests``), as one queryset
+so a learner with many enrollments costs the same few queries as one with none. Whether a
+test can be started is ``policy.start_refusal``, the rule starting itself applies, so
+``reason`` is the code that starting would answer. Nothing here reads questions:
 no answer key, no explanation can leak.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import (
     Count,
     DateTimeField,
-    DurationField,
     Exists,
-    ExpressionWrapper,
-    F,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -35,9 +30,9 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalogue.models import Plan, ProductTest
-from catalogue.selectors import live_enrollments, question_counts
+from catalogue.selectors import accessible_tests, question_counts
 from core.api.schema import error_response, errors
+from sessions_app import policy
 from sessions_app.errors import (
     AttemptsExhausted,
     AttemptTooSoon,
@@ -64,23 +59,6 @@ STATUS_FILTERS = ["open", "available", "completed"]
 
 
 # --- reads -----------------------------------------------------------------------------------
-
-
-def accessible_tests(*, user, now: datetime) -> QuerySet[Test]:
-    """Published tests ``user`` may sit: ``has_access`` as one ``EXISTS`` per test row.
-
-    Belongs next to ``has_access`` in ``catalogue.selectors``; kept here until it moves.
-    """
-    unlocked = Q(unlock_at__isnull=True) | Q(unlock_at__lte=now)
-    paid_plan = Plan.objects.filter(
-        product_id=OuterRef("product_id"), is_active=True, price_paise__gt=0
-    )
-    owned = live_enrollments(user=user, at=now).filter(product_id=OuterRef("product_id"))
-    free = Q(product__is_published=True, product__is_free=True) & ~Exists(paid_plan)
-    grants = ProductTest.objects.filter(unlocked, test_id=OuterRef("pk")).filter(
-        free | Exists(owned)
-    )
-    return Test.objects.filter(Exists(grants), is_published=True, practice_owner__isnull=True)
 
 
 def learner_tests(*, user, now: datetime) -> QuerySet[Test]:
@@ -113,57 +91,44 @@ def learner_tests(*, user, now: datetime) -> QuerySet[Test]:
     )
 
 
-def filter_status(tests: QuerySet[Test], status: str, *, now: datetime) -> QuerySet[Test]:
+def filter_status(
+    tests: QuerySet[Test], status: str, *, now: datetime
+) -> list[Test] | QuerySet[Test]:
     """``open``: a session to resume; ``completed``: a submitted attempt; ``available``:
-    ``can_start`` is true (the SQL twin of :func:`sitting_state`)."""
+    ``can_start`` is true — decided by the start rule itself (``policy.start_refusal``)
+    over the learner's tests, never by a second copy of it in SQL."""
     if status == "open":
         return tests.filter(open_session__isnull=False)
     if status == "completed":
         return tests.filter(has_submitted=True)
-    window = (Q(available_from__isnull=True) | Q(available_from__lte=now)) & (
-        Q(available_until__isnull=True) | Q(available_until__gt=now)
-    )
-    attempts_left = Q(max_attempts__isnull=True) | Q(
-        attempts_used__lt=F("max_attempts") + F("extra_attempts")
-    )
-    gap = ExpressionWrapper(
-        F("min_gap_seconds") * timedelta(seconds=1), output_field=DurationField()
-    )
-    next_at = ExpressionWrapper(F("last_ended_at") + gap, output_field=DateTimeField())
-    gap_passed = Q(last_ended_at__isnull=True) | Q(min_gap_seconds=0) | Q(next_attempt__lte=now)
-    return (
-        tests.annotate(next_attempt=next_at)
-        .filter(window)
-        .filter(Q(open_session__isnull=False) | (attempts_left & gap_passed))
+    return [test for test in tests if _refusal(test, now=now) is None]
+
+
+def _refusal(test: Test, *, now: datetime) -> policy.Refusal | None:
+    return policy.start_refusal(
+        test,
+        attempts_used=test.attempts_used,
+        extra_attempts=test.extra_attempts,
+        last_ended_at=test.last_ended_at,
+        resumable=test.open_session is not None,
+        now=now,
     )
 
 
 def sitting_state(test: Test, *, now: datetime) -> dict[str, Any]:
     """May the learner start (or resume) ``test`` now, and if not, the code
-    ``session_start`` would refuse with. ``test`` carries :func:`learner_tests`' annotations."""
-    attempts_left = None
-    if test.max_attempts is not None:
-        attempts_left = max(0, test.max_attempts + test.extra_attempts - test.attempts_used)
-    reason, next_attempt_at = None, None
-    if test.available_from and now < test.available_from:
-        reason = TestNotOpen.code
-    elif test.available_until and now >= test.available_until:
-        reason = TestClosed.code
-    elif test.open_session is not None:
-        pass  # starting resumes it
-    elif attempts_left == 0:
-        reason = AttemptsExhausted.code
-    elif test.last_ended_at is not None and test.min_gap_seconds:
-        opens = test.last_ended_at + timedelta(seconds=test.min_gap_seconds)
-        if now < opens:
-            reason, next_attempt_at = AttemptTooSoon.code, opens
+    ``session_start`` would refuse with (the same rule: ``policy.start_refusal``).
+    ``test`` carries :func:`learner_tests`' annotations."""
+    refusal = _refusal(test, now=now)
     return {
         "attempts_used": test.attempts_used,
-        "attempts_left": attempts_left,
+        "attempts_left": policy.attempts_left(
+            test, attempts_used=test.attempts_used, extra_attempts=test.extra_attempts
+        ),
         "open_session": test.open_session,
-        "can_start": reason is None,
-        "reason": reason,
-        "next_attempt_at": next_attempt_at,
+        "can_start": refusal is None,
+        "reason": refusal.code if refusal else None,
+        "next_attempt_at": refusal.next_attempt_at if refusal else None,
     }
 
 

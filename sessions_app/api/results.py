@@ -10,10 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalogue.selectors import has_access
 from core.api.schema import error_response
 from core.errors import Conflict, Forbidden
-from sessions_app import selectors
+from sessions_app import policy, selectors
+from sessions_app.api.sitting import ACCESS_ENDED, E403_ACCESS_ENDED
 from sessions_app.errors import TestNotFound
 from sessions_app.models import ExamSession
 from testengine.models import Test
@@ -260,6 +260,7 @@ class _SessionView(APIView):
 
     def _submitted(self, request: Request, session_id) -> ExamSession:
         session = selectors.session_of(user=request.user, session_id=session_id)
+        policy.require_sitting_access(session)
         if session.status != ExamSession.Status.SUBMITTED:
             raise SessionNotSubmitted()
         return session
@@ -279,6 +280,7 @@ class SessionResultView(_SessionView):
         responses={
             200: ResultSerializer,
             401: _UNAUTH,
+            403: E403_ACCESS_ENDED,
             404: _NOT_FOUND,
             409: _NOT_SUBMITTED,
         },
@@ -307,6 +309,7 @@ class SessionReviewView(_SessionView):
                 403,
                 ("solutions_hidden", "This test does not show solutions."),
                 ("solutions_hidden", "Solutions are shown after 2026-12-01T18:30:00+00:00."),
+                ACCESS_ENDED,
             ),
             404: _NOT_FOUND,
             409: _NOT_SUBMITTED,
@@ -430,7 +433,7 @@ class LeaderboardView(APIView):
         test = Test.objects.filter(
             slug=slug, is_published=True, practice_owner__isnull=True
         ).first()
-        if test is None or not (request.user.is_staff or has_access(request.user, test)):
+        if test is None or not (request.user.is_staff or policy.may_sit(request.user, test)):
             raise TestNotFound()
         data = selectors.leaderboard(
             test=test, user=request.user, limit=query.validated_data["limit"]

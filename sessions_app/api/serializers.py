@@ -110,6 +110,13 @@ class SessionDetailSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField()
     deadline_at = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
+    submit_reason = serializers.ChoiceField(
+        choices=ExamSession.SubmitReason.choices,
+        allow_blank=True,
+        help_text="Why the session closed: `learner`, `time_up`, or `revoked` (access was "
+        "withdrawn by a refund or a revoke: the sitting is abandoned, unscored); empty while "
+        "open.",
+    )
     server_time = serializers.DateTimeField(help_text="The server's clock now; it rules.")
     remaining_seconds = serializers.IntegerField(
         help_text="Whole seconds until the deadline, never below 0."

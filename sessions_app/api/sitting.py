@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from core.api.schema import error_response, errors
 from core.api.views import OwnedViewSet
 from core.request_context import bind_log_context
-from sessions_app import services, timing
+from sessions_app import policy, services, timing
 from sessions_app.api import serializers as s
 from sessions_app.errors import AnswerRejected, SessionClosed, SessionExpired, SessionNotFound
 from sessions_app.models import ExamSession, SessionResponse
@@ -35,6 +35,13 @@ _SESSION_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="Se
 _QUESTION_ID = OpenApiParameter("question_id", int, OpenApiParameter.PATH)
 
 _E401 = errors(401)[401]
+ACCESS_ENDED = ("no_access", "Your access to this test has ended.")
+E403_ACCESS_ENDED = error_response(
+    403,
+    ACCESS_ENDED,
+    description="Access to the test was withdrawn (a refund or a revoke): the sitting is "
+    "closed to you; or, for a sitting that is over, you may no longer sit its test.",
+)
 _E404_SESSION = error_response(404, ("not_found", "No such session."))
 _E409_CLOSED = error_response(
     409, ("session_closed", "This session has been submitted; answers can no longer change.")
@@ -132,6 +139,7 @@ _DETAIL_EXAMPLE = {
     "started_at": "2026-11-22T10:00:00Z",
     "deadline_at": "2026-11-22T11:00:00Z",
     "submitted_at": None,
+    "submit_reason": "",
     "server_time": "2026-11-22T10:15:04Z",
     "remaining_seconds": 2696,
     "question_count": 3,
@@ -288,6 +296,7 @@ def _detail_data(session: ExamSession) -> dict[str, Any]:
         "started_at": session.started_at,
         "deadline_at": session.deadline_at,
         "submitted_at": session.submitted_at,
+        "submit_reason": session.submit_reason,
         "server_time": now,
         "remaining_seconds": _remaining(session.deadline_at, now)
         if session.status == ExamSession.Status.IN_PROGRESS
@@ -505,6 +514,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
         responses={
             200: s.SittingPaperSerializer,
             401: _E401,
+            403: E403_ACCESS_ENDED,
             404: _E404_SESSION,
             409: _E409_CLOSED,
         },
@@ -512,6 +522,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
     @action(detail=True, methods=["get"])
     def questions(self, request: Request, pk: UUID) -> Response:
         session = self._session(pk)
+        policy.require_sitting_access(session)
         if session.status != ExamSession.Status.IN_PROGRESS:
             raise SessionClosed()
         return Response(_paper(session))
@@ -531,6 +542,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
             200: s.SavedResponseSerializer,
             400: _E400_SAVE,
             401: _E401,
+            403: E403_ACCESS_ENDED,
             404: _E404_SESSION,
             409: _E409_SAVE,
             410: _E410_EXPIRED,
@@ -577,6 +589,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
                 ),
             ),
             401: _E401,
+            403: E403_ACCESS_ENDED,
             404: _E404_SESSION,
             409: _E409_SAVE,
             410: _E410_EXPIRED,
@@ -658,6 +671,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
                 ),
             ),
             401: _E401,
+            403: E403_ACCESS_ENDED,
             404: _E404_SESSION,
             409: error_response(
                 409,
@@ -694,7 +708,12 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
         ),
         parameters=[_SESSION_ID],
         request=None,
-        responses={200: s.SubmitSummarySerializer, 401: _E401, 404: _E404_SESSION},
+        responses={
+            200: s.SubmitSummarySerializer,
+            401: _E401,
+            403: E403_ACCESS_ENDED,
+            404: _E404_SESSION,
+        },
     )
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: UUID) -> Response:
