@@ -11,7 +11,9 @@ from catalogue.models import ProductTest
 from catalogue.selectors import live_enrollments
 from learning.models import TopicMastery
 from learning.recommenders import CandidateTest, MasteryRow
-from testengine.models import SectionQuestion, SectionRule, Test, Topic
+from sessions_app.selectors import solution_open_sittings
+from testengine.bank import questions_in_tests
+from testengine.models import Question, SectionQuestion, SectionRule, Test, Topic
 
 ORDERINGS = {
     "weakest": ("theta", "-responses", "topic_id"),
@@ -44,6 +46,30 @@ def mastery_rows_from(rows: list[TopicMastery]) -> list[MasteryRow]:
         )
         for row in rows
     ]
+
+
+def practice_question_ids(*, user, now: datetime) -> frozenset[int]:
+    """The questions this learner may practise: published questions of the free practice
+    pool, and the questions of their own submitted sittings whose solutions they may
+    already read — less any question that sits in a test whose solutions are still
+    closed to them (a test they have not bought, not yet sat, or whose policy has not
+    opened; a draft test counts as closed). A practice review therefore never shows an
+    answer the learner could not already read."""
+    open_tests, revealed = solution_open_sittings(user=user, now=now)
+    free = set(
+        Question.objects.filter(status=Question.Status.PUBLISHED, free_practice=True).values_list(
+            "id", flat=True
+        )
+    )
+    if revealed:
+        revealed = set(
+            Question.objects.filter(status=Question.Status.PUBLISHED, pk__in=revealed).values_list(
+                "id", flat=True
+            )
+        )
+    wanted = free | revealed
+    closed = Test.objects.filter(practice_owner__isnull=True).exclude(pk__in=open_tests)
+    return frozenset(wanted - questions_in_tests(wanted, closed))
 
 
 def enrolled_tests(*, user, now: datetime) -> QuerySet[Test]:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from learning.errors import NotEnoughQuestions, NoWeakTopics, PracticeInvalid
 from learning.models import TopicMastery
+from learning.selectors import practice_question_ids
 from sessions_app import services as sessions
 from sessions_app.models import ExamSession
 from testengine import services as testengine_services
@@ -217,25 +218,35 @@ def practice_create(
         [n for n in counts if n],
     )
 
+    now = timezone.now()
+    allowed = practice_question_ids(user=user, now=now)
     subtrees = topic_subtree_ids([topic.pk for topic in topics])
     published: dict[int, list[int]] = {}
+    closed: set[int] = set()
     for pk, topic_id in Question.objects.filter(
         status=Question.Status.PUBLISHED,
         topic_id__in={t for tree in subtrees.values() for t in tree},
     ).values_list("id", "topic_id"):
-        published.setdefault(topic_id, []).append(pk)
+        if pk in allowed:
+            published.setdefault(topic_id, []).append(pk)
+        else:
+            closed.add(pk)
     pools = [[pk for t in subtrees[topic.pk] for pk in published.get(t, ())] for topic in topics]
     short = [
-        f"“{topic.name}” has {len(pool)} published question(s); {count} needed."
+        f"“{topic.name}” has {len(pool)} question(s) you may practise; {count} needed. "
+        "Practice uses the free practice pool and the questions of tests whose solutions "
+        "you can already see."
         for topic, pool, count in zip(topics, pools, counts, strict=True)
         if len(pool) < count
     ]
     if short:
         raise NotEnoughQuestions(fields={"topics": short})
 
-    now = timezone.now()
     seen = _seen_since(user.pk, now - timedelta(days=settings.PRACTICE_FRESH_DAYS))
-    excluded = _exclusions(pools, counts, seen)
+    # Questions whose solutions are closed to the learner are never drawn, not even by
+    # the fallback that lets recently seen questions back in.
+    never = frozenset(closed)
+    excluded = _exclusions(pools, counts, seen) | never
 
     if timed:
         duration = (minutes or math.ceil(questions * SECONDS_PER_QUESTION / 60)) * 60
@@ -266,16 +277,19 @@ def practice_create(
         practice_owner=user,
     )
     try:
-        session = _start_practice(user, test, excluded)
+        session = _start_practice(user, test, excluded, never)
     except PaperUnavailable as exc:
         raise NotEnoughQuestions(exc.detail) from exc
     return session
 
 
-def _start_practice(user, test: Test, excluded: frozenset[int]) -> ExamSession:
+def _start_practice(
+    user, test: Test, excluded: frozenset[int], never: frozenset[int]
+) -> ExamSession:
     """Fresh questions first; when overlapping topics make the exclusions too tight for the
-    engine's draw, the same test without them (seen questions beat no practice)."""
-    if excluded:
+    engine's draw, the same test with only ``never`` left out (seen questions beat no
+    practice; a closed answer key beats both)."""
+    if excluded != never:
         try:
             with transaction.atomic():
                 return sessions.practice_start(user=user, test=test, exclude_question_ids=excluded)[
@@ -283,4 +297,4 @@ def _start_practice(user, test: Test, excluded: frozenset[int]) -> ExamSession:
                 ]
         except PaperUnavailable:
             pass
-    return sessions.practice_start(user=user, test=test)[0]
+    return sessions.practice_start(user=user, test=test, exclude_question_ids=never)[0]

@@ -1,7 +1,8 @@
 """The rules of sitting a test, each written once: may this learner sit this test (access),
-may they start or resume it now (the start rule), and may they still use a sitting
-(the sitting rule). Starting, the learner's test list, the paper, autosave, submit, the
-result and the review all ask these functions; none re-states them.
+may they start or resume it now (the start rule), may they still use a sitting (the
+sitting rule), and may they see a sitting's solutions (the solution rule). Starting, the
+learner's test list, the paper, autosave, submit, the result, the review and practice all
+ask these functions; none re-states them.
 
 Access itself is the catalogue's rule (``catalogue.selectors.accessible_tests``); a
 learner's personal practice test is its owner's alone.
@@ -67,6 +68,31 @@ class _Learner:
 def learner(user_id: int) -> _Learner:
     """A learner by id, as the access rule needs one (no query for the user row)."""
     return _Learner(user_id)
+
+
+# --- the solution rule -----------------------------------------------------------------------
+
+
+def solutions_open(test: Test, *, now: datetime) -> bool:
+    """Does the test's solution policy show solutions now to a learner who has submitted
+    a sitting of it? ``after_submit``: yes; ``after_window``: once the availability
+    window has closed; ``never``: no. A personal practice test is ``after_submit``."""
+    if test.solution_policy == Test.SolutionPolicy.NEVER:
+        return False
+    if test.solution_policy == Test.SolutionPolicy.AFTER_WINDOW:
+        return test.available_until is None or now >= test.available_until
+    return True
+
+
+def solutions_visible(session, *, now: datetime, test: Test | None = None) -> bool:
+    """The solution rule, asked by every payload that could encode correctness: may this
+    sitting's per-question outcomes, marks, answer key and explanations be shown? Only
+    for a submitted sitting, and only once its test's policy opens. Until then a result
+    carries totals (score, counts, per-section and per-topic tallies) and nothing per
+    question; the review is refused."""
+    if session.status != ExamSession.Status.SUBMITTED:
+        return False
+    return solutions_open(test or session.test, now=now)
 
 
 # --- the start rule --------------------------------------------------------------------------

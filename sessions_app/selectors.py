@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 
+from catalogue.selectors import accessible_tests
+from sessions_app import policy
 from sessions_app.errors import SessionNotFound
 from sessions_app.models import ExamSession, SessionResponse
 from testengine.models import Test
@@ -83,9 +86,11 @@ def counted_score(*, user, test: Test) -> Decimal | None:
     return max(scores)
 
 
-def session_result(*, session: ExamSession) -> dict[str, Any]:
+def session_result(*, session: ExamSession, solutions_visible: bool) -> dict[str, Any]:
     """Everything ``GET sessions/{id}/result/`` shows (the session must be submitted).
-    Never includes an answer key: that belongs to the review only."""
+    Never includes an answer key: that belongs to the review only. Each question's
+    outcome and marks are included only when ``solutions_visible`` (the solution rule):
+    before that, a one-question difference in score would give the key away."""
     test = session.test
     responses = {
         r.question_id: r
@@ -103,15 +108,15 @@ def session_result(*, session: ExamSession) -> dict[str, Any]:
                 marks = Decimal(question.get("unattempted_marks") or "0")
             if marks < 0:
                 lost -= marks
-            questions.append(
-                {
-                    "question_id": question["id"],
-                    "section_id": section["id"],
-                    "time_spent_ms": response.time_spent_ms if response else 0,
-                    "outcome": (response.outcome if response else "") or "unattempted",
-                    "marks": marks,
-                }
-            )
+            entry = {
+                "question_id": question["id"],
+                "section_id": section["id"],
+                "time_spent_ms": response.time_spent_ms if response else 0,
+            }
+            if solutions_visible:
+                entry["outcome"] = (response.outcome if response else "") or "unattempted"
+                entry["marks"] = marks
+            questions.append(entry)
     attempted = (session.correct or 0) + (session.partial or 0) + (session.wrong or 0)
     if test.practice_owner_id is not None:
         place = Standing(None, None, 0, None)  # a personal practice test is never ranked
@@ -147,6 +152,7 @@ def session_result(*, session: ExamSession) -> dict[str, Any]:
         "attempt_policy": test.attempt_policy,
         "sections": breakdown.get("sections", []),
         "topics": breakdown.get("topics", []),
+        "solutions_visible": solutions_visible,
         "questions": questions,
         "ability": _ability(session, breakdown.get("adaptive")),
     }
@@ -171,18 +177,40 @@ def _ability(session: ExamSession, adaptive: dict[str, Any] | None) -> dict[str,
     return {**adaptive, "percentile": percentile}
 
 
-def solutions_open(test: Test, *, now) -> bool:
-    """May a submitted sitting's solutions be shown now, per the test's policy?"""
-    if test.solution_policy == Test.SolutionPolicy.NEVER:
-        return False
-    if test.solution_policy == Test.SolutionPolicy.AFTER_WINDOW:
-        return test.available_until is None or now >= test.available_until
-    return True
+def solution_open_sittings(*, user, now) -> tuple[set[int], set[int]]:
+    """The tests whose solutions are open to this learner now, and the questions of
+    their sittings of them: their submitted sittings (access not withdrawn) of curated
+    tests they may still sit, whose solution policy has opened. Everything here the
+    learner may already read in a review. Three queries."""
+    sat = ExamSession.objects.filter(
+        user_id=user.pk,
+        status=ExamSession.Status.SUBMITTED,
+        access_ended_at=None,
+        test__practice_owner__isnull=True,
+    )
+    tests = (
+        accessible_tests(user=user, now=now)
+        .filter(pk__in=sat.values("test_id"))
+        .only("id", "solution_policy", "available_until")
+    )
+    open_ids = {test.pk for test in tests if policy.solutions_open(test, now=now)}
+    if not open_ids:
+        return set(), set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT (jsonb_path_query(paper, '$.sections[*].questions[*].id'))::bigint "
+            "FROM sessions_app_examsession "
+            "WHERE user_id = %s AND status = %s AND access_ended_at IS NULL "
+            "AND test_id = ANY(%s)",
+            [user.pk, ExamSession.Status.SUBMITTED, sorted(open_ids)],
+        )
+        questions = {row[0] for row in cursor.fetchall()}
+    return open_ids, questions
 
 
 def session_review(*, session: ExamSession) -> dict[str, Any]:
     """Each question in paper order with the learner's answer, its outcome and marks, the
-    answer key and the explanation (callers check ``solutions_open`` first)."""
+    answer key and the explanation (callers ask ``policy.solutions_visible`` first)."""
     responses = {
         r.question_id: r
         for r in SessionResponse.objects.filter(session=session).only(

@@ -249,11 +249,13 @@ class QuestionAdmin(ImportExportMixin, ServiceErrorsMixin, admin.ModelAdmin):
         "topic",
         TagListFilter,
         HasStatisticsFilter,
+        "free_practice",
         "irt_source",
     )
     search_fields = ("body_md", "external_id")
     autocomplete_fields = ("topic",)
     readonly_fields = (
+        "free_practice",  # changed by the pool actions, which keep published tests fillable
         "body_preview",
         "explanation_preview",
         "statistics_table",
@@ -264,7 +266,20 @@ class QuestionAdmin(ImportExportMixin, ServiceErrorsMixin, admin.ModelAdmin):
         *TIMESTAMPS,
     )
     fieldsets = (
-        (None, {"fields": ("type", "topic", "status", "difficulty", "tags", "external_id")}),
+        (
+            None,
+            {
+                "fields": (
+                    "type",
+                    "topic",
+                    "status",
+                    "difficulty",
+                    "tags",
+                    "external_id",
+                    "free_practice",
+                )
+            },
+        ),
         (
             "Content",
             {
@@ -293,7 +308,13 @@ class QuestionAdmin(ImportExportMixin, ServiceErrorsMixin, admin.ModelAdmin):
         ("Statistics", {"fields": (("statistics_table", "calibration_table"),)}),
         ("History", {"fields": ("version", "published_at", "created_by", *TIMESTAMPS)}),
     )
-    actions = ["publish_selected", "retire_selected", "move_to_draft"]
+    actions = [
+        "publish_selected",
+        "retire_selected",
+        "move_to_draft",
+        "add_to_free_practice",
+        "remove_from_free_practice",
+    ]
 
     # -- list columns
 
@@ -412,6 +433,29 @@ class QuestionAdmin(ImportExportMixin, ServiceErrorsMixin, admin.ModelAdmin):
     @admin.action(description="Move selected questions to draft", permissions=["change"])
     def move_to_draft(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._set_status(request, queryset, Question.Status.DRAFT, "Moved to draft")
+
+    def _set_free_practice(self, request: HttpRequest, queryset: QuerySet, free: bool) -> None:
+        try:
+            changed = services.question_set_free_practice(questions=list(queryset), free=free)
+        except RulesUnfillable as exc:
+            tests = "; ".join((exc.fields or {}).get("tests", []))
+            self.message_user(request, f"{exc.detail} {tests}", messages.ERROR)
+            return
+        where = "into" if free else "out of"
+        message = f"Moved {changed} question(s) {where} the free practice pool."
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(
+        description="Add selected questions to the free practice pool", permissions=["change"]
+    )
+    def add_to_free_practice(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_free_practice(request, queryset, True)
+
+    @admin.action(
+        description="Remove selected questions from the free practice pool", permissions=["change"]
+    )
+    def remove_from_free_practice(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_free_practice(request, queryset, False)
 
 
 @admin.register(QuestionStatistics)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable
 
@@ -69,15 +70,19 @@ def forget_local_pools() -> None:
         _local.clear()
 
 
-def candidate_pools(rules: Iterable[SectionRule], *, use_cache: bool = True) -> dict[int, array]:
-    """Sorted candidate ids per rule id, each an ``array('q')``."""
+def candidate_pools(
+    rules: Iterable[SectionRule], *, use_cache: bool = True, practice: bool = False
+) -> dict[int, array]:
+    """Sorted candidate ids per rule id, each an ``array('q')``. ``practice``: the rules
+    of a learner's practice test, which may also draw the free practice pool."""
     from testengine.paper import rule_candidates, topic_subtree_ids
 
     rules = list(rules)
     if not rules:
         return {}
     version = bank_version()
-    keys = {rule.id: f"testengine:pool:v{version}:{rule_signature(rule)}" for rule in rules}
+    kind = "practice" if practice else "pool"
+    keys = {rule.id: f"testengine:{kind}:v{version}:{rule_signature(rule)}" for rule in rules}
     pools: dict[int, array] = {}
     if use_cache:
         with _local_lock:
@@ -97,10 +102,37 @@ def candidate_pools(rules: Iterable[SectionRule], *, use_cache: bool = True) -> 
         subtrees = topic_subtree_ids(topics) if topics else {}
         fresh: dict[str, array] = {}
         for rule in missing:
-            ids = rule_candidates(rule, subtrees).order_by("id").values_list("id", flat=True)
+            ids = (
+                rule_candidates(rule, subtrees, practice=practice)
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
             pools[rule.id] = array("q", ids)
             fresh[keys[rule.id]] = pools[rule.id]
             _remember(keys[rule.id], pools[rule.id])
         if use_cache:
             cache.set_many(fresh, timeout=POOL_TIMEOUT)
     return pools
+
+
+def questions_in_tests(question_ids: Iterable[int], tests) -> set[int]:
+    """Which of ``question_ids`` sit in any of ``tests`` (a queryset of tests): listed in
+    a fixed section, or drawable by a rule (from the cached pools). Two queries and the
+    pools' lookups, however many tests."""
+    from testengine.models import SectionQuestion
+
+    wanted = set(question_ids)
+    if not wanted:
+        return set()
+    found = set(
+        SectionQuestion.objects.filter(section__test__in=tests, question_id__in=wanted).values_list(
+            "question_id", flat=True
+        )
+    )
+    rules = SectionRule.objects.filter(section__test__in=tests).exclude(section__test__mode="fixed")
+    for pool in candidate_pools(rules).values():
+        for pk in wanted - found:
+            at = bisect_left(pool, pk)
+            if at < len(pool) and pool[at] == pk:
+                found.add(pk)
+    return found

@@ -14,12 +14,14 @@ from django.contrib.auth import get_user_model
 
 from accounts.demo import DEMO_STAFF
 from testengine import demo_bank
+from testengine.bank import candidate_pools
 from testengine.errors import RulesUnfillable
-from testengine.models import Question, Section, Test, Topic
+from testengine.models import Question, Section, SectionQuestion, SectionRule, Test, Topic
 from testengine.services import (
     ChoiceData,
     QuestionData,
     question_create,
+    question_set_free_practice,
     test_create,
     test_publish,
     topic_create,
@@ -360,13 +362,65 @@ def ensure_tests(topics: dict[str, Topic], out: TextIO) -> tuple[int, int]:
     return len(DEMO_TESTS), created
 
 
+FREE_PRACTICE_SHARE = 3  # about one demo question in three goes to the free pool
+FREE_PRACTICE_PER_TOPIC = 4  # and at least this many per topic, where the rules allow
+SPARE_PER_RULE = 2  # every published test's rule keeps this many questions beyond its count
+
+
+def ensure_free_practice() -> int:
+    """Put about a third of the demo questions into the free practice pool, so that a
+    learner with no enrollment can practise, while every published test's rules keep
+    enough questions to fill (with ``SPARE_PER_RULE`` to spare, so a random draw still
+    varies). Hand-picked questions of fixed tests stay out. Does nothing once any demo
+    question is in the pool. Returns the pool's size."""
+    demo = Question.objects.filter(external_id__startswith=EXTERNAL_PREFIX)
+    if demo.filter(free_practice=True).exists():
+        return Question.objects.filter(free_practice=True).count()
+    rules = list(
+        SectionRule.objects.filter(section__test__is_published=True)
+        .exclude(section__test__mode=Test.Mode.FIXED)
+        .filter(section__test__practice_owner__isnull=True)
+    )
+    pools = {rule_id: set(pool) for rule_id, pool in candidate_pools(rules).items()}
+    slack = {rule.id: len(pools[rule.id]) - rule.count - SPARE_PER_RULE for rule in rules}
+    listed = set(SectionQuestion.objects.values_list("question_id", flat=True))
+    candidates = list(
+        demo.filter(status=Question.Status.PUBLISHED)
+        .exclude(pk__in=listed)
+        .order_by("external_id")
+        .values_list("id", "topic_id")
+    )
+    chosen: set[int] = set()
+    per_topic: dict[int, int] = {}
+
+    def take(pk: int, topic_id: int) -> None:
+        holding = [rule.id for rule in rules if pk in pools[rule.id]]
+        if all(slack[rule_id] > 0 for rule_id in holding):
+            for rule_id in holding:
+                slack[rule_id] -= 1
+            chosen.add(pk)
+            per_topic[topic_id] = per_topic.get(topic_id, 0) + 1
+
+    for index, (pk, topic_id) in enumerate(candidates):
+        if not index % FREE_PRACTICE_SHARE:
+            take(pk, topic_id)
+    # Then top up small topics, so that a demo learner's default practice (ten questions
+    # over their three weakest topics) finds enough in each.
+    for pk, topic_id in candidates:
+        if pk not in chosen and per_topic.get(topic_id, 0) < FREE_PRACTICE_PER_TOPIC:
+            take(pk, topic_id)
+    question_set_free_practice(questions=list(Question.objects.filter(pk__in=chosen)), free=True)
+    return Question.objects.filter(free_practice=True).count()
+
+
 def seed(out: TextIO) -> None:
     topics = ensure_topics()
     questions, new_questions = ensure_questions(topics)
     tests, new_tests = ensure_tests(topics, out)
+    free = ensure_free_practice()
     out.write(
         f"demo test bank: {questions} questions ({new_questions} new), "
-        f"{tests} tests ({new_tests} new)\n"
+        f"{tests} tests ({new_tests} new), {free} in the free practice pool\n"
     )
 
 

@@ -108,6 +108,14 @@ class Question(TimeStampedModel):
         help_text="Default penalty for a wrong answer (a positive number).",
     )
 
+    free_practice = models.BooleanField(
+        "free practice",
+        default=False,
+        help_text="In the free practice pool: any learner may practise it and read its "
+        "solution. Tests' rules never draw it; a fixed test that lists it keeps it out of "
+        "practice for learners who may not yet see that test's solutions.",
+    )
+
     numeric_answer = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
     numeric_tolerance = models.DecimalField(max_digits=20, decimal_places=6, default=Decimal("0"))
     tolerance_kind = models.CharField(
@@ -155,6 +163,12 @@ class Question(TimeStampedModel):
                 fields=["topic", "difficulty", "type"],
                 condition=Q(status="published"),
                 name="testengine_q_pick_idx",
+            ),
+            # Practice: the free practice pool (a small share of the bank).
+            models.Index(
+                fields=["topic"],
+                condition=Q(status="published", free_practice=True),
+                name="testengine_q_free_idx",
             ),
             GinIndex(fields=["tags"], name="testengine_q_tags_gin"),
             GinIndex(SearchVector("body_md", config="english"), name="testengine_q_body_search"),

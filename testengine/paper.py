@@ -236,9 +236,14 @@ def topic_subtree_ids(topic_ids: list[int]) -> dict[int, list[int]]:
     return result
 
 
-def rule_candidates(rule: SectionRule, subtrees: dict[int, list[int]] | None = None):
-    """Published questions a rule may draw from, as a queryset (not yet evaluated)."""
+def rule_candidates(
+    rule: SectionRule, subtrees: dict[int, list[int]] | None = None, *, practice: bool = False
+):
+    """Published questions a rule may draw from, as a queryset (not yet evaluated). Only
+    a learner's practice test draws free-practice questions."""
     queryset = Question.objects.filter(status=Question.Status.PUBLISHED)
+    if not practice:
+        queryset = queryset.filter(free_practice=False)
     if rule.topic_id:
         if rule.include_subtopics:
             subtrees = subtrees or topic_subtree_ids([rule.topic_id])
@@ -310,7 +315,11 @@ def pick_question_ids(
     questions are not affected). Raises ``_Shortfall`` naming the first rule that cannot
     be filled, counting questions earlier rules already took."""
     pools = (
-        candidate_pools([r for s in sections for r in s.rules.all()], use_cache=use_cache)
+        candidate_pools(
+            [r for s in sections for r in s.rules.all()],
+            use_cache=use_cache,
+            practice=test.practice_owner_id is not None,
+        )
         if test.mode != Test.Mode.FIXED
         else {}
     )

@@ -58,8 +58,17 @@ class QuestionTimeSerializer(serializers.Serializer):
     question_id = serializers.IntegerField()
     section_id = serializers.IntegerField()
     time_spent_ms = serializers.IntegerField()
-    outcome = serializers.ChoiceField(choices=["correct", "partial", "wrong", "unattempted"])
-    marks = serializers.DecimalField(max_digits=8, decimal_places=2)
+    outcome = serializers.ChoiceField(
+        choices=["correct", "partial", "wrong", "unattempted"],
+        required=False,
+        help_text="Present only when `solutions_visible` is true.",
+    )
+    marks = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        required=False,
+        help_text="Present only when `solutions_visible` is true.",
+    )
 
 
 class AbilitySerializer(serializers.Serializer):
@@ -118,8 +127,16 @@ class ResultSerializer(serializers.Serializer):
     attempt_policy = serializers.ChoiceField(choices=Test.AttemptPolicy.choices)
     sections = SectionResultSerializer(many=True)
     topics = TopicResultSerializer(many=True)
+    solutions_visible = serializers.BooleanField(
+        help_text="Whether the test's solution policy has opened for this sitting. Until it "
+        "has, the result carries totals only (score, counts, sections, topics): each "
+        "question's `outcome` and `marks` are left out, and `review/` answers 403 "
+        "`solutions_hidden`."
+    )
     questions = QuestionTimeSerializer(
-        many=True, help_text="Time and marks per question, in paper order (no answer key)."
+        many=True,
+        help_text="Time per question in paper order; with its outcome and marks once "
+        "solutions are visible (never the answer key: see `review/`).",
     )
     ability = AbilitySerializer(
         allow_null=True, help_text="Adaptive tests only (else null): the ability estimate."
@@ -243,6 +260,7 @@ _RESULT_EXAMPLE = {
             "accuracy": 0.75,
         }
     ],
+    "solutions_visible": True,
     "questions": [
         {
             "question_id": 41,
@@ -274,7 +292,8 @@ class SessionResultView(_SessionView):
             "Score, pass/fail, counts, accuracy, negative marks lost, time per question, "
             "per-section and per-topic results, rank and percentile among the submitted "
             "first attempts of the test, the topper's score, and your counted grade per "
-            "the test's attempt policy. Never the answer key (see `review/`)."
+            "the test's attempt policy. Never the answer key (see `review/`). Until the test's "
+            "solution policy opens (`solutions_visible`), no per-question outcome or marks."
         ),
         parameters=[_SESSION_ID],
         responses={
@@ -284,11 +303,24 @@ class SessionResultView(_SessionView):
             404: _NOT_FOUND,
             409: _NOT_SUBMITTED,
         },
-        examples=[OpenApiExample("A result", value=_RESULT_EXAMPLE, response_only=True)],
+        examples=[
+            OpenApiExample("A result", value=_RESULT_EXAMPLE, response_only=True),
+            OpenApiExample(
+                "Solutions not yet open",
+                value={
+                    **_RESULT_EXAMPLE,
+                    "solutions_visible": False,
+                    "questions": [{"question_id": 41, "section_id": 3, "time_spent_ms": 84000}],
+                },
+                response_only=True,
+            ),
+        ],
     )
     def get(self, request: Request, pk) -> Response:
         session = self._submitted(request, pk)
-        return Response(ResultSerializer(selectors.session_result(session=session)).data)
+        visible = policy.solutions_visible(session, now=timezone.now())
+        result = selectors.session_result(session=session, solutions_visible=visible)
+        return Response(ResultSerializer(result).data)
 
 
 class SessionReviewView(_SessionView):
@@ -357,7 +389,7 @@ class SessionReviewView(_SessionView):
     def get(self, request: Request, pk) -> Response:
         session = self._submitted(request, pk)
         test = session.test
-        if not selectors.solutions_open(test, now=timezone.now()):
+        if not policy.solutions_visible(session, now=timezone.now()):
             if test.solution_policy == Test.SolutionPolicy.NEVER:
                 raise SolutionsHidden()
             raise SolutionsHidden(f"Solutions are shown after {test.available_until.isoformat()}.")

@@ -83,6 +83,7 @@ class QuestionSerializer(serializers.ModelSerializer):
             "tags",
             "difficulty",
             "status",
+            "free_practice",
             "body_md",
             "body_html",
             "explanation_md",

@@ -273,9 +273,11 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 queryset = queryset.filter(**{name: params[name]})
         if params.get("tag"):
             queryset = queryset.filter(tags__contains=[params["tag"].strip().lower()])
-        if params.get("q"):
+        # A NUL byte can never be in a question and PostgreSQL refuses it in a query.
+        text = params.get("q", "").replace("\x00", "").strip()
+        if text:
             queryset = queryset.annotate(search=SearchVector("body_md", config="english")).filter(
-                search=SearchQuery(params["q"], config="english", search_type="websearch")
+                search=SearchQuery(text, config="english", search_type="websearch")
             )
         return queryset
 

@@ -12,6 +12,7 @@ from testengine.services.questions import (  # noqa: F401
     parse_decimal,
     question_create,
     question_data_from,
+    question_set_free_practice,
     question_set_status,
     question_statistics_store,
     question_update,

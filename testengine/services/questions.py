@@ -391,6 +391,25 @@ def question_set_status(*, questions: Iterable[Question], status: str) -> int:
     return len(changed)
 
 
+@transaction.atomic
+def question_set_free_practice(*, questions: Iterable[Question], free: bool) -> int:
+    """Put questions into the free practice pool (any learner may practise them and read
+    their solutions; tests' rules stop drawing them) or take them out. Refused, changing
+    nothing, when leaving the pools would leave a published test unable to build a paper.
+    Returns how many changed."""
+    changed: list[Question] = []
+    for question in (
+        Question.objects.select_for_update().filter(pk__in=[q.pk for q in questions]).order_by("pk")
+    ):
+        if question.free_practice != free:
+            question.free_practice = free
+            question.save(update_fields=["free_practice", "updated_at"])
+            changed.append(question)
+    if free and changed:
+        _keep_published_tests_fillable(changed, old_topic_ids=set())
+    return len(changed)
+
+
 def _keep_published_tests_fillable(questions: list[Question], *, old_topic_ids: set[int]) -> None:
     """Refuse (and so roll back) a change that leaves a published test unable to build a
     paper: learners would be locked out of it. Staff unpublish or edit the test first."""

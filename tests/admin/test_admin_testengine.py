@@ -471,6 +471,41 @@ def test_an_edit_that_breaks_the_question_changes_nothing(admin_client, topic):
     assert [c.is_correct for c in question.choices.all()] == [True, False, False, False]
 
 
+# --- questions: the free practice pool ------------------------------------------------------
+
+
+def test_the_free_practice_pool_actions_keep_published_tests_fillable(admin_client, topic):
+    questions = [make_question(topic=topic) for _ in range(4)]
+    test = TestFactory()
+    SectionRuleFactory(section=SectionFactory(test=test), topic=topic, count=3)
+    services.test_publish(test=test)
+
+    moved = admin_client.post(
+        QUESTIONS,
+        {"action": "add_to_free_practice", "_selected_action": [str(questions[0].pk)]},
+        follow=True,
+    )
+    refused = admin_client.post(
+        QUESTIONS,
+        {"action": "add_to_free_practice", "_selected_action": [str(questions[1].pk)]},
+        follow=True,
+    )
+    back = admin_client.post(
+        QUESTIONS,
+        {"action": "remove_from_free_practice", "_selected_action": [str(questions[0].pk)]},
+        follow=True,
+    )
+
+    assert _messages(moved) == ["Moved 1 question(s) into the free practice pool."]
+    assert _messages(refused)[0].startswith(
+        "This change would leave published tests unable to build a paper."
+    )
+    assert _messages(back) == ["Moved 1 question(s) out of the free practice pool."]
+    assert not Question.objects.filter(free_practice=True).exists()
+    filtered = admin_client.get(QUESTIONS, {"free_practice__exact": "1"})
+    assert filtered.status_code == 200
+
+
 # --- questions: bulk status actions ----------------------------------------------------------
 
 

@@ -25,11 +25,12 @@ from tests.testengine.factories import (
 )
 
 
-def topic_with_bank(questions: int = 8, **topic_kwargs) -> Topic:
-    """A topic with ``questions`` published single-choice questions."""
+def topic_with_bank(questions: int = 8, *, free_practice: bool = False, **topic_kwargs) -> Topic:
+    """A topic with ``questions`` published single-choice questions (in the free practice
+    pool when ``free_practice``: any learner may practise them; tests never draw them)."""
     topic = TopicFactory(**topic_kwargs)
     for _ in range(questions):
-        make_question(topic=topic)
+        make_question(topic=topic, free_practice=free_practice)
     return topic
 
 

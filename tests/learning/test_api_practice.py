@@ -3,6 +3,7 @@ fresh questions preferred, timed or untimed, invisible to others and never ranke
 refusal creates nothing."""
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.utils import timezone
@@ -20,10 +21,12 @@ from tests.learning.factories import (
     topic_test,
     topic_with_bank,
 )
+from tests.testengine.factories import make_question
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/me/practice/"
+free_bank = partial(topic_with_bank, free_practice=True)  # questions any learner may practise
 
 
 def _paper_ids(session_id) -> set[int]:
@@ -37,13 +40,14 @@ def _counts() -> tuple[int, int]:
 
 def test_practice_defaults_to_my_three_weakest_topics(django_assert_max_num_queries):
     learner = UserFactory()
-    topics = [topic_with_bank(6, name=n) for n in ("W1", "W2", "W3", "Strong")]
+    topics = [free_bank(6, name=n) for n in ("W1", "W2", "W3", "Strong")]
     for topic, theta in zip(topics, (-1.5, -1.0, -0.5, 2.0), strict=True):
         TopicMasteryFactory(user=learner, topic=topic, theta=theta)
 
     # Bounded, not tiny: with the database cache the throttle, the catalogue version bump
-    # on a test save and the engine's per-rule pool cache are SQL too, and savepoints count.
-    with django_assert_max_num_queries(65):
+    # on a test save and the engine's per-rule pool cache are SQL too, and savepoints count;
+    # which questions the learner may practise (the answer-key rule) is four reads.
+    with django_assert_max_num_queries(70):
         response = client_for(learner).post(URL, {}, format="json")
 
     assert response.status_code == 201, response.content
@@ -67,7 +71,7 @@ def test_practice_defaults_to_my_three_weakest_topics(django_assert_max_num_quer
 
 def test_timed_practice_on_named_topics_gets_its_minutes():
     learner = UserFactory()
-    a, b = topic_with_bank(5), topic_with_bank(5)
+    a, b = free_bank(5), free_bank(5)
 
     timed = client_for(learner).post(
         URL, {"topics": [b.pk, a.pk], "questions": 3, "timed": True, "minutes": 15}, format="json"
@@ -88,10 +92,10 @@ def test_timed_practice_on_named_topics_gets_its_minutes():
 
 def test_practice_leaves_out_questions_seen_recently_while_others_exist():
     learner = UserFactory()
-    topic = topic_with_bank(10)
+    topic = topic_with_bank(6)
+    unseen = {make_question(topic=topic, free_practice=True).pk for _ in range(4)}
     test = topic_test({topic: 6}, enrol=learner)
-    mock = _paper_ids(sit(learner, test, right=True).pk)
-    unseen = set(topic.questions.values_list("id", flat=True)) - mock
+    mock = _paper_ids(sit(learner, test, right=True).pk)  # solutions open after submit
 
     fresh = client_for(learner).post(URL, {"topics": [topic.pk], "questions": 4}, format="json")
     # now all ten were seen: the ones seen longest ago (the mock's) fill the next practice
@@ -126,7 +130,7 @@ def test_a_practice_session_is_sat_through_the_normal_api_and_updates_mastery(
     django_capture_on_commit_callbacks,
 ):
     learner = UserFactory()
-    topic = topic_with_bank(5)
+    topic = free_bank(5)
     client = client_for(learner)
     session_id = client.post(URL, {"topics": [topic.pk], "questions": 3}, format="json").json()[
         "id"
@@ -156,7 +160,7 @@ def test_a_practice_session_is_sat_through_the_normal_api_and_updates_mastery(
 
 def test_a_practice_test_is_invisible_to_others_and_never_listed_or_ranked():
     learner, other = UserFactory(), UserFactory()
-    topic = topic_with_bank(5)
+    topic = free_bank(5)
     session_id = (
         client_for(learner)
         .post(URL, {"topics": [topic.pk], "questions": 3}, format="json")
@@ -179,7 +183,7 @@ def test_staff_never_list_publish_or_sell_a_practice_test(django_user_model):
     from tests.conftest import staff_client_for
 
     learner = UserFactory()
-    topic = topic_with_bank(4)
+    topic = free_bank(4)
     session_id = (
         client_for(learner)
         .post(URL, {"topics": [topic.pk], "questions": 2}, format="json")
@@ -240,7 +244,7 @@ def test_an_unknown_topic_is_refused_and_creates_nothing():
 
 def test_too_few_questions_is_a_conflict_and_creates_nothing():
     learner = UserFactory()
-    small, big = topic_with_bank(2, name="Small"), topic_with_bank(10)
+    small, big = free_bank(2, name="Small"), free_bank(10)
     before = _counts()
 
     response = client_for(learner).post(
@@ -250,7 +254,10 @@ def test_too_few_questions_is_a_conflict_and_creates_nothing():
     assert response.status_code == 409
     assert response.json()["code"] == "not_enough_questions"
     assert response.json()["fields"] == {
-        "topics": ["“Small” has 2 published question(s); 4 needed."]
+        "topics": [
+            "“Small” has 2 question(s) you may practise; 4 needed. Practice uses the free "
+            "practice pool and the questions of tests whose solutions you can already see."
+        ]
     }
     assert _counts() == before
 
@@ -269,7 +276,7 @@ def test_practice_is_throttled_per_learner(monkeypatch):
     rates = {**SimpleRateThrottle.THROTTLE_RATES, "practice": "2/hour"}
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
     learner = UserFactory()
-    topic = topic_with_bank(10)
+    topic = free_bank(10)
     body = {"topics": [topic.pk], "questions": 1}
 
     codes = [client_for(learner).post(URL, body, format="json").status_code for _ in range(3)]

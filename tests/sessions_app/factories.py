@@ -30,3 +30,14 @@ def sittable_test(*, questions: int = 6, draw: int = 4, free: bool = True, **tes
     ProductTestFactory(product=product, test=test)
     test.refresh_from_db()
     return test
+
+
+def json_keys(value):
+    """Every key at any depth of a JSON payload (to check that none names a secret)."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield key
+            yield from json_keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from json_keys(inner)

@@ -15,7 +15,7 @@ from testengine.adaptive_bank import forget_pools
 from testengine.models import Question, Test
 from testengine.paper import Paper
 from tests.accounts.factories import UserFactory
-from tests.sessions_app.factories import sittable_test
+from tests.sessions_app.factories import json_keys, sittable_test
 
 pytestmark = pytest.mark.django_db
 
@@ -57,16 +57,6 @@ def _client(user) -> APIClient:
     return client
 
 
-def _keys(value):
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield key
-            yield from _keys(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _keys(inner)
-
-
 def _right(session_id, question_id, *, correct=True):
     paper = Paper.from_json(ExamSession.objects.get(pk=session_id).paper)
     question = paper.question(question_id)
@@ -90,7 +80,7 @@ def test_a_sitting_gives_one_item_at_a_time_and_never_the_key():
 
     assert started.status_code == 201
     assert len(paper["questions"]) == 1
-    assert not set(_keys(paper)) & set(SECRET_KEYS)
+    assert not set(json_keys(paper)) & set(SECRET_KEYS)
     first = paper["questions"][0]
     saved = _save(client, sid, first["id"], _right(sid, first["id"]), 1)
     body = saved.json()
@@ -100,7 +90,7 @@ def test_a_sitting_gives_one_item_at_a_time_and_never_the_key():
     following = body["adaptive"]["next_question"]
     assert following["id"] != first["id"]
     assert following["number"] == 2
-    assert not set(_keys(body)) & set(SECRET_KEYS)
+    assert not set(json_keys(body)) & set(SECRET_KEYS)
     assert [
         q["id"] for q in client.get(f"/api/v1/sessions/{sid}/questions/").json()["questions"]
     ] == [following["id"]]

@@ -18,7 +18,7 @@ from testengine.models import Question
 from testengine.paper import Paper
 from tests.accounts.factories import UserFactory
 from tests.catalogue.factories import ProductTestFactory, PublishedProductFactory
-from tests.sessions_app.factories import sittable_test
+from tests.sessions_app.factories import json_keys, sittable_test
 from tests.testengine.factories import (
     SectionFactory,
     SectionRuleFactory,
@@ -49,16 +49,6 @@ def _paper(session_id) -> Paper:
 
 def _choice(question, *, correct=True):
     return {"choices": [next(c.id for c in question.choices if c.is_correct == correct)]}
-
-
-def _keys(value):
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield key
-            yield from _keys(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _keys(inner)
 
 
 def _save(client, session_id, question_id, answer, seq, **extra):
@@ -105,7 +95,7 @@ def test_a_whole_sitting():
     paper = client.get(f"/api/v1/sessions/{sid}/questions/")
     assert paper.status_code == 200
     data = paper.json()
-    assert not set(_keys(data)) & set(SECRET_KEYS)
+    assert not set(json_keys(data)) & set(SECRET_KEYS)
     for key in SECRET_KEYS:
         assert key not in json.dumps(data)
     assert [q["id"] for q in data["questions"]] == [q.id for q in qs]
@@ -146,7 +136,7 @@ def test_a_whole_sitting():
     summary = submitted.json()
     assert summary["status"] == "submitted"
     assert (summary["correct"], summary["wrong"], summary["unattempted"]) == (3, 1, 0)
-    assert not set(_keys(summary)) & set(SECRET_KEYS)
+    assert not set(json_keys(summary)) & set(SECRET_KEYS)
     assert client.post(f"/api/v1/sessions/{sid}/submit/").json() == summary  # once
 
     closed = client.get(f"/api/v1/sessions/{sid}/questions/")

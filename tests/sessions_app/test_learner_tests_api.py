@@ -20,7 +20,7 @@ from tests.catalogue.factories import (
     PlanFactory,
     ProductTestFactory,
 )
-from tests.sessions_app.factories import sittable_test
+from tests.sessions_app.factories import json_keys, sittable_test
 from tests.testengine.factories import (
     SectionFactory,
     SectionQuestionFactory,
@@ -70,16 +70,6 @@ def _start(client, test):
     """What starting the test answers: (status, error code or None)."""
     response = client.post(f"{LIST}{test.slug}/sessions/")
     return response.status_code, response.json().get("code")
-
-
-def _keys(value):
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield key
-            yield from _keys(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _keys(inner)
 
 
 # --- access ----------------------------------------------------------------------------------
@@ -493,7 +483,7 @@ def test_detail_shows_sections_and_marking_but_never_answers():
             "unattempted_marks": "0.00",
         },
     ]
-    assert not set(_keys(body)) & set(SECRET_KEYS)
+    assert not set(json_keys(body)) & set(SECRET_KEYS)
     assert "Alpha" not in response.content.decode()  # no choice text either
     listed = _rows(_client(learner))[test.slug]
     assert {key: body[key] for key in listed} == listed
@@ -506,7 +496,7 @@ def test_the_list_never_carries_answers():
 
     response = _client(learner).get(LIST)
 
-    assert not set(_keys(response.json())) & set(SECRET_KEYS)
+    assert not set(json_keys(response.json())) & set(SECRET_KEYS)
     assert "Alpha" not in response.content.decode()
 
 

@@ -28,9 +28,11 @@ def make_question(
     difficulty: str = Question.Difficulty.MEDIUM,
     body: str | None = None,
     choices: list[tuple[str, bool]] | None = None,
+    free_practice: bool = False,
     **extra,
 ) -> Question:
-    """A valid question of ``type`` (sensible choices/answers unless given)."""
+    """A valid question of ``type`` (sensible choices/answers unless given); in the free
+    practice pool when ``free_practice``."""
     topic = topic or TopicFactory()
     make_question.counter += 1
     body = body or f"Question {make_question.counter}: what is *the* answer?"
@@ -56,7 +58,11 @@ def make_question(
         choices=tuple(services.ChoiceData(body_md=text, is_correct=ok) for text, ok in choices),
         **extra,
     )
-    return services.question_create(data=data)
+    question = services.question_create(data=data)
+    if free_practice:
+        services.question_set_free_practice(questions=[question], free=True)
+        question.refresh_from_db()
+    return question
 
 
 make_question.counter = 0

@@ -101,6 +101,8 @@ def test_list_filters_by_topic_subtree_difficulty_status_type_tag_and_text(
 
     assert ids("?topic=sql&difficulty=hard&status=published&tag=postgres") == [hit.id]
     assert ids("?q=hash join") == [hit.id]
+    assert ids("?q=hash%00 join") == [hit.id]  # a NUL byte is dropped, not a 400
+    assert ids("?q=%00") == ids("")
     assert ids("?type=numeric") == []
     assert ids("?topic=nope") == []
     for _ in range(20):

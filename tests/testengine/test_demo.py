@@ -10,7 +10,7 @@ from django.db import transaction
 
 from testengine import demo, demo_bank
 from testengine.models import Choice, Question, Section, SectionQuestion, SectionRule, Test, Topic
-from testengine.paper import generate_paper
+from testengine.paper import generate_paper, rule_candidates
 from testengine.scoring import score
 from testengine.services import question_data_from, question_validate, test_check
 
@@ -166,3 +166,20 @@ def test_the_other_demo_tests_have_their_settings(seeded):
         "target_se": 0.3,
         "randomesque_k": 5,
     }
+
+
+def test_a_third_of_the_bank_is_free_practice_and_every_rule_keeps_its_spare(seeded):
+    demo_questions = Question.objects.filter(external_id__startswith="demo-")
+    free = demo_questions.filter(free_practice=True)
+
+    share = free.count() / len(demo_questions)
+    assert 0.2 <= share <= 0.4, share  # a third, topped up to a few per topic
+    assert f"{free.count()} in the free practice pool" in seeded
+    listed = SectionQuestion.objects.values_list("question_id", flat=True)
+    assert not free.filter(pk__in=listed).exists()  # no hand-picked question
+    for rule in SectionRule.objects.filter(section__test__slug__in=demo.DEMO_TESTS):
+        drawable = rule_candidates(rule).count()
+        assert drawable >= rule.count + demo.SPARE_PER_RULE, (rule.section.test.slug, str(rule))
+        assert not rule_candidates(rule).filter(free_practice=True).exists()
+    per_topic = Counter(free.values_list("topic_id", flat=True))
+    assert min(per_topic.values()) >= 3
