@@ -27,7 +27,7 @@ def mask_destination(value: str) -> str:
     if at:
         return f"{local[:1]}•••@{domain}"
     keep = 3 if value.startswith("+") else 0
-    if len(value) <= keep + 4:
+    if len(value) - keep < 8:  # too short to show four digits and hide the rest
         return "•" * len(value)
     return value[:keep] + "•" * (len(value) - keep - 4) + value[-4:]
 

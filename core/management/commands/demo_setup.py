@@ -28,7 +28,7 @@ def sms_destination() -> str:
     return f"{settings.SMS_BACKEND} (SMS_BACKEND)"
 
 
-def banner(base_url: str) -> str:
+def banner(base_url: str, *, worker_log: str = "") -> str:
     base = base_url.rstrip("/")
     rows = [
         ("API docs", f"{base}/api/docs/  (ReDoc: {base}/api/redoc/)"),
@@ -38,6 +38,8 @@ def banner(base_url: str) -> str:
         ("Mail", mail_destination()),
         ("SMS", sms_destination()),
     ]
+    if worker_log:
+        rows.append(("Worker log", worker_log))
     width = max(len(label) for label, _ in rows)
     lines = [
         "",
@@ -57,12 +59,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--url", default="http://127.0.0.1:8000", help="where the server will listen"
         )
+        parser.add_argument("--worker-log", default="", help="where the worker's log goes")
 
-    def handle(self, *args, url: str, **options) -> None:
+    def handle(self, *args, url: str, worker_log: str, **options) -> None:
         verbosity = options["verbosity"]
         # A first run applies every migration: a line each would bury the demo accounts.
         quiet = max(verbosity - 1, 0)
         call_command("migrate", interactive=False, verbosity=quiet, stdout=self.stdout)
         call_command("createcachetable", verbosity=quiet, stdout=self.stdout)
         call_command("seed_demo", verbosity=verbosity, stdout=self.stdout)
-        self.stdout.write(banner(url))
+        self.stdout.write(banner(url, worker_log=worker_log))
