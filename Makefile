@@ -109,4 +109,4 @@ db-stop:
 	$(PY) scripts/devdb.py stop
 
 clean: db-stop
-	rm -rf .pgdata staticfiles .pytest_cache
+	rm -rf .pgdata staticfiles .pytest_cache var
