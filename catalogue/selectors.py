@@ -108,8 +108,8 @@ def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
        title's.
 
     Text with search syntax gets no typo fallback (it would drop a ``-word``). The first
-    step costs an ``EXISTS`` probe on the full-text index; the fallback never runs
-    similarity over rows full-text already answers for."""
+    step costs an ``EXISTS`` probe on the full-text index, so similarity (the expensive
+    part) is computed only for text that full text cannot answer."""
     query = SearchQuery(text, search_type="websearch", config="english")
     ranked = queryset.filter(search=query).annotate(rank=SearchRank(F("search"), query))
     if ranked.exists():
