@@ -33,7 +33,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "examforge_bench"
+# BENCH_DATABASE: another name, so benchmarks of two checkouts on one server stay apart.
+BENCH_DB = os.environ.get("BENCH_DATABASE", "examforge_bench")
 BANK_SIZE = 100_000
 TARGET_MEDIAN_MS = 50.0
 WARMUP, MEASURED = 5, 100

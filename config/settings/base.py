@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # trigram lookups and the pg_trgm migration operation (catalogue search)
+    "django.contrib.postgres",
     # third party
     "corsheaders",
     "rest_framework",
