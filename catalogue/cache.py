@@ -9,6 +9,7 @@ counter: if the cache evicts the token, the next one can never collide with old 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -33,8 +34,11 @@ def catalogue_changed() -> None:
 
 
 def cached_response_key(path: str) -> str:
-    """The cache key for an anonymous GET of ``path`` (full path with query)."""
-    return f"catalogue:response:{catalogue_version()}:{path}"
+    """The cache key for an anonymous GET of ``path`` (full path with query). The path is
+    hashed: a long search would otherwise make a key longer than the database cache's
+    255-character column (and memcached's 250)."""
+    digest = hashlib.sha256(path.encode()).hexdigest()
+    return f"catalogue:response:{catalogue_version()}:{digest}"
 
 
 def get_cached(key: str) -> Any:

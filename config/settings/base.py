@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # trigram lookups and the pg_trgm migration operation (catalogue search)
+    "django.contrib.postgres",
     # third party
     "corsheaders",
     "rest_framework",
@@ -178,7 +180,7 @@ else:
         }
     }
 
-# --- Background tasks (DESIGN.md §1) -----------------------------------------------------
+# --- Background tasks (docs/architecture.md, "Processes") --------------------------------
 # django-tasks with the database backend: `manage.py db_worker` processes claim work with
 # SKIP LOCKED, so workers scale out on the shared database. Enqueue from
 # `transaction.on_commit`. A Celery/RQ backend is a change here, not in the code.
