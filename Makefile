@@ -5,25 +5,42 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
+# Two install stamps, named by the requirements they were made from: `make run` needs only
+# the runtime and the embedded PostgreSQL (requirements-local.txt); the dev targets add the
+# tools (requirements-dev.txt, which includes it). Either order installs each set once.
+sum = $(shell cat $(1) | cksum | cut -d' ' -f1)
+STAMP_LOCAL := $(VENV)/.installed-local-$(call sum,requirements.txt requirements-local.txt)
+STAMP_DEV   := $(VENV)/.installed-dev-$(call sum,requirements.txt requirements-local.txt requirements-dev.txt)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install run test e2e test-browser lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed fuzz faults clean db-stop
+.PHONY: install install-local run test e2e test-browser lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed fuzz faults clean db-stop
 
-$(STAMP): requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@rm -f $(VENV)/.installed-*
+# A new venv gets a current pip straight from the host's pip (ensurepip's older one takes
+# several times as long to resolve these requirements); ensurepip when the host has none.
+# --no-compile: Python compiles the modules it imports, not all 12,000 files up front.
+$(STAMP_LOCAL): requirements.txt requirements-local.txt
+	@test -x $(VENV)/bin/pip || { $(PYTHON) -m venv --without-pip $(VENV) && \
+	  { $(PYTHON) -m pip --python $(PY) install --quiet --disable-pip-version-check --upgrade pip || \
+	    { $(PY) -m ensurepip --default-pip && $(PIP) --upgrade pip; }; }; }
+	$(PIP) --no-compile -r requirements-local.txt
+	@rm -f $(VENV)/.installed-local-*
 	@touch $@
 
-install: $(STAMP)
+$(STAMP_DEV): $(STAMP_LOCAL) requirements-dev.txt
+	$(PIP) --no-compile -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-dev-*
+	@touch $@
 
-run: install  ## set up, load demo data and serve on http://$(HOST):$(PORT)
+install-local: $(STAMP_LOCAL)  ## what `make run` needs: the runtime and the embedded PostgreSQL
+
+install: $(STAMP_DEV)  ## that plus the development and test tools
+
+run: install-local  ## set up, load demo data and serve on http://$(HOST):$(PORT)
 	$(WITH_DB) env HOST=$(HOST) PORT=$(PORT) sh scripts/run.sh
 
 test: install  ## the whole suite on PostgreSQL
@@ -92,4 +109,4 @@ db-stop:
 	$(PY) scripts/devdb.py stop
 
 clean: db-stop
-	rm -rf .pgdata staticfiles .pytest_cache
+	rm -rf .pgdata staticfiles .pytest_cache var

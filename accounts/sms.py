@@ -3,7 +3,8 @@
 A backend is any class with ``send(to: str, body: str) -> None``. The console backend
 prints to standard output (not to the logs: one-time codes never enter log pipelines);
 the locmem backend keeps messages in ``outbox`` for tests; the file backend writes them to
-files for the end-to-end stack.
+files for the end-to-end stack, and the development one (``make run``) to files under
+``var/sms/`` with one line in the terminal.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from core import dev_delivery
 
 
 class SmsBackend(Protocol):
@@ -67,10 +70,23 @@ class FileSmsBackend:
     production: codes would sit on disk."""
 
     def send(self, to: str, body: str) -> None:
+        self.write(to, body)
+
+    def write(self, to: str, body: str) -> Path:
         directory = Path(settings.SMS_FILE_PATH)
         directory.mkdir(parents=True, exist_ok=True)
-        name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.sms"
-        (directory / name).write_text(f"To: {to}\n\n{body}\n", encoding="utf-8")
+        path = directory / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.sms"
+        path.write_text(f"To: {to}\n\n{body}\n", encoding="utf-8")
+        return path
+
+
+class DevFileSmsBackend(FileSmsBackend):
+    """Development (``config.settings.dev``): the file, and one line in the terminal
+    naming the masked number and the file (the text itself only under DEBUG)."""
+
+    def send(self, to: str, body: str) -> None:
+        path = self.write(to, body)
+        dev_delivery.announce(channel="SMS", to=[to], subject="", path=path, text=body)
 
 
 def get_sms_backend() -> SmsBackend:

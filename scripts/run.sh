@@ -2,22 +2,15 @@
 # `make run`: prepare the database, load the demo, serve. DATABASE_URL is already set.
 set -e
 PY=.venv/bin/python
-$PY manage.py migrate --noinput
-$PY manage.py createcachetable
-$PY manage.py seed_demo
-cat <<MSG
-
-  Examforge is starting on http://$HOST:$PORT/
-    API docs (Swagger UI)  http://$HOST:$PORT/api/docs/
-    API reference (ReDoc)  http://$HOST:$PORT/api/redoc/
-    Admin                  http://$HOST:$PORT/admin/
-    Health                 http://$HOST:$PORT/healthz
-  A background worker (manage.py db_worker) runs beside the server.
-  Ctrl-C stops both (and the embedded PostgreSQL).
-
-MSG
-# The background worker (item statistics after scoring, …), stopped with the server.
-$PY manage.py db_worker --interval 2 --no-reload &
+WORKER_LOG=var/log/worker.log
+mkdir -p var/log
+# migrate, cache table, demo data and the banner, in one process
+$PY manage.py demo_setup --url "http://$HOST:$PORT" --worker-log "$WORKER_LOG"
+# The background worker (item statistics after scoring, …), stopped with the server. Its
+# log (a few lines per task) goes to a file, so the terminal keeps the banner and requests;
+# its standard output (one line per mail it sends) stays here. Niced: on a first run it
+# works through the demo's queued tasks while the server starts, and the server comes first.
+nice -n 10 $PY manage.py db_worker --interval 2 --no-reload 2>>"$WORKER_LOG" &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
 $PY manage.py runserver "$HOST:$PORT"

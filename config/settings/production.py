@@ -45,13 +45,19 @@ if not env("DATABASE_URL", default=""):
     raise ImproperlyConfigured("DATABASE_URL must be set in production.")
 
 # One-time codes travel by email and SMS: a console backend would print them into the
-# container's log stream.
-if not env("EMAIL_URL", default="") or "console" in EMAIL_BACKEND or "locmem" in EMAIL_BACKEND:
+# container's log stream, a file backend leave them on the server's disk.
+_LOCAL_MAIL = ("console", "locmem", "filebased", "dev_delivery")
+if not env("EMAIL_URL", default="") or any(name in EMAIL_BACKEND for name in _LOCAL_MAIL):
     raise ImproperlyConfigured(
         "EMAIL_URL must name a real mail server in production (e.g. smtp+tls://…)."
     )
 SMS_BACKEND = env("SMS_BACKEND", default="") or "accounts.sms.DisabledSmsBackend"
-if SMS_BACKEND.rsplit(".", 1)[-1] in {"ConsoleSmsBackend", "LocmemSmsBackend", "FileSmsBackend"}:
+if SMS_BACKEND.rsplit(".", 1)[-1] in {
+    "ConsoleSmsBackend",
+    "LocmemSmsBackend",
+    "FileSmsBackend",
+    "DevFileSmsBackend",
+}:
     raise ImproperlyConfigured(
         "SMS_BACKEND must be a real provider's backend in production, or unset (phone OTP off)."
     )

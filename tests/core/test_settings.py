@@ -92,6 +92,16 @@ def test_production_starts_with_a_safe_configuration():
             "accounts.sms.FileSmsBackend",
             "SMS_BACKEND must be a real provider's backend in production",
         ),
+        (
+            "SMS_BACKEND",
+            "accounts.sms.DevFileSmsBackend",
+            "SMS_BACKEND must be a real provider's backend in production",
+        ),
+        (
+            "EMAIL_URL",
+            "filemail:///tmp/examforge-mail",
+            "EMAIL_URL must name a real mail server in production",
+        ),
     ],
 )
 def test_production_refuses_an_unsafe_value(variable, value, message):
@@ -131,6 +141,50 @@ def test_dev_accepts_access_tokens_of_15_minutes():
     result = _setup("config.settings.dev", JWT_ACCESS_MINUTES="15")
 
     assert result.returncode == 0, result.stderr
+
+
+_DESCRIBE_DELIVERY = """
+import json
+from django.conf import settings as s
+print(json.dumps({name: getattr(s, name, None) for name in (
+    "EMAIL_BACKEND", "EMAIL_FILE_PATH", "EMAIL_HOST", "EMAIL_PORT", "SMS_BACKEND", "SMS_FILE_PATH"
+)}))
+"""
+_NO_DELIVERY_SETTINGS = {
+    "EMAIL_URL": "",
+    "EMAIL_FILE_PATH": "",
+    "SMS_BACKEND": "",
+    "SMS_FILE_PATH": "",
+}
+
+
+def test_dev_writes_mail_and_sms_to_files_under_var():
+    result = _setup("config.settings.dev", then=_DESCRIBE_DELIVERY, **_NO_DELIVERY_SETTINGS)
+
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["EMAIL_BACKEND"] == "core.dev_delivery.DevFileEmailBackend"
+    assert found["EMAIL_FILE_PATH"] == str(ROOT / "var" / "mail")
+    assert found["SMS_BACKEND"] == "accounts.sms.DevFileSmsBackend"
+    assert found["SMS_FILE_PATH"] == str(ROOT / "var" / "sms")
+
+
+def test_dev_sends_mail_to_the_server_email_url_names(tmp_path):
+    result = _setup(
+        "config.settings.dev",
+        then=_DESCRIBE_DELIVERY,
+        **{
+            **_NO_DELIVERY_SETTINGS,
+            "EMAIL_URL": "smtp://mailcatcher.local:1025",
+            "SMS_FILE_PATH": str(tmp_path / "sms"),
+        },
+    )
+
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (found["EMAIL_HOST"], found["EMAIL_PORT"]) == ("mailcatcher.local", 1025)
+    assert found["SMS_FILE_PATH"] == str(tmp_path / "sms")
 
 
 _DESCRIBE_STORAGE = """
