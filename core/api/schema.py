@@ -104,29 +104,3 @@ def document_invalid_pages(result, generator, request, public):
                 },
             )
     return result
-
-
-def document_uri_too_long(result, generator, request, public):
-    """drf-spectacular post-processing hook: an operation with path or query parameters
-    can be sent a request line longer than the HTTP server reads (gunicorn's
-    ``limit_request_line``, 4094 bytes; a proxy in front may have its own limit). The
-    server answers 414 itself, before the app, as a small HTML page: not the error shape,
-    so it is documented as ``text/html``. Found by schemathesis (long query strings)."""
-    for methods in result.get("paths", {}).values():
-        for operation in methods.values():
-            if not isinstance(operation, dict):
-                continue
-            parameters = operation.get("parameters", [])
-            if not any(p.get("in") in ("path", "query") for p in parameters):
-                continue
-            operation.setdefault("responses", {}).setdefault(
-                "414",
-                {
-                    "content": {"text/html": {"schema": {"type": "string"}}},
-                    "description": (
-                        "URI too long: the request line is longer than the server reads "
-                        "(4094 bytes). Answered by the HTTP server, as HTML."
-                    ),
-                },
-            )
-    return result
