@@ -7,18 +7,18 @@ from typing import Any
 from rest_framework import serializers
 
 
+# Refuses fields it does not know instead of ignoring them: a client sending ``emial`` or
+# ``price`` learns at once that it was not used.
+#
+# ``patch=True`` (for PATCH) makes every top-level field optional, without a default: a
+# field not sent is not in ``validated_data``. Not DRF's ``partial``: that also relaxes the
+# nested serializers, so a PATCH could send a list item without its required fields
+# (``{"sections": [{"questions": [{}]}]}``) and the service would meet a half-built row.
+# Nested lists replace what they stand for, so they are checked whole.
+#
+# No docstring on purpose: drf-spectacular describes every request component with the
+# nearest docstring of its class, and these words are for this codebase, not for clients.
 class StrictInputSerializer(serializers.Serializer):
-    """Input serializer that refuses fields it does not know, instead of ignoring them:
-    a client sending ``emial`` or ``price`` learns at once that it was not used.
-
-    ``patch=True`` (for PATCH) makes every top-level field optional, without a default: a
-    field not sent is not in ``validated_data``. Not DRF's ``partial``:
-    that also relaxes the nested serializers, so a PATCH could send a list item without
-    its required fields (``{"sections": [{"questions": [{}]}]}``) and the service would
-    meet a half-built row. Nested lists replace what they stand for, so they are checked
-    whole.
-    """
-
     def __init__(self, *args: Any, patch: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if patch:

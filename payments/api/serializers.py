@@ -11,8 +11,8 @@ from payments.models import Order
 
 
 class OrderInputSerializer(serializers.Serializer):
-    """Not strict on purpose: amount fields a client adds (``amount``, ``total_paise``…) are
-    ignored, never read — the server computes every rupee."""
+    """The plan to buy and an optional coupon. Other fields are ignored, amounts included
+    (``amount``, ``total_paise``…): the server prices every order."""
 
     plan = serializers.IntegerField(min_value=1, help_text="The plan's id (product page).")
     coupon_code = serializers.CharField(

@@ -247,3 +247,17 @@ def test_the_fuzzers_copy_of_the_schema_adds_the_http_servers_414(schema, monkey
     assert list(session["414"]["content"]) == ["text/html"]
     assert "414" not in annotated["paths"]["/api/v1/auth/logout/"]["post"]["responses"]
     assert "414" not in schema["paths"]["/api/v1/sessions/{id}/"]["get"]["responses"]
+
+
+def test_component_descriptions_speak_to_client_developers(schema):
+    # A component's description comes from its serializer's docstring: words about the
+    # code (its base classes, DRF options) must not reach the people generating clients.
+    internal = re.compile(r"\bDRF\b|serializer|``partial``|\bstrict\b|validated_data", re.I)
+    leaking = {
+        name: component["description"]
+        for name, component in schema["components"]["schemas"].items()
+        if internal.search(component.get("description", ""))
+    }
+
+    assert leaking == {}
+    assert "description" not in schema["components"]["schemas"]["LoginInputRequest"]
