@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 
@@ -70,6 +76,13 @@ def error_response(
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     """Default-documented error responses for the given statuses."""
     return {status: error_response(status) for status in statuses}
+
+
+def uuid_id_parameter(description: str) -> OpenApiParameter:
+    """The ``{id}`` path parameter of an object with a public UUID id (sessions, orders,
+    devices): ``format: uuid`` like the object's own ``id`` field, so a client passes the
+    one to the other as it is."""
+    return OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=description)
 
 
 MESSAGE_SERIALIZER = inline_serializer(name="Message", fields={"detail": serializers.CharField()})

@@ -10,13 +10,13 @@ from uuid import UUID
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from core.api.schema import error_response, errors
+from core.api.schema import error_response, errors, uuid_id_parameter
 from payments.errors import InvoiceNotFound, OrderNotFound
 from payments.invoices import (
     invoice_filename,
@@ -28,9 +28,7 @@ from payments.models import Invoice, Order
 
 TAG = ["payments"]
 
-_ORDER_ID = OpenApiParameter(
-    "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Order id (UUID)."
-)
+_ORDER_ID = uuid_id_parameter("The order's id.")
 _E401 = errors(401)[401]
 _E404 = error_response(
     404,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.schema import error_response
+from core.api.schema import error_response, uuid_id_parameter
 from core.errors import Conflict, Forbidden
 from sessions_app import policy, selectors
 from sessions_app.api.sitting import ACCESS_ENDED, E403_ACCESS_ENDED
@@ -203,9 +202,7 @@ class LeaderboardQuerySerializer(serializers.Serializer):
 
 # --- views -----------------------------------------------------------------------------------
 
-_SESSION_ID = OpenApiParameter(
-    "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The session's id."
-)
+_SESSION_ID = uuid_id_parameter("The session's id.")
 _NOT_FOUND = error_response(404, ("not_found", "No such session."))
 _NOT_SUBMITTED = error_response(409, (SessionNotSubmitted.code, SessionNotSubmitted.detail))
 _UNAUTH = error_response(401)

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.schema import error_response, errors
+from core.api.schema import error_response, errors, uuid_id_parameter
 from core.api.views import OwnedViewSet
 from core.request_context import bind_log_context
 from sessions_app import policy, services, timing
@@ -31,7 +31,7 @@ from testengine.paper import CENT
 
 TAG = ["sessions"]
 
-_SESSION_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="Session id (UUID).")
+_SESSION_ID = uuid_id_parameter("The session's id.")
 _QUESTION_ID = OpenApiParameter("question_id", int, OpenApiParameter.PATH)
 
 _E401 = errors(401)[401]

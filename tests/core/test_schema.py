@@ -261,3 +261,52 @@ def test_component_descriptions_speak_to_client_developers(schema):
 
     assert leaking == {}
     assert "description" not in schema["components"]["schemas"]["LoginInputRequest"]
+
+
+UUID_ID_PATHS = (
+    "/api/v1/auth/devices/{id}/",
+    "/api/v1/orders/{id}/",
+    "/api/v1/sessions/{id}/",
+)
+
+
+def test_public_uuid_ids_have_one_type_in_paths_and_in_bodies(schema):
+    # A strict client passes SessionDetail.id to submit, Order.id to invoice: the path
+    # parameter must have the type of the field it is filled from.
+    path_ids = {
+        f"{method.upper()} {path}": parameter["schema"]
+        for path, method, operation in _operations(schema)
+        if path.startswith(UUID_ID_PATHS)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path" and parameter["name"] == "id"
+    }
+    components = schema["components"]["schemas"]
+    body_ids = {
+        name: {k: v for k, v in components[name]["properties"]["id"].items() if k != "readOnly"}
+        for name in ("SessionDetail", "SessionList", "SubmitSummary", "Order", "Device")
+    }
+
+    assert len(path_ids) == 13  # devices 1, orders 4, sessions 8
+    assert set(map(str, path_ids.values())) == {str({"type": "string", "format": "uuid"})}
+    assert set(map(str, body_ids.values())) == {str({"type": "string", "format": "uuid"})}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/sessions/not-a-uuid/",
+        "/api/v1/sessions/12/submit/",
+        "/api/v1/sessions/not-a-uuid/result/",
+        "/api/v1/orders/not-a-uuid/",
+        "/api/v1/orders/12/invoice/",
+    ],
+)
+def test_an_id_that_is_not_a_uuid_is_an_unknown_object(user, url):
+    api = APIClient()
+    api.force_authenticate(user)
+
+    response = api.post(url) if url.endswith("submit/") else api.get(url)
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
