@@ -38,6 +38,22 @@ _E404 = error_response(
 )
 
 
+PDF = "application/pdf"
+OCTET_STREAM = "application/octet-stream"
+_PDF_DESCRIPTION = (
+    "The invoice PDF (attachment), as `application/pdf`; as `application/octet-stream` "
+    "(the same bytes) when `Accept` asks for that and not for PDF."
+)
+
+
+def pdf_media_type(request: Request) -> str:
+    """``application/pdf`` unless the client accepts only ``application/octet-stream``
+    (generated clients that read any binary download as a file ask for that)."""
+    if not request.accepts(PDF) and request.accepts(OCTET_STREAM):
+        return OCTET_STREAM
+    return PDF
+
+
 class _ErrorsAreJson(DefaultContentNegotiation):
     """The document is returned as is; DRF's renderer only draws errors, always in JSON,
     whatever ``Accept`` says (``application/pdf`` would otherwise be a 406)."""
@@ -75,16 +91,15 @@ class InvoicePdfView(_InvoiceView):
         ),
         parameters=[_ORDER_ID],
         responses={
-            (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The invoice PDF (attachment)."
-            ),
+            (200, PDF): OpenApiResponse(OpenApiTypes.BINARY, description=_PDF_DESCRIPTION),
+            (200, OCTET_STREAM): OpenApiResponse(OpenApiTypes.BINARY, description=_PDF_DESCRIPTION),
             401: _E401,
             404: _E404,
         },
     )
     def get(self, request: Request, pk: UUID) -> HttpResponse:
         invoice = self._invoice(request, pk)
-        response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+        response = HttpResponse(render_invoice_pdf(invoice), content_type=pdf_media_type(request))
         response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
         return self._private(response)
 

@@ -310,3 +310,15 @@ def test_an_id_that_is_not_a_uuid_is_an_unknown_object(user, url):
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_the_invoice_pdf_is_documented_as_a_binary_file(schema):
+    # openapi-python-client reads application/octet-stream as a File (and skips a response
+    # whose only media type it does not know, application/pdf).
+    ok = schema["paths"]["/api/v1/orders/{id}/invoice/"]["get"]["responses"]["200"]
+    binary = {"type": "string", "format": "binary"}
+
+    assert {media: body["schema"] for media, body in ok["content"].items()} == {
+        "application/pdf": binary,
+        "application/octet-stream": binary,
+    }
