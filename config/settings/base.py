@@ -315,7 +315,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "core.api.exception_handler.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": env("THROTTLE_LOGIN_IP", default="20/min"),
         "login_account": env("THROTTLE_LOGIN_ACCOUNT", default="10/min"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -12,6 +13,34 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Every operation states its ``security``, as the view authenticates:
+
+    - no authenticator (logout, token refresh, the webhook) → ``security: []``, public;
+    - a token optional (``AllowAny`` with the bearer authenticator: a product page shows
+      ownership to a logged-in learner) → ``[{"jwtAuth": []}, {}]``;
+    - otherwise → ``[{"jwtAuth": []}]``.
+
+    drf-spectacular writes ``[{}]`` for the first case and nothing for ``auth=[]``: both
+    read to generators (openapi-python-client) as "needs a token" or "inherits".
+    """
+
+    def get_auth(self) -> list[dict[str, list[str]]]:
+        auth = super().get_auth()
+        return [] if all(requirement == {} for requirement in auth) else auth
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None or "security" in operation:
+            return operation
+        ordered: dict[str, Any] = {}
+        for key, value in operation.items():
+            if key == "responses":
+                ordered["security"] = []
+            ordered[key] = value
+        return ordered
 
 
 class ErrorSerializer(serializers.Serializer):

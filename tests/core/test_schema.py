@@ -139,7 +139,7 @@ def test_public_endpoints_need_no_token_and_the_others_need_the_bearer_token(sch
     }
 
     assert {key: value for key, value in security.items() if key[0] in PUBLIC_PATHS} == {
-        key: [{}] for key in security if key[0] in PUBLIC_PATHS
+        key: [] for key in security if key[0] in PUBLIC_PATHS
     }
     assert {key: value for key, value in security.items() if key[0] not in PUBLIC_PATHS} == {
         key: [{"jwtAuth": []}] for key in security if key[0] not in PUBLIC_PATHS
@@ -322,3 +322,73 @@ def test_the_invoice_pdf_is_documented_as_a_binary_file(schema):
         "application/pdf": binary,
         "application/octet-stream": binary,
     }
+
+
+PUBLIC_OPERATIONS = {
+    ("/api/v1/auth/register/", "post"),
+    ("/api/v1/auth/token/", "post"),
+    ("/api/v1/auth/token/refresh/", "post"),
+    ("/api/v1/auth/logout/", "post"),
+    ("/api/v1/auth/otp/request/", "post"),
+    ("/api/v1/auth/otp/verify/", "post"),
+    ("/api/v1/catalogue/categories/", "get"),
+    ("/api/v1/catalogue/products/", "get"),
+    ("/api/v1/certificates/{code}/", "get"),
+    ("/api/v1/programs/{slug}/", "get"),
+    ("/api/v1/payments/razorpay/webhook/", "post"),
+}
+OPTIONAL_TOKEN_OPERATIONS = {("/api/v1/catalogue/products/{slug}/", "get")}
+
+
+def test_every_operation_states_its_security_public_optional_or_bearer(schema):
+    # openapi-python-client takes any non-empty ``security`` (``[{}]`` included) as
+    # "needs an AuthenticatedClient"; an omitted one would inherit a global default.
+    security = {(path, method): op.get("security") for path, method, op in _operations(schema)}
+
+    assert None not in security.values()
+    assert {key for key, value in security.items() if value == []} == PUBLIC_OPERATIONS
+    assert {
+        key for key, value in security.items() if value == [{"jwtAuth": []}, {}]
+    } == OPTIONAL_TOKEN_OPERATIONS
+    others = set(security) - PUBLIC_OPERATIONS - OPTIONAL_TOKEN_OPERATIONS
+    assert {str(security[key]) for key in others} == {str([{"jwtAuth": []}])}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/v1/catalogue/categories/", 200),
+        ("/api/v1/catalogue/products/", 200),
+        ("/api/v1/programs/no-such-program/", 404),
+        ("/api/v1/certificates/0000-0000-0000-0000/", 404),
+    ],
+)
+def test_public_reads_do_not_read_a_token_sent_along(url, status):
+    # Documented ``security: []``: an expired token a client still holds is not a 401.
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION="Bearer expired.or.garbage")
+
+    response = api.get(url)
+
+    assert response.status_code == status
+
+
+@pytest.mark.django_db
+def test_a_product_page_takes_an_optional_token_that_must_be_valid(user):
+    from tests.catalogue.factories import PublishedProductFactory
+
+    product = PublishedProductFactory()
+    url = f"/api/v1/catalogue/products/{product.slug}/"
+    bad = APIClient()
+    bad.credentials(HTTP_AUTHORIZATION="Bearer expired.or.garbage")
+    learner = APIClient()
+    learner.force_authenticate(user)
+
+    anonymous = APIClient().get(url)
+    refused = bad.get(url)
+    logged_in = learner.get(url)
+
+    assert (anonymous.status_code, anonymous.json()["ownership"]) == (200, None)
+    assert (refused.status_code, refused.json()["code"]) == (401, "token_not_valid")
+    assert logged_in.status_code == 200
