@@ -391,10 +391,34 @@ SPECTACULAR_SETTINGS = {
             "description": "My mastery per topic, recommendations, personal practice.",
         },
     ],
+    # One stable, unambiguous name per choice set, reused wherever it appears (generated
+    # clients get one enum type each, not StatusEnum / KindEnum guesses).
     "ENUM_NAME_OVERRIDES": {
         "QuestionTypeEnum": "testengine.models.Question.Type",
         "DifficultyEnum": "testengine.models.Question.Difficulty",
+        "QuestionStatusEnum": "testengine.models.Question.Status",
+        "ToleranceKindEnum": "testengine.models.Question.Tolerance",
+        "TestModeEnum": "testengine.models.Test.Mode",
+        "TestNavigationEnum": "testengine.models.Test.Navigation",
+        "SectionMarkingEnum": "testengine.models.Section.Marking",
+        "SessionStatusEnum": "sessions_app.models.ExamSession.Status",
+        "SubmitReasonEnum": "sessions_app.models.ExamSession.SubmitReason",
+        "AnswerOutcomeEnum": "sessions_app.api.results.OUTCOMES",
+        "AdaptiveStopReasonEnum": "sessions_app.api.results.STOP_REASONS",
+        "StartRefusalReasonEnum": "sessions_app.api.learner_tests.REASONS",
+        "PaletteStateEnum": "sessions_app.api.serializers.PALETTE_STATES",
+        "SectionStateEnum": "sessions_app.api.serializers.SECTION_STATES",
+        "OrderStatusEnum": "payments.models.Order.Status",
+        "PaymentGatewayEnum": "payments.models.Order.Gateway",
+        "ProductKindEnum": "catalogue.models.Product.Kind",
+        "ProductLevelEnum": "catalogue.models.Product.Level",
+        "EnrollmentSourceEnum": "catalogue.models.Enrollment.Source",
+        "ProjectSubmissionStatusEnum": "programs.models.ProjectSubmission.Status",
+        "CertificateStatusEnum": "programs.api.serializers.CERTIFICATE_STATUSES",
     },
+    # "none" is null, never an enum of "" (no BlankEnum / NullEnum components): a nullable
+    # field references its enum and says nullable.
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
 }
 
 # --- CORS --------------------------------------------------------------------------------

@@ -31,6 +31,14 @@ class AutoSchema(SpectacularAutoSchema):
         auth = super().get_auth()
         return [] if all(requirement == {} for requirement in auth) else auth
 
+    def _get_serializer_name(self, serializer: Any, direction: str, *args: Any, **kw: Any) -> str:
+        # Request bodies are named for what they carry: the body of LoginInputSerializer
+        # is "LoginRequest", not "LoginInputRequest".
+        name = super()._get_serializer_name(serializer, direction, *args, **kw)
+        if direction == "request" and name.endswith("InputRequest"):
+            name = name[: -len("InputRequest")] + "Request"
+        return name
+
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)
         if operation is None or "security" in operation:

@@ -33,3 +33,24 @@ class StrictInputSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
+
+
+class NoneAsNullChoiceField(serializers.ChoiceField):
+    """A choice whose "none" (any difficulty; not closed yet) the database stores as ``""``:
+    ``null`` in JSON both ways, so the schema has one enum and ``null``, never an enum of
+    the empty string. ``""`` sent by a client still reads as none."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["allow_null"] = True
+        kwargs.pop("allow_blank", None)
+        super().__init__(**kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        value = super().run_validation(data)
+        return "" if value is None else value
+
+    def to_internal_value(self, data: Any) -> Any:
+        return "" if data == "" else super().to_internal_value(data)
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value in ("", None) else super().to_representation(value)

@@ -62,7 +62,8 @@ class OrderSerializer(serializers.ModelSerializer):
     plan = OrderPlanSerializer(read_only=True)
     product = OrderProductSerializer(read_only=True)
     coupon_code = serializers.SerializerMethodField()
-    status = serializers.CharField(
+    status = serializers.ChoiceField(
+        choices=Order.Status.choices,
         read_only=True,
         help_text="`created`, `paid`, `partially_refunded`, `refunded`, `failed` or `expired`.",
     )

@@ -10,15 +10,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.schema import error_response, uuid_id_parameter
+from core.api.serializers import NoneAsNullChoiceField
 from core.errors import Conflict, Forbidden
 from sessions_app import policy, selectors
 from sessions_app.api.sitting import ACCESS_ENDED, E403_ACCESS_ENDED
 from sessions_app.errors import TestNotFound
 from sessions_app.models import ExamSession
-from testengine.models import Test
+from testengine.models import Question, Test
 
 TAG = ["results"]
 _DEC = {"max_digits": 10, "decimal_places": 2}
+
+
+OUTCOMES = ["correct", "partial", "wrong", "unattempted"]
+STOP_REASONS = ["precision", "max_items", "pool_exhausted", "submitted"]
 
 
 class SessionNotSubmitted(Conflict):
@@ -58,7 +63,7 @@ class QuestionTimeSerializer(serializers.Serializer):
     section_id = serializers.IntegerField()
     time_spent_ms = serializers.IntegerField()
     outcome = serializers.ChoiceField(
-        choices=["correct", "partial", "wrong", "unattempted"],
+        choices=OUTCOMES,
         required=False,
         help_text="Present only when `solutions_visible` is true.",
     )
@@ -75,9 +80,10 @@ class AbilitySerializer(serializers.Serializer):
     se = serializers.FloatField(help_text="Its standard error.")
     scaled_score = serializers.FloatField(help_text="50 + 10·θ̂, clipped to 0–100.")
     items = serializers.IntegerField(help_text="Items given.")
-    stop_reason = serializers.CharField(
+    stop_reason = serializers.ChoiceField(
+        choices=STOP_REASONS,
         help_text="`precision` (SE reached the target), `max_items`, `pool_exhausted` or "
-        "`submitted` (the learner or the deadline ended it)."
+        "`submitted` (the learner or the deadline ended it).",
     )
     percentile = serializers.DecimalField(
         max_digits=5,
@@ -92,7 +98,7 @@ class ResultSerializer(serializers.Serializer):
     test = serializers.CharField(help_text="The test's slug.")
     attempt = serializers.IntegerField()
     submitted_at = serializers.DateTimeField()
-    submit_reason = serializers.CharField()
+    submit_reason = serializers.ChoiceField(choices=ExamSession.SubmitReason.choices)
     score = serializers.DecimalField(**_DEC)
     max_score = serializers.DecimalField(**_DEC)
     percentage = serializers.DecimalField(max_digits=6, decimal_places=2)
@@ -152,7 +158,9 @@ class CorrectAnswerSerializer(serializers.Serializer):
     choices = serializers.ListField(child=serializers.IntegerField())
     value = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True)
     tolerance = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True)
-    tolerance_kind = serializers.CharField(allow_blank=True)
+    tolerance_kind = NoneAsNullChoiceField(
+        choices=Question.Tolerance.choices, help_text="Numeric questions; else null."
+    )
     accepted_answers = serializers.ListField(child=serializers.CharField())
 
 
@@ -160,7 +168,7 @@ class ReviewQuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     section_id = serializers.IntegerField()
     section = serializers.CharField()
-    type = serializers.CharField()
+    type = serializers.ChoiceField(choices=Question.Type.choices)
     topic = serializers.CharField()
     body_html = serializers.CharField()
     image = serializers.CharField(allow_blank=True)
@@ -169,7 +177,7 @@ class ReviewQuestionSerializer(serializers.Serializer):
     negative_marks = serializers.DecimalField(max_digits=8, decimal_places=2)
     answer = serializers.JSONField(allow_null=True, help_text="Your answer (null: unattempted).")
     time_spent_ms = serializers.IntegerField()
-    outcome = serializers.ChoiceField(choices=["correct", "partial", "wrong", "unattempted"])
+    outcome = serializers.ChoiceField(choices=OUTCOMES)
     marks = serializers.DecimalField(max_digits=8, decimal_places=2)
     correct_answer = CorrectAnswerSerializer()
     explanation_html = serializers.CharField(allow_blank=True)

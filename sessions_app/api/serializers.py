@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.api.serializers import StrictInputSerializer
+from core.api.serializers import NoneAsNullChoiceField, StrictInputSerializer
 from sessions_app.models import ExamSession
 from testengine.models import Question, Test
 
@@ -25,14 +25,12 @@ PALETTE_STATES = [
 ]
 
 
-class SessionStatusField(serializers.CharField):
-    """The session's status. Documented as a string (not an enum component) because
-    ``status`` enums of other apps collide; add ``SessionStatusEnum`` to
-    ``ENUM_NAME_OVERRIDES`` to publish it as an enum."""
+class SessionStatusField(serializers.ChoiceField):
+    """The session's status: the ``SessionStatusEnum`` component (ENUM_NAME_OVERRIDES)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "`in_progress`, `submitted` or `abandoned`.")
-        super().__init__(**kwargs)
+        super().__init__(choices=ExamSession.Status.choices, **kwargs)
 
 
 # --- output --------------------------------------------------------------------------------
@@ -72,6 +70,7 @@ class SessionListSerializer(serializers.ModelSerializer):
             "max_score",
         ]
         read_only_fields = fields
+        ref_name = "SessionSummary"  # its page: PaginatedSessionSummaryList
 
 
 class PaletteEntrySerializer(serializers.Serializer):
@@ -110,11 +109,10 @@ class SessionDetailSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField()
     deadline_at = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
-    submit_reason = serializers.ChoiceField(
+    submit_reason = NoneAsNullChoiceField(
         choices=ExamSession.SubmitReason.choices,
-        allow_blank=True,
         help_text="Why the session closed: `learner`, `time_up`, or `revoked` (access was "
-        "withdrawn by a refund or a revoke: the sitting is abandoned, unscored); empty while "
+        "withdrawn by a refund or a revoke: the sitting is abandoned, unscored); null while "
         "open.",
     )
     server_time = serializers.DateTimeField(help_text="The server's clock now; it rules.")

@@ -260,7 +260,7 @@ def test_component_descriptions_speak_to_client_developers(schema):
     }
 
     assert leaking == {}
-    assert "description" not in schema["components"]["schemas"]["LoginInputRequest"]
+    assert "description" not in schema["components"]["schemas"]["LoginRequest"]
 
 
 UUID_ID_PATHS = (
@@ -283,7 +283,7 @@ def test_public_uuid_ids_have_one_type_in_paths_and_in_bodies(schema):
     components = schema["components"]["schemas"]
     body_ids = {
         name: {k: v for k, v in components[name]["properties"]["id"].items() if k != "readOnly"}
-        for name in ("SessionDetail", "SessionList", "SubmitSummary", "Order", "Device")
+        for name in ("SessionDetail", "SessionSummary", "SubmitSummary", "Order", "Device")
     }
 
     assert len(path_ids) == 13  # devices 1, orders 4, sessions 8
@@ -392,3 +392,86 @@ def test_a_product_page_takes_an_optional_token_that_must_be_valid(user):
     assert (anonymous.status_code, anonymous.json()["ownership"]) == (200, None)
     assert (refused.status_code, refused.json()["code"]) == (401, "token_not_valid")
     assert logged_in.status_code == 200
+
+
+ENUM_FIELDS = {
+    ("Order", "status"): "OrderStatusEnum",
+    ("Order", "gateway"): "PaymentGatewayEnum",
+    ("SessionDetail", "status"): "SessionStatusEnum",
+    ("SessionSummary", "status"): "SessionStatusEnum",
+    ("SubmitSummary", "status"): "SessionStatusEnum",
+    ("SessionDetail", "submit_reason"): "SubmitReasonEnum",
+    ("SubmitSummary", "submit_reason"): "SubmitReasonEnum",
+    ("Result", "submit_reason"): "SubmitReasonEnum",
+    ("Ability", "stop_reason"): "AdaptiveStopReasonEnum",
+    ("ReviewQuestion", "type"): "QuestionTypeEnum",
+    ("ReviewQuestion", "outcome"): "AnswerOutcomeEnum",
+    ("QuestionTime", "outcome"): "AnswerOutcomeEnum",
+    ("SittingQuestion", "type"): "QuestionTypeEnum",
+    ("PaperQuestion", "type"): "QuestionTypeEnum",
+    ("PaperQuestion", "difficulty"): "DifficultyEnum",
+    ("PaperQuestion", "tolerance_kind"): "ToleranceKindEnum",
+    ("CorrectAnswer", "tolerance_kind"): "ToleranceKindEnum",
+    ("Question", "status"): "QuestionStatusEnum",
+    ("Question", "tolerance_kind"): "ToleranceKindEnum",
+    ("SectionRule", "difficulty"): "DifficultyEnum",
+    ("SectionRule", "question_type"): "QuestionTypeEnum",
+    ("SectionRuleRequest", "difficulty"): "DifficultyEnum",
+    ("RecommendedTest", "mode"): "TestModeEnum",
+    ("TestSummary", "mode"): "TestModeEnum",
+    ("LearnerTest", "reason"): "StartRefusalReasonEnum",
+    ("Submission", "status"): "ProjectSubmissionStatusEnum",
+    ("CertificateVerification", "status"): "CertificateStatusEnum",
+    ("ProductSummary", "kind"): "ProductKindEnum",
+    ("ProductSummary", "level"): "ProductLevelEnum",
+    ("Enrollment", "source"): "EnrollmentSourceEnum",
+    ("PaletteEntry", "state"): "PaletteStateEnum",
+    ("SectionState", "state"): "SectionStateEnum",
+}
+NULLABLE_ENUM_FIELDS = {
+    ("SessionDetail", "submit_reason"),
+    ("CorrectAnswer", "tolerance_kind"),
+    ("SectionRule", "difficulty"),
+    ("SectionRule", "question_type"),
+    ("SectionRuleRequest", "difficulty"),
+    ("LearnerTest", "reason"),
+}
+
+
+def test_status_like_fields_are_named_reused_enums(schema):
+    components = schema["components"]["schemas"]
+
+    def enum_of(component: str, field: str) -> str | None:
+        prop = components[component]["properties"][field]
+        refs = [prop.get("$ref")] + [part.get("$ref") for part in prop.get("allOf", [])]
+        names = [ref.rsplit("/", 1)[1] for ref in refs if ref]
+        return names[0] if len(names) == 1 else None
+
+    assert {key: enum_of(*key) for key in ENUM_FIELDS} == ENUM_FIELDS
+    assert {
+        key for key in ENUM_FIELDS if components[key[0]]["properties"][key[1]].get("nullable")
+    } == NULLABLE_ENUM_FIELDS
+
+
+def test_generated_names_read_naturally(schema):
+    names = set(schema["components"]["schemas"])
+    awkward = sorted(
+        name
+        for name in names
+        if re.search(
+            r"ListList$|InputRequest$|RequestRequest$|^(Blank|Null|Status|Kind|Mode)Enum$", name
+        )
+    )
+
+    assert awkward == []
+    assert {
+        "LoginRequest",
+        "OTPCodeRequest",
+        "PaginatedProductSummaryList",
+        "PaginatedSessionSummaryList",
+        "PaginatedTestSummaryList",
+        "QuestionStatusEnum",
+    } <= names
+    assert "enum" not in str(
+        [c for c in schema["components"]["schemas"].values() if c.get("enum") == [""]]
+    )
