@@ -404,6 +404,7 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "sessions_app.models.ExamSession.Status",
         "SubmitReasonEnum": "sessions_app.models.ExamSession.SubmitReason",
         "AnswerOutcomeEnum": "sessions_app.api.results.OUTCOMES",
+        "RankBasisEnum": "sessions_app.selectors.RANK_BASES",
         "AdaptiveStopReasonEnum": "sessions_app.api.results.STOP_REASONS",
         "StartRefusalReasonEnum": "sessions_app.api.learner_tests.REASONS",
         "PaletteStateEnum": "sessions_app.api.serializers.PALETTE_STATES",

@@ -13,6 +13,7 @@ from core.api.schema import error_response, uuid_id_parameter
 from core.api.serializers import NoneAsNullChoiceField
 from core.errors import Conflict, Forbidden
 from sessions_app import policy, selectors
+from sessions_app.selectors import RANK_BASES
 from sessions_app.api.sitting import ACCESS_ENDED, E403_ACCESS_ENDED
 from sessions_app.errors import TestNotFound
 from sessions_app.models import ExamSession
@@ -116,7 +117,18 @@ class ResultSerializer(serializers.Serializer):
     )
     time_taken_seconds = serializers.IntegerField()
     rank = serializers.IntegerField(
-        allow_null=True, help_text="1 + first attempts with a strictly higher score."
+        allow_null=True,
+        help_text="1 + ranked first attempts with a strictly higher score (see `rank_basis`); "
+        "null for a practice test or when nobody is ranked yet.",
+    )
+    rank_basis = serializers.ChoiceField(
+        choices=RANK_BASES,
+        allow_null=True,
+        help_text="`first_attempt`: this sitting is a ranked first attempt, one of the "
+        "`candidates` (rank ≤ candidates). `would_rank`: it is not one of them (a later "
+        "attempt, or a sitting whose access was withdrawn): `rank` is where its score would "
+        "place among the candidates' first attempts (rank ≤ candidates + 1). Null with a "
+        "null rank.",
     )
     percentile = serializers.DecimalField(
         max_digits=5,
@@ -124,7 +136,10 @@ class ResultSerializer(serializers.Serializer):
         allow_null=True,
         help_text="100 × first attempts scoring at most this score ÷ first attempts.",
     )
-    candidates = serializers.IntegerField(help_text="Submitted first attempts of the test.")
+    candidates = serializers.IntegerField(
+        help_text="The ranked population: submitted first attempts of the test (access not "
+        "withdrawn). It includes this sitting only when `rank_basis` is `first_attempt`."
+    )
     topper_score = serializers.DecimalField(**_DEC, allow_null=True)
     counted_score = serializers.DecimalField(
         **_DEC, allow_null=True, help_text="Your grade for the test per its attempt policy."
@@ -234,6 +249,7 @@ _RESULT_EXAMPLE = {
     "negative_marks_lost": "0.50",
     "time_taken_seconds": 1260,
     "rank": 2,
+    "rank_basis": "first_attempt",
     "percentile": "75.00",
     "candidates": 4,
     "topper_score": "8.00",
