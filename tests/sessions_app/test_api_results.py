@@ -167,7 +167,9 @@ def test_a_later_attempt_is_ranked_against_first_attempts(field):
 def test_a_first_attempt_is_one_of_the_candidates(field):
     _, learners, sessions = field
 
-    bodies = [result(learner, session).json() for learner, session in zip(learners, sessions)]
+    bodies = [
+        result(learner, session).json() for learner, session in zip(learners, sessions, strict=True)
+    ]
 
     assert [(b["rank"], b["candidates"], b["rank_basis"]) for b in bodies] == [
         (1, 4, "first_attempt"),
