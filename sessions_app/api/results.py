@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers
@@ -13,11 +15,13 @@ from core.api.schema import error_response, uuid_id_parameter
 from core.api.serializers import NoneAsNullChoiceField
 from core.errors import Conflict, Forbidden
 from sessions_app import policy, selectors
-from sessions_app.selectors import RANK_BASES
+from sessions_app.api.serializers import AnswerField
 from sessions_app.api.sitting import ACCESS_ENDED, E403_ACCESS_ENDED
 from sessions_app.errors import TestNotFound
 from sessions_app.models import ExamSession
+from sessions_app.selectors import RANK_BASES
 from testengine.models import Question, Test
+from testengine.scoring import json_number
 
 TAG = ["results"]
 _DEC = {"max_digits": 10, "decimal_places": 2}
@@ -163,6 +167,18 @@ class ResultSerializer(serializers.Serializer):
     )
 
 
+class AnswerNumberField(serializers.FloatField):
+    """A number of the answer key, as a JSON number like the learner's own answer
+    (``7``, not ``"7.000000"``); null where the question has none."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value is None else json_number(value)
+
+
 class ReviewChoiceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     body_html = serializers.CharField()
@@ -171,8 +187,10 @@ class ReviewChoiceSerializer(serializers.Serializer):
 
 class CorrectAnswerSerializer(serializers.Serializer):
     choices = serializers.ListField(child=serializers.IntegerField())
-    value = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True)
-    tolerance = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True)
+    value = AnswerNumberField(help_text="Numeric questions: the answer, a JSON number; else null.")
+    tolerance = AnswerNumberField(
+        help_text="Numeric questions: ± this (absolute) or this fraction of `value` (relative)."
+    )
     tolerance_kind = NoneAsNullChoiceField(
         choices=Question.Tolerance.choices, help_text="Numeric questions; else null."
     )
@@ -190,7 +208,7 @@ class ReviewQuestionSerializer(serializers.Serializer):
     choices = ReviewChoiceSerializer(many=True)
     max_marks = serializers.DecimalField(max_digits=8, decimal_places=2)
     negative_marks = serializers.DecimalField(max_digits=8, decimal_places=2)
-    answer = serializers.JSONField(allow_null=True, help_text="Your answer (null: unattempted).")
+    answer = AnswerField(help_text="Your answer (null: unattempted).")
     time_spent_ms = serializers.IntegerField()
     outcome = serializers.ChoiceField(choices=OUTCOMES)
     marks = serializers.DecimalField(max_digits=8, decimal_places=2)

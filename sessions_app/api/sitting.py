@@ -28,6 +28,7 @@ from sessions_app.errors import AnswerRejected, SessionClosed, SessionExpired, S
 from sessions_app.models import ExamSession, SessionResponse
 from testengine.models import Test
 from testengine.paper import CENT
+from testengine.scoring import answer_for_client
 
 TAG = ["sessions"]
 
@@ -330,7 +331,7 @@ def _learner_question(
         ],
         "marks": _decimal(question["marks"]),
         "negative_marks": _decimal(question["negative_marks"]),
-        "answer": answer,
+        "answer": answer_for_client(answer),
         "marked_for_review": marked,
     }
 

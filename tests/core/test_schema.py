@@ -475,3 +475,42 @@ def test_generated_names_read_naturally(schema):
     assert "enum" not in str(
         [c for c in schema["components"]["schemas"].values() if c.get("enum") == [""]]
     )
+
+
+def test_answers_are_one_of_the_three_shapes_or_null_everywhere(schema):
+    components = schema["components"]["schemas"]
+    places = {
+        "ResponseSaveRequest": "AnswerRequest",
+        "BatchItemRequest": "AnswerRequest",
+        "SavedResponse": "Answer",
+        "SittingQuestion": "Answer",
+        "ReviewQuestion": "Answer",
+    }
+
+    def answer_ref(component: str) -> tuple[str | None, bool]:
+        prop = components[component]["properties"]["answer"]
+        refs = [part["$ref"].rsplit("/", 1)[1] for part in prop.get("allOf", [])]
+        return (refs[0] if refs else None, prop.get("nullable", False))
+
+    assert {name: answer_ref(name) for name in places} == {
+        name: (ref, True) for name, ref in places.items()
+    }
+    shapes = {
+        ref["$ref"].rsplit("/", 1)[1]: components[ref["$ref"].rsplit("/", 1)[1]]
+        for ref in components["Answer"]["oneOf"]
+    }
+    assert {
+        name: (s["required"], s["properties"][s["required"][0]]) for name, s in shapes.items()
+    } == {
+        "ChoicesAnswer": (
+            ["choices"],
+            components["ChoicesAnswer"]["properties"]["choices"],
+        ),
+        "NumericAnswer": (["value"], components["NumericAnswer"]["properties"]["value"]),
+        "TextAnswer": (["text"], components["TextAnswer"]["properties"]["text"]),
+    }
+    assert components["ChoicesAnswer"]["properties"]["choices"]["items"]["type"] == "integer"
+    assert components["NumericAnswer"]["properties"]["value"]["type"] == "number"
+    assert components["TextAnswer"]["properties"]["text"]["type"] == "string"
+    key = components["CorrectAnswer"]["properties"]
+    assert (key["value"]["type"], key["tolerance"]["type"]) == ("number", "number")
