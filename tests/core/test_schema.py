@@ -385,11 +385,16 @@ def test_a_product_page_takes_an_optional_token_that_must_be_valid(user):
     learner = APIClient()
     learner.force_authenticate(user)
 
+    empty = APIClient()
+    empty.credentials(HTTP_AUTHORIZATION="")  # a generated AuthenticatedClient without token
+
     anonymous = APIClient().get(url)
     refused = bad.get(url)
     logged_in = learner.get(url)
+    no_token = empty.get(url)
 
     assert (anonymous.status_code, anonymous.json()["ownership"]) == (200, None)
+    assert (no_token.status_code, no_token.json()["ownership"]) == (200, None)
     assert (refused.status_code, refused.json()["code"]) == (401, "token_not_valid")
     assert logged_in.status_code == 200
 
