@@ -253,6 +253,17 @@ def test_a_rule_with_a_difficulty_shows_it_and_refuses_an_unknown_one(staff_clie
     assert not Test.objects.filter(slug="bad").exists()
 
 
+def test_a_title_that_makes_no_slug_is_refused_and_writes_nothing(staff_client):
+    # Found by schemathesis: a title of control characters made a test with slug "".
+    response = staff_client.post(
+        T, {"title": "\u009f\u0018", "duration_seconds": 600, "mode": "adaptive"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"slug": ["Give a slug (letters, digits, hyphens)."]}
+    assert not Test.objects.exists()
+
+
 def test_delete_only_unpublished_tests(staff_client):
     test = TestFactory(is_published=True)
 
