@@ -142,6 +142,8 @@ def _save_product(
         setattr(product, name, value)
     if not product.slug:
         product.slug = slugify(product.title)[:200]
+    if not product.slug:  # a title without a letter or digit makes no slug
+        errors["slug"] = ["Give a slug (letters, digits, hyphens)."]
     if Product.objects.exclude(pk=product.pk).filter(slug=product.slug).exists():
         errors["slug"] = ["A product with this slug already exists."]
     if errors:
@@ -267,6 +269,8 @@ def category_save(*, category: Category | None = None, **values) -> Category:
         setattr(category, name, value)
     if not category.slug:
         category.slug = slugify(category.name)[:140]
+    if not category.slug:  # a name without a letter or digit makes no slug
+        raise CatalogueInvalid(fields={"slug": ["Give a slug (letters, digits, hyphens)."]})
     if Category.objects.exclude(pk=category.pk).filter(slug=category.slug).exists():
         raise CatalogueInvalid(fields={"slug": ["A category with this slug already exists."]})
     category.save()

@@ -271,6 +271,8 @@ def _save_test(test: Test, values: dict[str, Any], sections: list[dict[str, Any]
         setattr(test, name, value)
     if not test.slug:
         test.slug = slugify(test.title)[:200]
+    if not test.slug:  # a title without a letter or digit makes no slug
+        raise TestInvalid(fields={"slug": ["Give a slug (letters, digits, hyphens)."]})
     test.instructions_html = render_markdown(test.instructions_md)
     if Test.objects.exclude(pk=test.pk).filter(slug=test.slug).exists():
         raise TestInvalid(fields={"slug": ["A test with this slug already exists."]})

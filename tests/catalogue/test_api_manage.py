@@ -109,6 +109,28 @@ def test_slug_is_made_from_the_title_when_left_out(staff_client):
     assert response.json()["slug"] == "backend-engineering"
 
 
+@pytest.mark.parametrize("title", ["\u009f\u0018", "!!!", "— …"])
+def test_a_title_that_makes_no_slug_is_refused_and_writes_nothing(staff_client, title):
+    body = _body(title=title)
+    del body["slug"]
+    before = _counts()
+
+    response = staff_client.post(P, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "slug" in response.json()["fields"]
+    assert _counts() == before
+
+
+def test_a_category_name_that_makes_no_slug_is_refused(staff_client):
+    response = staff_client.post(C, {"name": "\u009f\u0018"}, format="json")
+
+    assert response.status_code == 400
+    assert "slug" in response.json()["fields"]
+    assert not Category.objects.exists()
+
+
 def test_list_includes_drafts_and_filters(staff_client):
     parent = CategoryFactory(slug="engineering")
     child = CategoryFactory(slug="backend", parent=parent)
