@@ -104,7 +104,7 @@ def generate_python(schema: Path) -> None:
     )
     errors = generate(config=config)
     for error in errors:
-        print(f"{error.level.value.upper()}: {error.header}\n  {error.detail or ''}")
+        print(f"{error.header}\n  {error.detail or ''}")
     modules = sum(1 for _ in PYTHON_OUT.rglob("*.py"))
     print(f"{modules} modules, {len(errors)} generator warnings or errors")
     if errors:
