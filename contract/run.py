@@ -88,7 +88,7 @@ def fetch_schema(url: str) -> Path:
 
 
 @timed("generate the Python client (openapi-python-client, no warning allowed)")
-def generate_python(schema: Path) -> None:
+def generate_python(schema: Path, out: Path = PYTHON_OUT) -> None:
     from openapi_python_client import generate
     from openapi_python_client.config import Config, ConfigFile, MetaType
 
@@ -100,12 +100,12 @@ def generate_python(schema: Path) -> None:
         schema,
         "utf-8",
         overwrite=True,
-        output_path=PYTHON_OUT,
+        output_path=out,
     )
     errors = generate(config=config)
     for error in errors:
         print(f"{error.header}\n  {error.detail or ''}")
-    modules = sum(1 for _ in PYTHON_OUT.rglob("*.py"))
+    modules = sum(1 for _ in out.rglob("*.py"))
     print(f"{modules} modules, {len(errors)} generator warnings or errors")
     if errors:
         raise StepFailed(f"openapi-python-client reported {len(errors)} problem(s)")
