@@ -129,8 +129,19 @@ def choice_answer(choice_id: int) -> dict[str, Any]:
 def main() -> None:
     base_url = os.environ["LIVE_URL"].rstrip("/")
     anonymous = Client(base_url=base_url, timeout=None)
+    auth = register(anonymous)
+    app = AuthenticatedClient(base_url=base_url, token=auth.access, timeout=None)
+    me = ok(User, auth_me_retrieve.sync_detailed(client=app))
+    assert me.id == auth.user.id
+    browse_and_enroll(anonymous, app)
+    session, paper, answers = sit_the_test(app)
+    read_the_results(app, session, paper, answers)
+    buy_with_a_coupon(app, base_url)
+    log_out(app, anonymous, auth.refresh)
+    print("contract journey (Python client): passed", flush=True)
 
-    # --- register ---------------------------------------------------------------------------
+
+def register(anonymous: Client) -> AuthResponse:
     email = f"contract-{uuid.uuid4().hex[:10]}@example.com"
     body = RegisterInputRequest(email=email, password=uuid.uuid4().hex, full_name="Contract")
     auth = ok(
@@ -138,13 +149,12 @@ def main() -> None:
         auth_register_create.sync_detailed(client=public(anonymous), body=body),
         HTTPStatus.CREATED,
     )
-    app = AuthenticatedClient(base_url=base_url, token=auth.access, timeout=None)
-    me = ok(User, auth_me_retrieve.sync_detailed(client=app))
-    assert me.email == email
-    assert me.id == auth.user.id
+    assert auth.user.email == email
     step(f"registered {email}")
+    return auth
 
-    # --- browse the catalogue ---------------------------------------------------------------
+
+def browse_and_enroll(anonymous: Client, app: AuthenticatedClient) -> None:
     tree = catalogue_categories_list.sync(client=anonymous)
     assert isinstance(tree, list)
     assert all(isinstance(node, CategoryTree) for node in tree)
@@ -160,7 +170,6 @@ def main() -> None:
     (free_plan,) = [p for p in product.plans if p.price_paise == 0]
     step(f"catalogue: {len(tree)} top categories, {free.count} free products")
 
-    # --- enroll (free) ----------------------------------------------------------------------
     enrollment = ok(
         Enrollment,
         catalogue_products_enroll_create.sync_detailed(
@@ -172,7 +181,9 @@ def main() -> None:
     assert FREE_TEST in [t.slug for t in enrollment.tests]
     step(f"enrolled in {FREE_PRODUCT} ({enrollment.source})")
 
-    # --- sit the test: autosaves, a batch save, a resume ------------------------------------
+
+def sit_the_test(app: AuthenticatedClient) -> tuple[SessionDetail, SittingPaper, dict[int, int]]:
+    """Start, save answers one by one and in a batch, resume; the answers given by question."""
     session = ok(
         SessionDetail,
         tests_sessions_create.sync_detailed(FREE_TEST, client=app),
@@ -196,30 +207,19 @@ def main() -> None:
         saved = ok(
             SavedResponse,
             sessions_responses_update.sync_detailed(
-                sid,
-                question.id,
-                client=app,
-                body=_save(choice, seq),
+                sid, question.id, client=app, body=_save(choice, seq)
             ),
         )
         assert saved.applied
         assert saved.answer == choice_answer(choice)
         answers[question.id] = choice
     last = choosable[3]
-    batch = BatchInputRequest(
-        responses=[
-            BatchItemInputRequest(
-                question_id=last.id,
-                answer=choice_answer(last.choices[0].id),
-                seq=10,
-                marked_for_review=True,
-            )
-        ]
+    answer = choice_answer(last.choices[0].id)
+    item = BatchItemInputRequest(question_id=last.id, answer=answer, seq=10, marked_for_review=True)
+    batch = sessions_responses_create.sync_detailed(
+        sid, client=app, body=BatchInputRequest(responses=[item])
     )
-    saved_batch = ok(
-        BatchResult, sessions_responses_create.sync_detailed(sid, client=app, body=batch)
-    )
-    assert [r.question_id for r in saved_batch.results] == [last.id]
+    assert [r.question_id for r in ok(BatchResult, batch).results] == [last.id]
     answers[last.id] = last.choices[0].id
     stale = sessions_responses_update.sync_detailed(
         sid, choosable[0].id, client=app, body=_save(choosable[0].choices[0].id, seq=0)
@@ -238,17 +238,21 @@ def main() -> None:
     restarted = tests_sessions_create.sync_detailed(FREE_TEST, client=app)
     assert ok(SessionDetail, restarted).id == session.id, "starting again resumes"
     step("resumed: the session and the paper hold every saved answer")
+    return session, paper, answers
 
-    # --- submit, result, review, leaderboard ------------------------------------------------
+
+def read_the_results(
+    app: AuthenticatedClient, session: SessionDetail, paper: SittingPaper, answers: dict[int, int]
+) -> None:
+    sid = str(session.id)  # schema: a uuid in the results' paths, a plain string here
     summary = ok(SubmitSummary, sessions_submit_create.sync_detailed(sid, client=app))
     assert summary.status == "submitted"
     assert summary.submit_reason == SubmitReasonEnum.LEARNER
     result = ok(Result, sessions_result_retrieve.sync_detailed(session.id, client=app))
     assert result.score == summary.score
     assert result.unattempted == len(paper.questions) - len(answers)
-    assert result.correct + result.wrong + result.partial + result.unattempted == len(
-        paper.questions
-    )
+    outcomes = result.correct + result.wrong + result.partial + result.unattempted
+    assert outcomes == len(paper.questions)
     review = ok(Review, sessions_review_retrieve.sync_detailed(session.id, client=app))
     rescored = Decimal(0)  # schema: marks and scores are decimal strings, not numbers
     for item in review.questions:
@@ -268,19 +272,16 @@ def main() -> None:
     assert board.candidates == result.candidates
     step(f"submitted: {result.score}/{result.max_score}, rank {result.rank}/{result.candidates}")
 
-    # --- a paid plan with a coupon ----------------------------------------------------------
+
+def buy_with_a_coupon(app: AuthenticatedClient, base_url: str) -> None:
     paid = ok(ProductDetail, catalogue_products_retrieve.sync_detailed(PAID_PRODUCT, client=app))
     plan = min(paid.plans, key=lambda p: p.price_paise)
     refused = catalogue_products_enroll_create.sync_detailed(
         PAID_PRODUCT, client=app, body=EnrollInputRequest(plan=plan.id)
     )
     assert ok(Error, refused, HTTPStatus.PAYMENT_REQUIRED).code == "payment_required"
-    quote = ok(
-        Quote,
-        coupons_preview_create.sync_detailed(
-            client=app, body=CouponPreviewInputRequest(plan=plan.id, coupon_code=COUPON)
-        ),
-    )
+    body = CouponPreviewInputRequest(plan=plan.id, coupon_code=COUPON)
+    quote = ok(Quote, coupons_preview_create.sync_detailed(client=app, body=body))
     assert quote.base_paise == plan.price_paise
     assert quote.total_paise == plan.price_paise - min(plan.price_paise // 10, 50_000)
     order = ok(
@@ -308,17 +309,14 @@ def main() -> None:
     assert pdf.startswith(b"%PDF-"), pdf[:20]
     step(f"invoice: a {len(pdf):,}-byte PDF")
 
-    # --- log out ----------------------------------------------------------------------------
-    logout = auth_logout_create.sync_detailed(
-        client=app, body=RefreshInputRequest(refresh=auth.refresh)
-    )
+
+def log_out(app: AuthenticatedClient, anonymous: Client, refresh_token: str) -> None:
+    body = RefreshInputRequest(refresh=refresh_token)
+    logout = auth_logout_create.sync_detailed(client=app, body=body)
     assert logout.status_code == HTTPStatus.NO_CONTENT, logout.content
-    refresh = auth_token_refresh_create.sync_detailed(
-        client=public(anonymous), body=RefreshInputRequest(refresh=auth.refresh)
-    )
+    refresh = auth_token_refresh_create.sync_detailed(client=public(anonymous), body=body)
     assert ok(Error, refresh, HTTPStatus.UNAUTHORIZED).code
     step("logged out: the refresh token no longer works")
-    print("contract journey (Python client): passed", flush=True)
 
 
 def _save(choice: int, seq: int) -> ResponseSaveInputRequest:
