@@ -1,4 +1,4 @@
-"""Cache invalidation and derived-field upkeep only (STYLE rule 1): whichever door a
+"""Cache invalidation and derived-field upkeep only (CONTRIBUTING.md, "Where code goes"): whichever door a
 catalogue row is written through (service, admin, shell), anonymous catalogue responses
 are invalidated, and a product's denormalised price range follows its plans."""
 

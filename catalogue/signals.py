@@ -1,4 +1,4 @@
-"""Domain signals of the catalogue (DESIGN.md §2), sent after the transaction commits;
+"""Domain signals of the catalogue (docs/architecture.md), sent after the transaction commits;
 receivers in higher apps only call their own services (or enqueue their own tasks)."""
 
 from django.dispatch import Signal

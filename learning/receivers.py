@@ -1,4 +1,4 @@
-"""Domain signals of lower apps (DESIGN.md §2) → our tasks. Mastery is recomputed in the
+"""Domain signals of lower apps (docs/architecture.md) → our tasks. Mastery is recomputed in the
 background, so submitting a sitting never waits for (or fails with) the estimate."""
 
 from django.dispatch import receiver

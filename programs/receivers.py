@@ -1,4 +1,4 @@
-"""Domain signals of lower apps (DESIGN.md §2) → our tasks. Progress is recorded in the
+"""Domain signals of lower apps (docs/architecture.md) → our tasks. Progress is recorded in the
 background so submitting a sitting never waits for (or fails with) program bookkeeping;
 the receivers only enqueue, and only when the event can concern a program."""
 

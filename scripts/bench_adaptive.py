@@ -1,4 +1,4 @@
-"""Simulation report for adaptive tests (issue 8): how well does our adaptive mode measure?
+"""Simulation report for adaptive tests: how well does our adaptive mode measure?
 
 1,000 simulated examinees with known abilities θ ~ N(0, 1) sit tests drawn from a
 synthetic calibrated bank of 1,000 four-choice 3PL items (a ~ lognormal around 1.2,

@@ -1,8 +1,8 @@
 """Benchmark: the public catalogue list on 5,000 published products.
 
-Target (the catalogue's acceptance criterion): with 5,000 products, ``GET
+Target: with 5,000 products, ``GET
 /api/v1/catalogue/products/`` (a page of 20) serves in under 15 ms median, in-process. The
-list is served from the versioned response cache (DESIGN: cached with invalidation), so
+list is served from the versioned response cache (cached with invalidation), so
 the target applies to how it is served in steady state — (b) and (d) below; the script
 exits with status 1 when either median is above 15 ms. The cold case (a), the first
 request for a URL after a catalogue edit, is reported alongside. Each request goes

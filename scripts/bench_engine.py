@@ -1,6 +1,6 @@
 """Benchmark: paper generation and scoring on a bank of 100,000 published questions.
 
-Target (the test engine's acceptance criterion): ``generate_paper`` takes a median of at
+Target: ``generate_paper`` takes a median of at
 most 50 ms for a 100-question, 4-section random paper. The script exits with status 1
 when the median is above that. It measures three cases: cold (the first paper after a
 bank change, candidate ids read from PostgreSQL), pools from the shared cache (another

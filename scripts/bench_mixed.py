@@ -1,6 +1,6 @@
 """Load benchmark: a mixed workload against gunicorn, and how many learners one box sustains.
 
-Issue 9, "Load and capacity". The server is set up exactly as ``bench_sessions.py`` sets it
+The server is set up exactly as ``bench_sessions.py`` sets it
 up (production ``gunicorn.conf.py``, ``config.settings.bench``, its own database
 ``examforge_bench_sessions``, a fresh gunicorn on a free 127.0.0.1 port), with a catalogue
 of ``BENCH_MIXED_PRODUCTS`` (5,000) published products next to the 100-question test. The

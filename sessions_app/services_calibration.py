@@ -6,7 +6,7 @@ saw it); a question a sitting was not given is missing, not wrong. A learner's l
 sittings that repeat a question do not count it again (they may have read the solution):
 only each learner's first scored answer to each question is used. The fit is
 ``testengine.calibration.fit_items``; storing is ``testengine.services
-.question_calibration_store``. testengine never reads sittings (DESIGN.md §2), so the
+.question_calibration_store``. testengine never reads sittings (docs/architecture.md), so the
 gathering lives here, as the item statistics do.
 
 Concurrency: the whole run holds a transaction-level advisory lock, taken with

@@ -1,4 +1,4 @@
-"""Domain signals of exam sessions (DESIGN.md §2): how higher apps hear that something
+"""Domain signals of exam sessions (docs/architecture.md): how higher apps hear that something
 happened here without this app importing them. Sent after the transaction commits;
 receivers only call their own services (or enqueue their own tasks)."""
 

@@ -1,9 +1,9 @@
 """The numbers behind adaptive tests: the 3PL model, EAP ability estimates, item selection.
 
 Pure numpy, no Django and no database: ``sessions_app`` passes the item parameters and the
-learner's responses as arrays and gets numbers back (DESIGN.md §2). Every function
+learner's responses as arrays and gets numbers back (docs/architecture.md). Every function
 broadcasts over arrays and has no Python loop over items, so selecting from a 10,000-item
-pool stays well under the 5 ms the adaptive issue asks for (``make bench-adaptive``).
+pool stays well under 5 ms (``make bench-adaptive``).
 
 The model is the three-parameter logistic (3PL)::
 

@@ -1,4 +1,4 @@
-"""Cache invalidation only (STYLE rule 1): any saved or deleted question or topic bumps the
+"""Cache invalidation only (CONTRIBUTING.md, "Where code goes"): any saved or deleted question or topic bumps the
 bank version, whichever door it came through (API, admin, shell). Bulk writes that send
 no signals (the importer) call ``bank_changed`` themselves."""
 

@@ -1,4 +1,4 @@
-"""The auth API (DESIGN.md §4 "auth"): validate, call a service, serialize."""
+"""The auth API (docs/architecture.md, "API contract"): validate, call a service, serialize."""
 
 from __future__ import annotations
 

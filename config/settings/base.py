@@ -178,7 +178,7 @@ else:
         }
     }
 
-# --- Background tasks (DESIGN.md §1) -----------------------------------------------------
+# --- Background tasks (docs/architecture.md, "Processes") --------------------------------
 # django-tasks with the database backend: `manage.py db_worker` processes claim work with
 # SKIP LOCKED, so workers scale out on the shared database. Enqueue from
 # `transaction.on_commit`. A Celery/RQ backend is a change here, not in the code.

@@ -1,5 +1,5 @@
 """Fixtures for the payment gateways: a stand-in for Razorpay's REST API (``responses``, no
-network) that answers in the shapes Razorpay documents (../shared/fixtures/razorpay/), and
+network) that answers in the shapes Razorpay documents (tests/payments/razorpay/), and
 the collection of the simulated gateway's webhooks."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ KEY_SECRET = "contract-key-secret"
 WEBHOOK_SECRET = "contract-webhook-secret"
 TIMEOUT_SECONDS = 3.5
 
-# Razorpay's shapes, from ../shared/fixtures/razorpay/ (ids, amounts and times replaced).
+# Razorpay's shapes, from tests/payments/razorpay/ (ids, amounts and times replaced).
 ORDER = {
     "id": "order_DESlLckIVRkHWj",
     "entity": "order",

@@ -28,7 +28,7 @@ from tests.sessions_app.factories import sittable_test
 
 pytestmark = pytest.mark.django_db
 
-# Razorpay's payload shapes, copied from the shared reference data (../shared/fixtures/).
+# Razorpay's payload shapes as Razorpay documents them (tests/payments/razorpay/README.md).
 FIXTURES = Path(__file__).resolve().parent / "razorpay"
 
 
