@@ -1,6 +1,7 @@
-"""Cache invalidation and derived-field upkeep only (CONTRIBUTING.md, "Where code goes"): whichever door a
-catalogue row is written through (service, admin, shell), anonymous catalogue responses
-are invalidated, and a product's denormalised price range follows its plans."""
+"""Cache invalidation and derived-field upkeep only (CONTRIBUTING.md, "Where code goes"):
+whichever door a catalogue row is written through (service, admin, shell), anonymous
+catalogue responses are invalidated, and a product's denormalised price range follows its
+plans."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver

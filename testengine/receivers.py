@@ -1,6 +1,6 @@
-"""Cache invalidation only (CONTRIBUTING.md, "Where code goes"): any saved or deleted question or topic bumps the
-bank version, whichever door it came through (API, admin, shell). Bulk writes that send
-no signals (the importer) call ``bank_changed`` themselves."""
+"""Cache invalidation only (CONTRIBUTING.md, "Where code goes"): any saved or deleted
+question or topic bumps the bank version, whichever door it came through (API, admin,
+shell). Bulk writes that send no signals (the importer) call ``bank_changed`` themselves."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
