@@ -39,6 +39,25 @@ def session_of(*, user, session_id) -> ExamSession:
     return session
 
 
+RANK_BASES = ["first_attempt", "would_rank"]
+
+
+def rank_basis(*, session: ExamSession, place: Standing) -> str | None:
+    """What ``rank`` means for this sitting. ``first_attempt``: it is one of the ranked
+    first attempts, counted in ``candidates`` (1 ≤ rank ≤ candidates). ``would_rank``: it
+    is not (a later attempt, or a sitting taken out of rankings by a refund or revoke),
+    so its rank is where its score would place among the candidates, who do not include
+    it (1 ≤ rank ≤ candidates + 1). None when there is no rank."""
+    if place.rank is None:
+        return None
+    in_population = (
+        session.attempt == 1
+        and session.status == ExamSession.Status.SUBMITTED
+        and session.access_ended_at is None
+    )
+    return RANK_BASES[0] if in_population else RANK_BASES[1]
+
+
 @dataclass(frozen=True)
 class Standing:
     rank: int | None
@@ -145,6 +164,7 @@ def session_result(*, session: ExamSession, solutions_visible: bool) -> dict[str
         "negative_marks_lost": lost,
         "time_taken_seconds": session.time_taken_seconds,
         "rank": place.rank,
+        "rank_basis": rank_basis(session=session, place=place),
         "percentile": place.percentile,
         "candidates": place.candidates,
         "topper_score": place.topper_score,

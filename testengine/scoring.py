@@ -85,6 +85,22 @@ def validate_answer(question: PaperQuestion | LayoutQuestion, answer: Any) -> An
     return {"text": text} if text.strip() else None
 
 
+def json_number(number: Decimal | str) -> int | float:
+    """A decimal as a JSON number: an integer when whole (``7``, not ``"7.000000"``), else
+    the nearest double (exact to 15 significant digits)."""
+    value = Decimal(number)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def answer_for_client(answer: Any) -> Any:
+    """A stored canonical answer as the API shows it. Numeric values are stored as decimal
+    strings, so marking compares exactly; clients get them back as JSON numbers, the type
+    they sent (``{"value": 1}`` comes back ``{"value": 1}``)."""
+    if isinstance(answer, dict) and isinstance(answer.get("value"), str):
+        return {"value": json_number(answer["value"])}
+    return answer
+
+
 @dataclass(frozen=True)
 class QuestionMark:
     question_id: int

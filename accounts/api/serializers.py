@@ -94,7 +94,7 @@ class RefreshInputSerializer(StrictInputSerializer):
     refresh = serializers.CharField(max_length=2048)
 
 
-class OTPRequestInputSerializer(StrictInputSerializer):
+class OTPCodeInputSerializer(StrictInputSerializer):
     email = serializers.EmailField(max_length=254, required=False)
     phone = serializers.CharField(max_length=32, required=False)
 
@@ -104,7 +104,7 @@ class OTPRequestInputSerializer(StrictInputSerializer):
         return attrs
 
 
-class OTPVerifyInputSerializer(OTPRequestInputSerializer):
+class OTPVerifyInputSerializer(OTPCodeInputSerializer):
     code = serializers.RegexField(
         r"^[0-9]{6}$", error_messages={"invalid": "Enter the 6-digit code."}
     )
@@ -133,7 +133,7 @@ class PasswordChangeInputSerializer(StrictInputSerializer):
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
-class ContactChangeInputSerializer(OTPRequestInputSerializer):
+class ContactChangeInputSerializer(OTPCodeInputSerializer):
     """The new email or the new phone (one of them)."""
 
 

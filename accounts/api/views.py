@@ -18,8 +18,8 @@ from accounts.api.serializers import (
     ContactVerifyInputSerializer,
     DeviceSerializer,
     LoginInputSerializer,
+    OTPCodeInputSerializer,
     OTPRequestedSerializer,
-    OTPRequestInputSerializer,
     OTPVerifyInputSerializer,
     PasswordChangeInputSerializer,
     ProfileUpdateInputSerializer,
@@ -271,7 +271,7 @@ class OTPRequestView(PublicAuthView):
             "account exists; the first successful verify creates a learner account. A new "
             "request replaces any code still open for the destination."
         ),
-        request=OTPRequestInputSerializer,
+        request=OTPCodeInputSerializer,
         responses={
             202: OTPRequestedSerializer,
             400: _BAD_DESTINATION,
@@ -293,7 +293,7 @@ class OTPRequestView(PublicAuthView):
         ],
     )
     def post(self, request: Request) -> Response:
-        data = _validated(OTPRequestInputSerializer, request)
+        data = _validated(OTPCodeInputSerializer, request)
         destination = services.otp_destination(email=data.get("email"), phone=data.get("phone"))
         services.otp_request(destination=destination, client=ClientInfo.from_request(request))
         return Response(

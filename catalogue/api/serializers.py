@@ -74,6 +74,7 @@ class ProductListSerializer(serializers.ModelSerializer):
             "published_at",
         ]
         read_only_fields = fields
+        ref_name = "ProductSummary"  # its page: PaginatedProductSummaryList
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_image(self, product: Product) -> str | None:
@@ -102,6 +103,7 @@ class ProductDetailSerializer(ProductListSerializer):
             "ownership",
         ]
         read_only_fields = fields
+        ref_name = "ProductDetail"
 
     @extend_schema_field(OwnershipSerializer(allow_null=True))
     def get_ownership(self, product: Product) -> dict | None:

@@ -113,6 +113,7 @@ class _AnonymousCacheMixin:
 
 class CategoryViewSet(_AnonymousCacheMixin, viewsets.GenericViewSet):
     permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []  # public: a stale token sent along is not read
     serializer_class = s.CategoryTreeSerializer
     pagination_class = None
     queryset = Category.objects.none()
@@ -127,7 +128,6 @@ class CategoryViewSet(_AnonymousCacheMixin, viewsets.GenericViewSet):
                 400, ("invalid", "Some fields are not valid.", {"parent": ["Unknown field."]})
             ),
         },
-        auth=[],
     )
     def list(self, request: Request) -> Response:
         # No filters here: an unknown parameter is refused rather than silently ignored.
@@ -177,6 +177,17 @@ class ProductViewSet(
             return [permissions.IsAuthenticated()]
         return super().get_permissions()
 
+    def get_authenticators(self):
+        # The list is public and reads no credentials (a stale token sent along is not a
+        # 401); a product page reads a token when one is sent (ownership), enroll needs one.
+        # Authenticators are chosen before ``self.action`` is set: the action comes from
+        # the method, as DRF maps it.
+        request = getattr(self, "request", None)
+        action_map = getattr(self, "action_map", {})
+        if request is not None and action_map.get(request.method.lower()) == "list":
+            return []
+        return super().get_authenticators()
+
     def get_serializer_class(self):
         return s.ProductListSerializer if self.action == "list" else s.ProductDetailSerializer
 
@@ -225,7 +236,6 @@ class ProductViewSet(
             ),
         },
         examples=[OpenApiExample("Product", value=_PRODUCT_EXAMPLE, response_only=True)],
-        auth=[],
     )
     def list(self, request: Request) -> Response:
         params = s.ProductFilterSerializer(data=request.query_params.dict())
@@ -244,10 +254,16 @@ class ProductViewSet(
         summary="A product: plans, the tests it grants, and whether I own it",
         description=(
             "Tests appear with title, duration and question count, never their questions. "
-            "`ownership` is null for anonymous callers."
+            "The token is optional: without one `ownership` is null; a token sent must be "
+            "valid (401 otherwise)."
         ),
         responses={
             200: s.ProductDetailSerializer,
+            401: error_response(
+                401,
+                ("token_not_valid", "Given token not valid for any token type"),
+                description="A token was sent and it is not valid (expired or revoked).",
+            ),
             404: error_response(404, ("not_found", "No such product.")),
         },
     )

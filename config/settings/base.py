@@ -315,7 +315,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "core.api.exception_handler.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": env("THROTTLE_LOGIN_IP", default="20/min"),
         "login_account": env("THROTTLE_LOGIN_ACCOUNT", default="10/min"),
@@ -372,7 +372,6 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.document_invalid_pages",
-        "core.api.schema.document_uri_too_long",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
@@ -392,10 +391,35 @@ SPECTACULAR_SETTINGS = {
             "description": "My mastery per topic, recommendations, personal practice.",
         },
     ],
+    # One stable, unambiguous name per choice set, reused wherever it appears (generated
+    # clients get one enum type each, not StatusEnum / KindEnum guesses).
     "ENUM_NAME_OVERRIDES": {
         "QuestionTypeEnum": "testengine.models.Question.Type",
         "DifficultyEnum": "testengine.models.Question.Difficulty",
+        "QuestionStatusEnum": "testengine.models.Question.Status",
+        "ToleranceKindEnum": "testengine.models.Question.Tolerance",
+        "TestModeEnum": "testengine.models.Test.Mode",
+        "TestNavigationEnum": "testengine.models.Test.Navigation",
+        "SectionMarkingEnum": "testengine.models.Section.Marking",
+        "SessionStatusEnum": "sessions_app.models.ExamSession.Status",
+        "SubmitReasonEnum": "sessions_app.models.ExamSession.SubmitReason",
+        "AnswerOutcomeEnum": "sessions_app.api.results.OUTCOMES",
+        "RankBasisEnum": "sessions_app.selectors.RANK_BASES",
+        "AdaptiveStopReasonEnum": "sessions_app.api.results.STOP_REASONS",
+        "StartRefusalReasonEnum": "sessions_app.api.learner_tests.REASONS",
+        "PaletteStateEnum": "sessions_app.api.serializers.PALETTE_STATES",
+        "SectionStateEnum": "sessions_app.api.serializers.SECTION_STATES",
+        "OrderStatusEnum": "payments.models.Order.Status",
+        "PaymentGatewayEnum": "payments.models.Order.Gateway",
+        "ProductKindEnum": "catalogue.models.Product.Kind",
+        "ProductLevelEnum": "catalogue.models.Product.Level",
+        "EnrollmentSourceEnum": "catalogue.models.Enrollment.Source",
+        "ProjectSubmissionStatusEnum": "programs.models.ProjectSubmission.Status",
+        "CertificateStatusEnum": "programs.api.serializers.CERTIFICATE_STATUSES",
     },
+    # "none" is null, never an enum of "" (no BlankEnum / NullEnum components): a nullable
+    # field references its enum and says nullable.
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
 }
 
 # --- CORS --------------------------------------------------------------------------------

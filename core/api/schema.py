@@ -4,8 +4,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    inline_serializer,
+)
 from rest_framework import serializers
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Every operation states its ``security``, as the view authenticates:
+
+    - no authenticator (logout, token refresh, the webhook) → ``security: []``, public;
+    - a token optional (``AllowAny`` with the bearer authenticator: a product page shows
+      ownership to a logged-in learner) → ``[{"jwtAuth": []}, {}]``;
+    - otherwise → ``[{"jwtAuth": []}]``.
+
+    drf-spectacular writes ``[{}]`` for the first case and nothing for ``auth=[]``: both
+    read to generators (openapi-python-client) as "needs a token" or "inherits".
+    """
+
+    def get_auth(self) -> list[dict[str, list[str]]]:
+        auth = super().get_auth()
+        return [] if all(requirement == {} for requirement in auth) else auth
+
+    def _get_serializer_name(self, serializer: Any, direction: str, *args: Any, **kw: Any) -> str:
+        # Request bodies are named for what they carry: the body of LoginInputSerializer
+        # is "LoginRequest", not "LoginInputRequest".
+        name = super()._get_serializer_name(serializer, direction, *args, **kw)
+        if direction == "request" and name.endswith("InputRequest"):
+            name = name[: -len("InputRequest")] + "Request"
+        return name
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None or "security" in operation:
+            return operation
+        ordered: dict[str, Any] = {}
+        for key, value in operation.items():
+            if key == "responses":
+                ordered["security"] = []
+            ordered[key] = value
+        return ordered
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -72,6 +115,13 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: error_response(status) for status in statuses}
 
 
+def uuid_id_parameter(description: str) -> OpenApiParameter:
+    """The ``{id}`` path parameter of an object with a public UUID id (sessions, orders,
+    devices): ``format: uuid`` like the object's own ``id`` field, so a client passes the
+    one to the other as it is."""
+    return OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=description)
+
+
 MESSAGE_SERIALIZER = inline_serializer(name="Message", fields={"detail": serializers.CharField()})
 
 
@@ -101,32 +151,6 @@ def document_invalid_pages(result, generator, request, public):
                         }
                     },
                     "description": "Invalid page: past the last one, or not a positive number.",
-                },
-            )
-    return result
-
-
-def document_uri_too_long(result, generator, request, public):
-    """drf-spectacular post-processing hook: an operation with path or query parameters
-    can be sent a request line longer than the HTTP server reads (gunicorn's
-    ``limit_request_line``, 4094 bytes; a proxy in front may have its own limit). The
-    server answers 414 itself, before the app, as a small HTML page: not the error shape,
-    so it is documented as ``text/html``. Found by schemathesis (long query strings)."""
-    for methods in result.get("paths", {}).values():
-        for operation in methods.values():
-            if not isinstance(operation, dict):
-                continue
-            parameters = operation.get("parameters", [])
-            if not any(p.get("in") in ("path", "query") for p in parameters):
-                continue
-            operation.setdefault("responses", {}).setdefault(
-                "414",
-                {
-                    "content": {"text/html": {"schema": {"type": "string"}}},
-                    "description": (
-                        "URI too long: the request line is longer than the server reads "
-                        "(4094 bytes). Answered by the HTTP server, as HTML."
-                    ),
                 },
             )
     return result

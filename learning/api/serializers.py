@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from core.api.serializers import StrictInputSerializer
 from learning.selectors import ORDERINGS
+from testengine.models import Test
 
 
 class TopicBriefSerializer(serializers.Serializer):
@@ -34,7 +35,7 @@ class MasteryQuerySerializer(serializers.Serializer):
 class RecommendedTestSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     title = serializers.CharField()
-    mode = serializers.CharField()
+    mode = serializers.ChoiceField(choices=Test.Mode.choices)
     duration_seconds = serializers.IntegerField()
 
 

@@ -10,13 +10,13 @@ from uuid import UUID
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from core.api.schema import error_response, errors
+from core.api.schema import error_response, errors, uuid_id_parameter
 from payments.errors import InvoiceNotFound, OrderNotFound
 from payments.invoices import (
     invoice_filename,
@@ -28,9 +28,7 @@ from payments.models import Invoice, Order
 
 TAG = ["payments"]
 
-_ORDER_ID = OpenApiParameter(
-    "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Order id (UUID)."
-)
+_ORDER_ID = uuid_id_parameter("The order's id.")
 _E401 = errors(401)[401]
 _E404 = error_response(
     404,
@@ -38,6 +36,22 @@ _E404 = error_response(
     ("not_found", InvoiceNotFound.detail),
     description="Not one of my orders, or it has no invoice (not paid, or ₹0).",
 )
+
+
+PDF = "application/pdf"
+OCTET_STREAM = "application/octet-stream"
+_PDF_DESCRIPTION = (
+    "The invoice PDF (attachment), as `application/pdf`; as `application/octet-stream` "
+    "(the same bytes) when `Accept` asks for that and not for PDF."
+)
+
+
+def pdf_media_type(request: Request) -> str:
+    """``application/pdf`` unless the client accepts only ``application/octet-stream``
+    (generated clients that read any binary download as a file ask for that)."""
+    if not request.accepts(PDF) and request.accepts(OCTET_STREAM):
+        return OCTET_STREAM
+    return PDF
 
 
 class _ErrorsAreJson(DefaultContentNegotiation):
@@ -77,16 +91,15 @@ class InvoicePdfView(_InvoiceView):
         ),
         parameters=[_ORDER_ID],
         responses={
-            (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The invoice PDF (attachment)."
-            ),
+            (200, PDF): OpenApiResponse(OpenApiTypes.BINARY, description=_PDF_DESCRIPTION),
+            (200, OCTET_STREAM): OpenApiResponse(OpenApiTypes.BINARY, description=_PDF_DESCRIPTION),
             401: _E401,
             404: _E404,
         },
     )
     def get(self, request: Request, pk: UUID) -> HttpResponse:
         invoice = self._invoice(request, pk)
-        response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+        response = HttpResponse(render_invoice_pdf(invoice), content_type=pdf_media_type(request))
         response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
         return self._private(response)
 

@@ -11,8 +11,8 @@ from payments.models import Order
 
 
 class OrderInputSerializer(serializers.Serializer):
-    """Not strict on purpose: amount fields a client adds (``amount``, ``total_paise``…) are
-    ignored, never read — the server computes every rupee."""
+    """The plan to buy and an optional coupon. Other fields are ignored, amounts included
+    (``amount``, ``total_paise``…): the server prices every order."""
 
     plan = serializers.IntegerField(min_value=1, help_text="The plan's id (product page).")
     coupon_code = serializers.CharField(
@@ -62,7 +62,8 @@ class OrderSerializer(serializers.ModelSerializer):
     plan = OrderPlanSerializer(read_only=True)
     product = OrderProductSerializer(read_only=True)
     coupon_code = serializers.SerializerMethodField()
-    status = serializers.CharField(
+    status = serializers.ChoiceField(
+        choices=Order.Status.choices,
         read_only=True,
         help_text="`created`, `paid`, `partially_refunded`, `refunded`, `failed` or `expired`.",
     )

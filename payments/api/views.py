@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from core.api.schema import error_response, errors
+from core.api.schema import error_response, errors, uuid_id_parameter
 from core.api.views import OwnedViewSet
 from core.request_context import bind_log_context
 from core.throttling import ScopedIPThrottle
@@ -32,7 +32,7 @@ from payments.models import Order
 
 TAG = ["payments"]
 
-_ORDER_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="Order id (UUID).")
+_ORDER_ID = uuid_id_parameter("The order's id.")
 _E401 = errors(401)[401]
 _E404_ORDER = error_response(404, ("not_found", "No such order."))
 _E400_INPUT = (

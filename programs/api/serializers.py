@@ -8,6 +8,8 @@ from core.api.serializers import StrictInputSerializer
 from programs.models import ProjectSubmission
 from programs.selectors import STATES
 
+CERTIFICATE_STATUSES = ["valid", "revoked"]
+
 _DEC = {"max_digits": 5, "decimal_places": 2}
 
 
@@ -67,9 +69,9 @@ class MilestoneTestSerializer(serializers.Serializer):
 
 
 class SubmissionSerializer(serializers.ModelSerializer):
-    # A string, not an enum component: "status" enums of several apps would collide.
-    status = serializers.CharField(
-        help_text="`submitted` (waiting for review), `accepted` or `changes_requested`."
+    status = serializers.ChoiceField(
+        choices=ProjectSubmission.Status.choices,
+        help_text="`submitted` (waiting for review), `accepted` or `changes_requested`.",
     )
     submitted_at = serializers.DateTimeField(source="created_at")
 
@@ -126,7 +128,9 @@ class SubmissionInputSerializer(StrictInputSerializer):
 
 class CertificateVerificationSerializer(serializers.Serializer):
     code = serializers.CharField()
-    status = serializers.CharField(help_text="`valid`, or `revoked` (see `revoke_reason`).")
+    status = serializers.ChoiceField(
+        choices=CERTIFICATE_STATUSES, help_text="`valid`, or `revoked` (see `revoke_reason`)."
+    )
     learner_name = serializers.CharField()
     program = serializers.CharField()
     track = serializers.CharField()

@@ -239,7 +239,8 @@ class LearnerTestSerializer(serializers.Serializer):
     can_start = serializers.BooleanField(
         help_text="Would `POST tests/{slug}/sessions/` start or resume a session now?"
     )
-    reason = serializers.CharField(
+    reason = serializers.ChoiceField(
+        choices=REASONS,
         allow_null=True,
         help_text="Why not, when `can_start` is false: the code starting would answer — "
         + ", ".join(f"`{code}`" for code in REASONS)

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.schema import error_response
+from core.api.schema import error_response, uuid_id_parameter
+from core.api.serializers import NoneAsNullChoiceField
 from core.errors import Conflict, Forbidden
 from sessions_app import policy, selectors
+from sessions_app.api.serializers import AnswerField
 from sessions_app.api.sitting import ACCESS_ENDED, E403_ACCESS_ENDED
 from sessions_app.errors import TestNotFound
 from sessions_app.models import ExamSession
-from testengine.models import Test
+from sessions_app.selectors import RANK_BASES
+from testengine.models import Question, Test
+from testengine.scoring import json_number
 
 TAG = ["results"]
 _DEC = {"max_digits": 10, "decimal_places": 2}
+
+
+OUTCOMES = ["correct", "partial", "wrong", "unattempted"]
+STOP_REASONS = ["precision", "max_items", "pool_exhausted", "submitted"]
 
 
 class SessionNotSubmitted(Conflict):
@@ -59,7 +68,7 @@ class QuestionTimeSerializer(serializers.Serializer):
     section_id = serializers.IntegerField()
     time_spent_ms = serializers.IntegerField()
     outcome = serializers.ChoiceField(
-        choices=["correct", "partial", "wrong", "unattempted"],
+        choices=OUTCOMES,
         required=False,
         help_text="Present only when `solutions_visible` is true.",
     )
@@ -76,9 +85,10 @@ class AbilitySerializer(serializers.Serializer):
     se = serializers.FloatField(help_text="Its standard error.")
     scaled_score = serializers.FloatField(help_text="50 + 10·θ̂, clipped to 0–100.")
     items = serializers.IntegerField(help_text="Items given.")
-    stop_reason = serializers.CharField(
+    stop_reason = serializers.ChoiceField(
+        choices=STOP_REASONS,
         help_text="`precision` (SE reached the target), `max_items`, `pool_exhausted` or "
-        "`submitted` (the learner or the deadline ended it)."
+        "`submitted` (the learner or the deadline ended it).",
     )
     percentile = serializers.DecimalField(
         max_digits=5,
@@ -93,7 +103,7 @@ class ResultSerializer(serializers.Serializer):
     test = serializers.CharField(help_text="The test's slug.")
     attempt = serializers.IntegerField()
     submitted_at = serializers.DateTimeField()
-    submit_reason = serializers.CharField()
+    submit_reason = serializers.ChoiceField(choices=ExamSession.SubmitReason.choices)
     score = serializers.DecimalField(**_DEC)
     max_score = serializers.DecimalField(**_DEC)
     percentage = serializers.DecimalField(max_digits=6, decimal_places=2)
@@ -111,7 +121,18 @@ class ResultSerializer(serializers.Serializer):
     )
     time_taken_seconds = serializers.IntegerField()
     rank = serializers.IntegerField(
-        allow_null=True, help_text="1 + first attempts with a strictly higher score."
+        allow_null=True,
+        help_text="1 + ranked first attempts with a strictly higher score (see `rank_basis`); "
+        "null for a practice test or when nobody is ranked yet.",
+    )
+    rank_basis = serializers.ChoiceField(
+        choices=RANK_BASES,
+        allow_null=True,
+        help_text="`first_attempt`: this sitting is a ranked first attempt, one of the "
+        "`candidates` (rank ≤ candidates). `would_rank`: it is not one of them (a later "
+        "attempt, or a sitting whose access was withdrawn): `rank` is where its score would "
+        "place among the candidates' first attempts (rank ≤ candidates + 1). Null with a "
+        "null rank.",
     )
     percentile = serializers.DecimalField(
         max_digits=5,
@@ -119,7 +140,10 @@ class ResultSerializer(serializers.Serializer):
         allow_null=True,
         help_text="100 × first attempts scoring at most this score ÷ first attempts.",
     )
-    candidates = serializers.IntegerField(help_text="Submitted first attempts of the test.")
+    candidates = serializers.IntegerField(
+        help_text="The ranked population: submitted first attempts of the test (access not "
+        "withdrawn). It includes this sitting only when `rank_basis` is `first_attempt`."
+    )
     topper_score = serializers.DecimalField(**_DEC, allow_null=True)
     counted_score = serializers.DecimalField(
         **_DEC, allow_null=True, help_text="Your grade for the test per its attempt policy."
@@ -143,6 +167,18 @@ class ResultSerializer(serializers.Serializer):
     )
 
 
+class AnswerNumberField(serializers.FloatField):
+    """A number of the answer key, as a JSON number like the learner's own answer
+    (``7``, not ``"7.000000"``); null where the question has none."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value is None else json_number(value)
+
+
 class ReviewChoiceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     body_html = serializers.CharField()
@@ -151,9 +187,13 @@ class ReviewChoiceSerializer(serializers.Serializer):
 
 class CorrectAnswerSerializer(serializers.Serializer):
     choices = serializers.ListField(child=serializers.IntegerField())
-    value = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True)
-    tolerance = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True)
-    tolerance_kind = serializers.CharField(allow_blank=True)
+    value = AnswerNumberField(help_text="Numeric questions: the answer, a JSON number; else null.")
+    tolerance = AnswerNumberField(
+        help_text="Numeric questions: ± this (absolute) or this fraction of `value` (relative)."
+    )
+    tolerance_kind = NoneAsNullChoiceField(
+        choices=Question.Tolerance.choices, help_text="Numeric questions; else null."
+    )
     accepted_answers = serializers.ListField(child=serializers.CharField())
 
 
@@ -161,16 +201,16 @@ class ReviewQuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     section_id = serializers.IntegerField()
     section = serializers.CharField()
-    type = serializers.CharField()
+    type = serializers.ChoiceField(choices=Question.Type.choices)
     topic = serializers.CharField()
     body_html = serializers.CharField()
     image = serializers.CharField(allow_blank=True)
     choices = ReviewChoiceSerializer(many=True)
     max_marks = serializers.DecimalField(max_digits=8, decimal_places=2)
     negative_marks = serializers.DecimalField(max_digits=8, decimal_places=2)
-    answer = serializers.JSONField(allow_null=True, help_text="Your answer (null: unattempted).")
+    answer = AnswerField(help_text="Your answer (null: unattempted).")
     time_spent_ms = serializers.IntegerField()
-    outcome = serializers.ChoiceField(choices=["correct", "partial", "wrong", "unattempted"])
+    outcome = serializers.ChoiceField(choices=OUTCOMES)
     marks = serializers.DecimalField(max_digits=8, decimal_places=2)
     correct_answer = CorrectAnswerSerializer()
     explanation_html = serializers.CharField(allow_blank=True)
@@ -203,9 +243,7 @@ class LeaderboardQuerySerializer(serializers.Serializer):
 
 # --- views -----------------------------------------------------------------------------------
 
-_SESSION_ID = OpenApiParameter(
-    "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The session's id."
-)
+_SESSION_ID = uuid_id_parameter("The session's id.")
 _NOT_FOUND = error_response(404, ("not_found", "No such session."))
 _NOT_SUBMITTED = error_response(409, (SessionNotSubmitted.code, SessionNotSubmitted.detail))
 _UNAUTH = error_response(401)
@@ -229,6 +267,7 @@ _RESULT_EXAMPLE = {
     "negative_marks_lost": "0.50",
     "time_taken_seconds": 1260,
     "rank": 2,
+    "rank_basis": "first_attempt",
     "percentile": "75.00",
     "candidates": 4,
     "topper_score": "8.00",

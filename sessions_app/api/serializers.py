@@ -4,11 +4,15 @@ questions are built from an explicit list of safe fields (no ``is_correct``,
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import StrictInputSerializer
+from core.api.serializers import NoneAsNullChoiceField, StrictInputSerializer
 from sessions_app.models import ExamSession
 from testengine.models import Question, Test
+from testengine.scoring import answer_for_client
 
 MAX_BATCH = 200
 MAX_TIME_SPENT_MS = 86_400_000
@@ -25,14 +29,53 @@ PALETTE_STATES = [
 ]
 
 
-class SessionStatusField(serializers.CharField):
-    """The session's status. Documented as a string (not an enum component) because
-    ``status`` enums of other apps collide; add ``SessionStatusEnum`` to
-    ``ENUM_NAME_OVERRIDES`` to publish it as an enum."""
+class SessionStatusField(serializers.ChoiceField):
+    """The session's status: the ``SessionStatusEnum`` component (ENUM_NAME_OVERRIDES)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "`in_progress`, `submitted` or `abandoned`.")
+        super().__init__(choices=ExamSession.Status.choices, **kwargs)
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+class ChoicesAnswerSerializer(serializers.Serializer):
+    choices = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Choice ids (`single`, `true_false`: one; `multiple`: any). Empty clears.",
+    )
+
+
+class NumericAnswerSerializer(serializers.Serializer):
+    value = serializers.FloatField(help_text="A JSON number (`numeric` questions).")
+
+
+class TextAnswerSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        allow_blank=True, max_length=500, help_text="Short text (`text` questions)."
+    )
+
+
+ANSWER_SCHEMA = PolymorphicProxySerializer(
+    component_name="Answer",
+    serializers=[ChoicesAnswerSerializer, NumericAnswerSerializer, TextAnswerSerializer],
+    resource_type_field_name=None,
+)
+
+
+@extend_schema_field(ANSWER_SCHEMA)
+class AnswerField(serializers.JSONField):
+    """An answer: ``{"choices": [int]}``, ``{"value": number}`` or ``{"text": str}``, or null
+    (unanswered / clear). Read as sent (the service checks it against the question);
+    shown with numeric values as JSON numbers."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
         super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return answer_for_client(value)
 
 
 # --- output --------------------------------------------------------------------------------
@@ -72,6 +115,7 @@ class SessionListSerializer(serializers.ModelSerializer):
             "max_score",
         ]
         read_only_fields = fields
+        ref_name = "SessionSummary"  # its page: PaginatedSessionSummaryList
 
 
 class PaletteEntrySerializer(serializers.Serializer):
@@ -110,11 +154,10 @@ class SessionDetailSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField()
     deadline_at = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
-    submit_reason = serializers.ChoiceField(
+    submit_reason = NoneAsNullChoiceField(
         choices=ExamSession.SubmitReason.choices,
-        allow_blank=True,
         help_text="Why the session closed: `learner`, `time_up`, or `revoked` (access was "
-        "withdrawn by a refund or a revoke: the sitting is abandoned, unscored); empty while "
+        "withdrawn by a refund or a revoke: the sitting is abandoned, unscored); null while "
         "open.",
     )
     server_time = serializers.DateTimeField(help_text="The server's clock now; it rules.")
@@ -154,7 +197,7 @@ class SittingQuestionSerializer(serializers.Serializer):
     choices = SittingChoiceSerializer(many=True, help_text="In the paper's (frozen) order.")
     marks = serializers.DecimalField(max_digits=8, decimal_places=2)
     negative_marks = serializers.DecimalField(max_digits=8, decimal_places=2)
-    answer = serializers.JSONField(allow_null=True, help_text="The saved answer, or null.")
+    answer = AnswerField(help_text="The saved answer, or null.")
     marked_for_review = serializers.BooleanField()
 
 
@@ -185,7 +228,9 @@ class AdaptiveProgressSerializer(serializers.Serializer):
 
 class SavedResponseSerializer(serializers.Serializer):
     question_id = serializers.IntegerField()
-    answer = serializers.JSONField(allow_null=True, help_text="The stored (canonical) answer.")
+    answer = AnswerField(
+        help_text="The stored (canonical) answer: choice ids sorted, a number as a JSON number."
+    )
     marked_for_review = serializers.BooleanField()
     time_spent_ms = serializers.IntegerField()
     seq = serializers.IntegerField()
@@ -231,10 +276,9 @@ class SubmitSummarySerializer(serializers.ModelSerializer):
 
 
 class ResponseSaveInputSerializer(StrictInputSerializer):
-    answer = serializers.JSONField(
-        allow_null=True,
+    answer = AnswerField(
         help_text='{"choices": [<choice id>, …]}, {"value": <number>}, {"text": "…"} or null '
-        "to clear.",
+        "to clear."
     )
     marked_for_review = serializers.BooleanField(default=False)
     time_spent_ms = serializers.IntegerField(min_value=0, max_value=MAX_TIME_SPENT_MS, default=0)

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.schema import error_response, errors
+from core.api.schema import error_response, errors, uuid_id_parameter
 from core.api.views import OwnedViewSet
 from core.request_context import bind_log_context
 from sessions_app import policy, services, timing
@@ -28,10 +28,11 @@ from sessions_app.errors import AnswerRejected, SessionClosed, SessionExpired, S
 from sessions_app.models import ExamSession, SessionResponse
 from testengine.models import Test
 from testengine.paper import CENT
+from testengine.scoring import answer_for_client
 
 TAG = ["sessions"]
 
-_SESSION_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="Session id (UUID).")
+_SESSION_ID = uuid_id_parameter("The session's id.")
 _QUESTION_ID = OpenApiParameter("question_id", int, OpenApiParameter.PATH)
 
 _E401 = errors(401)[401]
@@ -330,7 +331,7 @@ def _learner_question(
         ],
         "marks": _decimal(question["marks"]),
         "negative_marks": _decimal(question["negative_marks"]),
-        "answer": answer,
+        "answer": answer_for_client(answer),
         "marked_for_review": marked,
     }
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import StrictInputSerializer
+from core.api.serializers import NoneAsNullChoiceField, StrictInputSerializer
 from testengine.models import (
     Choice,
     Question,
@@ -162,16 +162,12 @@ class QuestionInputSerializer(StrictInputSerializer):
 
 
 class SectionRuleSerializer(serializers.ModelSerializer):
-    # Declared: a generated read-only field drops the model's blank=True, and the schema
-    # would then promise an enum value where "" (any) is stored.
-    difficulty = serializers.ChoiceField(
-        choices=Question.Difficulty.choices,
-        allow_blank=True,
-        read_only=True,
-        help_text="Empty for any.",
+    # Declared: "" (any) is stored, null is shown.
+    difficulty = NoneAsNullChoiceField(
+        choices=Question.Difficulty.choices, read_only=True, help_text="Null for any."
     )
-    question_type = serializers.ChoiceField(
-        choices=Question.Type.choices, allow_blank=True, read_only=True, help_text="Empty for any."
+    question_type = NoneAsNullChoiceField(
+        choices=Question.Type.choices, read_only=True, help_text="Null for any."
     )
 
     class Meta:
@@ -270,6 +266,7 @@ class TestListSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+        ref_name = "TestSummary"  # its page: PaginatedTestSummaryList
 
 
 class SectionRuleInputSerializer(StrictInputSerializer):
@@ -277,11 +274,11 @@ class SectionRuleInputSerializer(StrictInputSerializer):
         queryset=Topic.objects.all(), required=False, allow_null=True, default=None
     )
     include_subtopics = serializers.BooleanField(default=True)
-    difficulty = serializers.ChoiceField(
-        choices=Question.Difficulty.choices, required=False, allow_blank=True, default=""
+    difficulty = NoneAsNullChoiceField(
+        choices=Question.Difficulty.choices, required=False, default=None, help_text="Null: any."
     )
-    question_type = serializers.ChoiceField(
-        choices=Question.Type.choices, required=False, allow_blank=True, default=""
+    question_type = NoneAsNullChoiceField(
+        choices=Question.Type.choices, required=False, default=None, help_text="Null: any."
     )
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, default=list
@@ -379,10 +376,10 @@ class PaperChoiceSerializer(serializers.Serializer):
 class PaperQuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     version = serializers.IntegerField()
-    type = serializers.CharField()
+    type = serializers.ChoiceField(choices=Question.Type.choices)
     topic_id = serializers.IntegerField()
     topic = serializers.CharField()
-    difficulty = serializers.CharField()
+    difficulty = serializers.ChoiceField(choices=Question.Difficulty.choices)
     body_html = serializers.CharField()
     explanation_html = serializers.CharField()
     image = serializers.CharField()
@@ -393,7 +390,7 @@ class PaperQuestionSerializer(serializers.Serializer):
     partial_marking = serializers.BooleanField()
     numeric_answer = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True)
     numeric_tolerance = serializers.DecimalField(max_digits=20, decimal_places=6)
-    tolerance_kind = serializers.CharField()
+    tolerance_kind = serializers.ChoiceField(choices=Question.Tolerance.choices)
     accepted_answers = serializers.ListField(child=serializers.CharField())
 
 

@@ -153,6 +153,7 @@ def test_a_practice_session_is_sat_through_the_normal_api_and_updates_mastery(
     result = client.get(f"/api/v1/sessions/{session_id}/result/").json()
     assert result["score"] == "3.00"
     assert (result["rank"], result["percentile"], result["candidates"]) == (None, None, 0)
+    assert result["rank_basis"] is None
     assert client.get(f"/api/v1/sessions/{session_id}/review/").status_code == 200
     row = TopicMastery.objects.get(user=learner, topic=topic)
     assert (row.responses, row.correct) == (3, 3)

@@ -484,6 +484,43 @@ def test_the_owner_downloads_the_pdf():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("", "application/pdf"),
+        ("*/*", "application/pdf"),
+        ("application/octet-stream, application/pdf;q=0.5", "application/pdf"),
+        ("application/octet-stream", "application/octet-stream"),
+        ("application/octet-stream, application/json", "application/octet-stream"),
+    ],
+)
+def test_the_pdf_is_a_binary_download_in_either_documented_media_type(accept, media_type):
+    order = paid_order()
+    invoice_issue(order=order)
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+
+    response = _client_for(order.user).get(f"/api/v1/orders/{order.pk}/invoice/", **headers)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == media_type
+    assert response["Content-Disposition"].startswith("attachment; filename=")
+    assert response.content.startswith(b"%PDF-")
+
+
+@pytest.mark.django_db
+def test_an_octet_stream_client_still_gets_errors_as_json():
+    order = paid_order()
+
+    response = _client_for(order.user).get(
+        f"/api/v1/orders/{order.pk}/invoice/", HTTP_ACCEPT="application/octet-stream"
+    )
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
 def test_the_owner_gets_the_html_page():
     order = paid_order()
     invoice = invoice_issue(order=order)

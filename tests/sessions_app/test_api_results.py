@@ -161,6 +161,36 @@ def test_a_later_attempt_is_ranked_against_first_attempts(field):
 
     assert body["attempt"] == 2
     assert (body["rank"], body["percentile"], body["candidates"]) == (1, "100.00", 4)
+    assert body["rank_basis"] == "would_rank"
+
+
+def test_a_first_attempt_is_one_of_the_candidates(field):
+    _, learners, sessions = field
+
+    bodies = [
+        result(learner, session).json() for learner, session in zip(learners, sessions, strict=True)
+    ]
+
+    assert [(b["rank"], b["candidates"], b["rank_basis"]) for b in bodies] == [
+        (1, 4, "first_attempt"),
+        (2, 4, "first_attempt"),
+        (2, 4, "first_attempt"),
+        (4, 4, "first_attempt"),
+    ]
+
+
+def test_a_later_attempt_below_everyone_would_rank_one_past_the_candidates(field):
+    # Not "rank 5 of 4": the later attempt is not a candidate, it says where it would place.
+    test, learners, _ = field
+    ExamSession.objects.filter(test=test, user=learners[3]).update(score=Decimal("1.00"))
+    again = sit(test, learners[3], wrong=4)  # −1.00, below every first attempt
+
+    body = result(learners[3], again).json()
+
+    assert (body["attempt"], body["score"]) == (2, "-1.00")
+    assert (body["rank"], body["candidates"], body["rank_basis"]) == (5, 4, "would_rank")
+    assert body["rank"] <= body["candidates"] + 1
+    assert body["percentile"] == "0.00"
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from testengine.models import Section, Test
+from testengine.models import Section, SectionRule, Test
 from tests.testengine.factories import TestFactory, TopicFactory, make_question
 
 pytestmark = pytest.mark.django_db
@@ -215,14 +215,42 @@ def test_patch_checks_the_sections_it_replaces_whole(staff_client):
     assert Test.objects.get().sections.get().title == "Basics"
 
 
-def test_a_rule_for_any_difficulty_answers_an_empty_string_the_schema_allows(staff_client):
+def test_a_rule_for_any_difficulty_is_null_both_ways(staff_client):
+    # "Any" is null in JSON (the schema: a nullable enum, never an enum of ""); an empty
+    # string sent by an older client still means any.
     topic = TopicFactory()
     _bank(topic, 5)
+    body = _random_body(topic)
+    body["sections"][0]["rules"] = [
+        {"topic": topic.id, "count": 2},
+        {"topic": topic.id, "count": 2, "difficulty": None, "question_type": None},
+        {"topic": topic.id, "count": 1, "difficulty": "", "question_type": ""},
+    ]
 
-    response = staff_client.post(T, _random_body(topic), format="json")
+    response = staff_client.post(T, body, format="json")
 
-    rule = response.json()["sections"][0]["rules"][0]
-    assert (rule["difficulty"], rule["question_type"]) == ("", "")
+    assert response.status_code == 201, response.content
+    rules = response.json()["sections"][0]["rules"]
+    assert [(r["difficulty"], r["question_type"]) for r in rules] == [(None, None)] * 3
+    stored = SectionRule.objects.filter(section__test__slug="sql-mock").order_by("order", "id")
+    assert [(r.difficulty, r.question_type) for r in stored] == [("", "")] * 3
+
+
+def test_a_rule_with_a_difficulty_shows_it_and_refuses_an_unknown_one(staff_client):
+    topic = TopicFactory()
+    _bank(topic, 5)
+    body = _random_body(topic)
+    body["sections"][0]["rules"] = [{"topic": topic.id, "count": 5, "difficulty": "medium"}]
+    bad = _random_body(topic, slug="bad")
+    bad["sections"][0]["rules"] = [{"topic": topic.id, "count": 5, "difficulty": "any"}]
+
+    created = staff_client.post(T, body, format="json")
+    refused = staff_client.post(T, bad, format="json")
+
+    assert created.json()["sections"][0]["rules"][0]["difficulty"] == "medium"
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid"
+    assert not Test.objects.filter(slug="bad").exists()
 
 
 def test_delete_only_unpublished_tests(staff_client):
