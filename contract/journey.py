@@ -19,7 +19,7 @@ import os
 import uuid
 from decimal import Decimal
 from http import HTTPStatus
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 from checkout_page import pay_on_checkout_page
 from examforge_client import AuthenticatedClient, Client
@@ -56,31 +56,35 @@ from examforge_client.api.sessions import (
     tests_sessions_create,
 )
 from examforge_client.models import (
+    AnswerOutcomeEnum,
     AuthResponse,
-    BatchInputRequest,
-    BatchItemInputRequest,
+    BatchItemRequest,
+    BatchRequest,
     BatchResult,
     CategoryTree,
-    CouponPreviewInputRequest,
-    EnrollInputRequest,
+    ChoicesAnswer,
+    ChoicesAnswerRequest,
+    CouponPreviewRequest,
     Enrollment,
+    EnrollRequest,
     Error,
     Leaderboard,
     Order,
-    OrderInputRequest,
-    OutcomeEnum,
+    OrderRequest,
+    OrderStatusEnum,
     PaginatedEnrollmentList,
-    PaginatedProductListList,
+    PaginatedProductSummaryList,
     ProductDetail,
     QuestionTypeEnum,
     Quote,
-    RefreshInputRequest,
-    RegisterInputRequest,
-    ResponseSaveInputRequest,
+    RefreshRequest,
+    RegisterRequest,
+    ResponseSaveRequest,
     Result,
     Review,
     SavedResponse,
     SessionDetail,
+    SessionStatusEnum,
     SittingPaper,
     SubmitReasonEnum,
     SubmitSummary,
@@ -108,22 +112,12 @@ def ok(kind: type[T], response: Response[P], status: HTTPStatus = HTTPStatus.OK)
     return parsed
 
 
-def public(client: Client) -> AuthenticatedClient:
-    # schema: register, token, token refresh, logout and OTP declare `security: [{}]`
-    # (anonymous allowed) and product detail `[{jwtAuth: []}, {}]`; the generator takes any
-    # security entry as "bearer token required" and types them AuthenticatedClient-only.
-    # The calls need no token at runtime, so a plain Client goes in through this cast.
-    return cast(AuthenticatedClient, client)
-
-
 def step(text: str) -> None:
     print(f"  ✓ {text}", flush=True)
 
 
-def choice_answer(choice_id: int) -> dict[str, Any]:
-    # schema: `answer` is untyped (Any) in requests and responses; a oneOf of the answer
-    # shapes would make this a model ({"choices": [...]} | {"value": ...} | {"text": ...}).
-    return {"choices": [choice_id]}
+def choice_answer(choice_id: int) -> ChoicesAnswerRequest:
+    return ChoicesAnswerRequest(choices=[choice_id])
 
 
 def main() -> None:
@@ -143,10 +137,10 @@ def main() -> None:
 
 def register(anonymous: Client) -> AuthResponse:
     email = f"contract-{uuid.uuid4().hex[:10]}@example.com"
-    body = RegisterInputRequest(email=email, password=uuid.uuid4().hex, full_name="Contract")
+    body = RegisterRequest(email=email, password=uuid.uuid4().hex, full_name="Contract")
     auth = ok(
         AuthResponse,
-        auth_register_create.sync_detailed(client=public(anonymous), body=body),
+        auth_register_create.sync_detailed(client=anonymous, body=body),
         HTTPStatus.CREATED,
     )
     assert auth.user.email == email
@@ -158,9 +152,8 @@ def browse_and_enroll(anonymous: Client, app: AuthenticatedClient) -> None:
     tree = catalogue_categories_list.sync(client=anonymous)
     assert isinstance(tree, list)
     assert all(isinstance(node, CategoryTree) for node in tree)
-    free = ok(
-        PaginatedProductListList, catalogue_products_list.sync_detailed(client=anonymous, free=True)
-    )
+    listed = catalogue_products_list.sync_detailed(client=anonymous, free=True)
+    free = ok(PaginatedProductSummaryList, listed)
     assert FREE_PRODUCT in [p.slug for p in free.results]
     assert all(p.is_free for p in free.results)
     product = ok(ProductDetail, catalogue_products_retrieve.sync_detailed(FREE_PRODUCT, client=app))
@@ -173,7 +166,7 @@ def browse_and_enroll(anonymous: Client, app: AuthenticatedClient) -> None:
     enrollment = ok(
         Enrollment,
         catalogue_products_enroll_create.sync_detailed(
-            FREE_PRODUCT, client=app, body=EnrollInputRequest(plan=free_plan.id)
+            FREE_PRODUCT, client=app, body=EnrollRequest(plan=free_plan.id)
         ),
         HTTPStatus.CREATED,
     )
@@ -189,9 +182,9 @@ def sit_the_test(app: AuthenticatedClient) -> tuple[SessionDetail, SittingPaper,
         tests_sessions_create.sync_detailed(FREE_TEST, client=app),
         HTTPStatus.CREATED,
     )
-    assert session.status == "in_progress"  # schema: a plain string, not an enum
+    assert session.status == SessionStatusEnum.IN_PROGRESS
     assert session.remaining_seconds > 0
-    sid = str(session.id)  # schema: the session id is a uuid here, a plain string in paths
+    sid = session.id
     paper = ok(SittingPaper, sessions_questions_retrieve.sync_detailed(sid, client=app))
     assert paper.session == session.id
     assert len(paper.questions) == paper.question_count == session.question_count
@@ -211,13 +204,13 @@ def sit_the_test(app: AuthenticatedClient) -> tuple[SessionDetail, SittingPaper,
             ),
         )
         assert saved.applied
-        assert saved.answer == choice_answer(choice)
+        assert saved.answer == ChoicesAnswer(choices=[choice])
         answers[question.id] = choice
     last = choosable[3]
     answer = choice_answer(last.choices[0].id)
-    item = BatchItemInputRequest(question_id=last.id, answer=answer, seq=10, marked_for_review=True)
+    item = BatchItemRequest(question_id=last.id, answer=answer, seq=10, marked_for_review=True)
     batch = sessions_responses_create.sync_detailed(
-        sid, client=app, body=BatchInputRequest(responses=[item])
+        sid, client=app, body=BatchRequest(responses=[item])
     )
     assert [r.question_id for r in ok(BatchResult, batch).results] == [last.id]
     answers[last.id] = last.choices[0].id
@@ -233,7 +226,7 @@ def sit_the_test(app: AuthenticatedClient) -> tuple[SessionDetail, SittingPaper,
     assert resumed.deadline_at == session.deadline_at
     again = ok(SittingPaper, sessions_questions_retrieve.sync_detailed(sid, client=app))
     on_paper = {q.id: q.answer for q in again.questions if q.answer is not None}
-    assert on_paper == {qid: choice_answer(c) for qid, c in answers.items()}
+    assert on_paper == {qid: ChoicesAnswer(choices=[c]) for qid, c in answers.items()}
     assert [q.id for q in again.questions if q.marked_for_review] == [last.id]
     restarted = tests_sessions_create.sync_detailed(FREE_TEST, client=app)
     assert ok(SessionDetail, restarted).id == session.id, "starting again resumes"
@@ -244,9 +237,9 @@ def sit_the_test(app: AuthenticatedClient) -> tuple[SessionDetail, SittingPaper,
 def read_the_results(
     app: AuthenticatedClient, session: SessionDetail, paper: SittingPaper, answers: dict[int, int]
 ) -> None:
-    sid = str(session.id)  # schema: a uuid in the results' paths, a plain string here
+    sid = session.id
     summary = ok(SubmitSummary, sessions_submit_create.sync_detailed(sid, client=app))
-    assert summary.status == "submitted"
+    assert summary.status == SessionStatusEnum.SUBMITTED
     assert summary.submit_reason == SubmitReasonEnum.LEARNER
     result = ok(Result, sessions_result_retrieve.sync_detailed(session.id, client=app))
     assert result.score == summary.score
@@ -257,12 +250,12 @@ def read_the_results(
     rescored = Decimal(0)  # schema: marks and scores are decimal strings, not numbers
     for item in review.questions:
         if item.id not in answers:
-            assert item.outcome == OutcomeEnum.UNATTEMPTED
+            assert item.outcome == AnswerOutcomeEnum.UNATTEMPTED
         elif [answers[item.id]] == item.correct_answer.choices:
-            assert item.outcome == OutcomeEnum.CORRECT
+            assert item.outcome == AnswerOutcomeEnum.CORRECT
             rescored += Decimal(item.max_marks)
         else:
-            assert item.outcome == OutcomeEnum.WRONG
+            assert item.outcome == AnswerOutcomeEnum.WRONG
             rescored -= Decimal(item.negative_marks)
     assert Decimal(result.score) == rescored, "the score is the marks of the answers given"
     board = ok(Leaderboard, tests_leaderboard_retrieve.sync_detailed(FREE_TEST, client=app))
@@ -277,10 +270,10 @@ def buy_with_a_coupon(app: AuthenticatedClient, base_url: str) -> None:
     paid = ok(ProductDetail, catalogue_products_retrieve.sync_detailed(PAID_PRODUCT, client=app))
     plan = min(paid.plans, key=lambda p: p.price_paise)
     refused = catalogue_products_enroll_create.sync_detailed(
-        PAID_PRODUCT, client=app, body=EnrollInputRequest(plan=plan.id)
+        PAID_PRODUCT, client=app, body=EnrollRequest(plan=plan.id)
     )
     assert ok(Error, refused, HTTPStatus.PAYMENT_REQUIRED).code == "payment_required"
-    body = CouponPreviewInputRequest(plan=plan.id, coupon_code=COUPON)
+    body = CouponPreviewRequest(plan=plan.id, coupon_code=COUPON)
     quote = ok(Quote, coupons_preview_create.sync_detailed(client=app, body=body))
     assert quote.base_paise == plan.price_paise
     assert quote.total_paise == plan.price_paise - min(plan.price_paise // 10, 50_000)
@@ -288,17 +281,17 @@ def buy_with_a_coupon(app: AuthenticatedClient, base_url: str) -> None:
         Order,
         orders_create.sync_detailed(
             client=app,
-            body=OrderInputRequest(plan=plan.id, coupon_code=COUPON),
+            body=OrderRequest(plan=plan.id, coupon_code=COUPON),
             idempotency_key=str(uuid.uuid4()),
         ),
         HTTPStatus.CREATED,
     )
-    assert order.status == "created"  # schema: a plain string, not an enum
+    assert order.status == OrderStatusEnum.CREATED
     assert order.total_paise == quote.total_paise
     assert order.checkout_url is not None
     pay_on_checkout_page(base_url, order.checkout_url)
-    order = ok(Order, orders_retrieve.sync_detailed(str(order.id), client=app))  # schema: str id
-    assert order.status == "paid"
+    order = ok(Order, orders_retrieve.sync_detailed(order.id, client=app))
+    assert order.status == OrderStatusEnum.PAID
     assert order.enrollment is not None
     mine = ok(PaginatedEnrollmentList, me_enrollments_list.sync_detailed(client=app))
     assert {e.product.slug for e in mine.results} == {FREE_PRODUCT, PAID_PRODUCT}
@@ -311,16 +304,16 @@ def buy_with_a_coupon(app: AuthenticatedClient, base_url: str) -> None:
 
 
 def log_out(app: AuthenticatedClient, anonymous: Client, refresh_token: str) -> None:
-    body = RefreshInputRequest(refresh=refresh_token)
+    body = RefreshRequest(refresh=refresh_token)
     logout = auth_logout_create.sync_detailed(client=app, body=body)
     assert logout.status_code == HTTPStatus.NO_CONTENT, logout.content
-    refresh = auth_token_refresh_create.sync_detailed(client=public(anonymous), body=body)
+    refresh = auth_token_refresh_create.sync_detailed(client=anonymous, body=body)
     assert ok(Error, refresh, HTTPStatus.UNAUTHORIZED).code
     step("logged out: the refresh token no longer works")
 
 
-def _save(choice: int, seq: int) -> ResponseSaveInputRequest:
-    return ResponseSaveInputRequest(answer=choice_answer(choice), seq=seq, time_spent_ms=4000)
+def _save(choice: int, seq: int) -> ResponseSaveRequest:
+    return ResponseSaveRequest(answer=choice_answer(choice), seq=seq, time_spent_ms=4000)
 
 
 if __name__ == "__main__":

@@ -77,7 +77,6 @@ async function main(): Promise<void> {
   const question = paper.questions.find((q) => q.type === "single" && q.choices.length > 0);
   const choice = question?.choices[0];
   if (!question || !choice) throw new Error("the paper has no single-answer question");
-  // schema: `answer` is `unknown` (no schema); a oneOf of the answer shapes would type it.
   const answer = { choices: [choice.id] };
   const saved = ok(
     await api.PUT("/api/v1/sessions/{id}/responses/{question_id}/", {
