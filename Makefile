@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install install-local run test e2e test-browser lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed fuzz faults clean db-stop
+.PHONY: install install-local run test e2e test-browser lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed fuzz faults contract clean db-stop
 
 # A new venv gets a current pip straight from the host's pip (ensurepip's older one takes
 # several times as long to resolve these requirements); ensurepip when the host has none.
@@ -75,6 +75,9 @@ models-diagram: install  ## the Mermaid data-model diagram in docs/architecture.
 
 fuzz: install  ## schemathesis against a fresh live stack (gunicorn, production settings), as a learner and as staff
 	$(WITH_DB) $(PY) tests/live.py -- $(PY) scripts/fuzz.py
+
+contract: install  ## clients generated from the live schema (Python, TypeScript) type-check and carry a learner through
+	$(WITH_DB) $(PY) tests/live.py -- $(PY) contract/run.py
 
 faults: install  ## PostgreSQL restarts and stops under gunicorn (production settings, DB_POOL) and db_worker; its own embedded PostgreSQL
 	$(PY) scripts/faults.py

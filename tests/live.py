@@ -63,7 +63,8 @@ def _fingerprint(seed: bool) -> str:
         path
         for pattern in _FINGERPRINTED
         for path in ROOT.rglob(pattern)
-        if not {".venv", "tests", ".pgdata", "node_modules"} & set(path.relative_to(ROOT).parts)
+        if not {".venv", "tests", ".pgdata", "node_modules", "contract"}
+        & set(path.relative_to(ROOT).parts)
     )
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode())
