@@ -8,8 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import F, Q, Value
-from django.db.models.functions import Concat
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.models import PublicIdModel, TimeStampedModel
@@ -84,24 +83,12 @@ class Product(TimeStampedModel):
         output_field=SearchVectorField(),
         db_persist=True,
     )
-    # What typo-tolerant search compares by trigram similarity: the title and summary,
-    # not the description (long prose matches almost any misspelling a little).
-    search_text = models.GeneratedField(
-        expression=Concat("title", Value(" "), "summary"),
-        output_field=models.TextField(),
-        db_persist=True,
-    )
 
     class Meta:
         ordering = ["sort_order", "-published_at", "id"]
         indexes = [
             GinIndex(fields=["search"], name="catalogue_product_search"),
             GinIndex(fields=["tags"], name="catalogue_product_tags"),
-            GinIndex(
-                fields=["search_text"],
-                opclasses=["gin_trgm_ops"],
-                name="catalogue_product_trigram",
-            ),
             # The default ("featured") ordering of the public listing, over exactly the
             # visible rows: the page and its COUNT come from this index alone.
             models.Index(

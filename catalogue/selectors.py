@@ -5,26 +5,21 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramStrictWordSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import (
-    Case,
     Count,
     Exists,
     F,
-    FloatField,
-    Func,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Sum,
-    Value,
-    When,
 )
-from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
+from catalogue.vocabulary import WORD, Vocabulary, vocabulary
 from core.images import media_url
 from testengine.models import Test
 
@@ -82,13 +77,12 @@ def public_products() -> QuerySet[Product]:
     return Product.objects.filter(is_published=True, price_from_paise__isnull=False)
 
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Quotes or a negated word: the learner wrote search syntax, so only full-text answers.
 _SYNTAX = re.compile(r'"|(?:^|\s)-[^\W_]')
 _MAX_WORDS = 8
-# Swapping two neighbouring letters ("djnago") breaks most of a short word's trigrams, so
-# trigram similarity misses it; each word up to this length is also tried with every
-# neighbouring pair swapped. Longer "words" are not words anyone mistyped.
+# Swapping two neighbouring letters ("djnago") leaves too few shared trigrams for the
+# vocabulary to recognise a short word, so each word up to this length is also tried with
+# every neighbouring pair swapped. Longer "words" are not words anyone mistyped.
 _MAX_SWAPPED_LENGTH = 24
 
 
@@ -97,56 +91,34 @@ def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
 
     Full-text first: the words (web-search syntax: quotes, ``or``, ``-word``) against
     title, summary and description, ranked by ``ts_rank``. When that finds nothing, one
-    query finds what a typo or half a word meant, ranked in two tiers:
-
-    1. each word as a prefix (``postg`` finds PostgreSQL) or with two neighbouring letters
-       swapped (``djnago``, ``pyhton``) — full-text again, ranked by ``ts_rank``, above
-    2. the text's trigram *strict word similarity* to the title and summary (``postgress``,
-       ``postgrsql``, ``kubernets``): at least PostgreSQL's
-       ``pg_trgm.strict_word_similarity_threshold`` (0.5 unless the database sets
-       another), through the GIN trigram index, ranked by that similarity and the
-       title's.
+    more full-text query finds what a typo or half a word meant: every word must match as
+    itself taken as a prefix (``postg`` finds PostgreSQL), with two neighbouring letters
+    swapped (``djnago``, ``pyhton``), or as one of the catalogue words closest to it by
+    trigram similarity (``postgress``, ``kubernets``: ``catalogue.vocabulary``); or the
+    words run together (``postgre sql``). Ranked by ``ts_rank``.
 
     Text with search syntax gets no typo fallback (it would drop a ``-word``). The first
-    step costs an ``EXISTS`` probe on the full-text index, so similarity (the expensive
-    part) is computed only for text that full text cannot answer."""
+    step is an ``EXISTS`` probe on the full-text index, so the fallback runs only for text
+    that full text cannot answer."""
     query = SearchQuery(text, search_type="websearch", config="english")
     ranked = queryset.filter(search=query).annotate(rank=SearchRank(F("search"), query))
     if ranked.exists():
         return ranked
-    words = _WORD.findall(text.lower())[:_MAX_WORDS]
+    words = WORD.findall(text.lower())[:_MAX_WORDS]
     if not words or _SYNTAX.search(text):
         return ranked.none()
-    near = SearchQuery(
-        " & ".join(_word_forms(word) for word in words), search_type="raw", config="english"
-    )
-    typed = " ".join(words)
-    # rank/(rank + 1) keeps a full-text rank below 1, so "+ 1" puts every prefix or swap
-    # hit above every similarity (at most 1).
-    near_rank = SearchRank(F("search"), near, normalization=Value(32)) + Value(1.0)
-    # Only words PostgreSQL would not drop as stop words may match by similarity: "with"
-    # alone would otherwise be similar to every summary containing it. (Constant: folded
-    # when the query is planned.)
-    meaningful = GreaterThan(Func(SearchQuery(typed, config="english"), function="numnode"), 0)
-    return queryset.filter(
-        Q(search=near) | (Q(search_text__trigram_strict_word_similar=typed) & meaningful)
-    ).annotate(
-        rank=Case(
-            When(search=near, then=near_rank),
-            # Similar in the title counts as much again as similar anywhere.
-            default=(
-                TrigramStrictWordSimilarity(typed, "search_text")
-                + TrigramStrictWordSimilarity(typed, "title")
-            )
-            / Value(2.0),
-            output_field=FloatField(),
-        )
-    )
+    known = vocabulary()
+    every_word = " & ".join(_word_forms(word, known) for word in words)
+    if len(words) > 1:
+        every_word = f"({every_word}) | {_word_forms(''.join(words), known)}"
+    near = SearchQuery(every_word, search_type="raw", config="english")
+    return queryset.filter(search=near).annotate(rank=SearchRank(F("search"), near))
 
 
-def _word_forms(word: str) -> str:
-    """``word`` as a tsquery alternative: itself as a prefix, or one of its neighbouring
-    letter swaps (``djnago`` → ``django``). Words are letters and digits only."""
+def _word_forms(word: str, known: Vocabulary) -> str:
+    """``word`` as a tsquery alternative: itself as a prefix, one of its neighbouring
+    letter swaps (``djnago`` → ``django``), or a catalogue word close to it. Words are
+    letters and digits only, so nothing here is tsquery syntax."""
     forms = [f"{word}:*"]
     if 4 <= len(word) <= _MAX_SWAPPED_LENGTH:
         forms.extend(
@@ -154,6 +126,7 @@ def _word_forms(word: str) -> str:
             for i in range(len(word) - 1)
             if word[i] != word[i + 1]
         )
+    forms.extend(known.close_to(word))
     return "(" + " | ".join(dict.fromkeys(forms)) + ")"
 
 

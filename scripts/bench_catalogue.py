@@ -14,7 +14,7 @@ through ``django.test.Client`` (the whole middleware and DRF stack, no network):
 (c) filtered and searched (``?q=postgres&kind=test_series&ordering=price``), uncached;
 (d) logged in with a JWT — the list carries no per-user data, so it shares the cache;
 (e) search, uncached, exact words against the typos a learner makes: ``postgresql`` (full
-    text), ``postgrsql`` and ``postgress`` (trigram similarity), ``djnago`` (letters
+    text), ``postgrsql`` and ``postgress`` (close catalogue words), ``djnago`` (letters
     swapped), and ``intervews``, a typo of a word in every summary (the worst case: every
     product is similar), each also served from the cache.
 
@@ -52,8 +52,8 @@ SEARCH_URL = LIST_URL + "?q=postgres&kind=test_series&ordering=price"
 # (label, q): exact, typos by kind, and the worst case (a word every summary holds).
 SEARCHES = (
     ("exact", "postgresql"),
-    ("typo, trigram", "postgrsql"),
-    ("typo, trigram", "postgress"),
+    ("typo, close word", "postgrsql"),
+    ("typo, close word", "postgress"),
     ("typo, swapped letters", "djnago"),
     ("typo of a word in every summary", "intervews"),
 )

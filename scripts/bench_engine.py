@@ -110,9 +110,9 @@ def ensure_topics():
 QUESTION_COLUMNS = (
     "created_at, updated_at, external_id, type, topic_id, tags, difficulty, status, body_md, "
     "body_html, explanation_md, explanation_html, image, marks, negative_marks, numeric_answer, "
-    "numeric_tolerance, tolerance_kind, accepted_answers, irt_a, irt_b, irt_c, version, "
-    "published_at"
-)
+    "numeric_tolerance, tolerance_kind, accepted_answers, irt_a, irt_b, irt_c, irt_source, "
+    "irt_responses, free_practice, version, published_at"
+)  # every NOT NULL column: Django's defaults are not database defaults, and COPY skips them
 
 
 def load_bank(leaves, missing: int) -> None:
@@ -161,6 +161,9 @@ def load_bank(leaves, missing: int) -> None:
                         a,
                         b,
                         c,
+                        "prior",
+                        0,
+                        False,
                         1,
                         now,
                     )

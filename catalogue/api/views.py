@@ -139,10 +139,10 @@ _FILTER_PARAMS = [
         str,
         description=(
             "Search title, summary and description, ranked; web-search syntax (quotes, `or`, "
-            "`-word`). Forgives typos: when the words match nothing, each is tried as a "
-            "prefix and with two neighbouring letters swapped (`djnago`), then the text by "
-            "trigram similarity to title and summary (`postgrsql`); exact hits never mix "
-            "with near ones. Up to 200 characters; a NUL byte is a 400."
+            "`-word`). Forgives typos: when the words match nothing, each may match as a "
+            "prefix, with two neighbouring letters swapped (`djnago`) or as the catalogue "
+            "words closest to it (`postgrsql`); exact hits never mix with near ones. Up "
+            "to 200 characters; a NUL byte is a 400."
         ),
     ),
     OpenApiParameter(

@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    # trigram lookups and the pg_trgm migration operation (catalogue search)
+    # PostgreSQL's search, array and index fields
     "django.contrib.postgres",
     # third party
     "corsheaders",

@@ -1,8 +1,9 @@
 """Catalogue search that forgives a typo: full-text first, then prefixes and swapped
-letters, then trigram similarity of the title and summary (real PostgreSQL, pg_trgm)."""
+letters, then the catalogue words closest by trigram similarity (real PostgreSQL)."""
 
 import pytest
 
+from catalogue.vocabulary import Vocabulary
 from tests.catalogue.factories import PublishedProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def _search(client, text):
 @pytest.mark.parametrize(
     ("typed", "first", "also"),
     [
-        # a letter dropped, doubled or wrong: trigram similarity of title and summary
+        # a letter dropped, doubled or wrong: the closest catalogue words
         ("postgress", "postgresql-test-series", {"backend-internship-program"}),
         ("postgrsql", "postgresql-test-series", {"backend-internship-program"}),
         ("postgre sql", "postgresql-test-series", {"backend-internship-program"}),
@@ -128,12 +129,34 @@ def test_full_text_hits_are_never_diluted_by_similar_products(api_client, catalo
     ]
 
 
-def test_prefix_and_swapped_letter_hits_rank_above_similar_ones(api_client):
+def test_a_near_search_needs_every_word_like_an_exact_one(api_client):
     PublishedProductFactory(slug="swarm", title="Docker Swarm", summary="Clusters and services.")
     PublishedProductFactory(slug="compose", title="Docker Compose in Practice", summary="Stacks.")
 
-    # Both words, as prefixes, in one; only "docker" (half the text) in the other.
-    assert _search(api_client, "docker compos") == ["compose", "swarm"]
+    # Both words, as prefixes, in one; only "docker" in the other.
+    assert _search(api_client, "docker compos") == ["compose"]
+    assert _search(api_client, "dokcer swram") == ["swarm"]
+
+
+def test_a_new_products_words_are_known_to_the_next_typo_search(api_client, catalogue):
+    assert _search(api_client, "terrafrom") == []
+
+    PublishedProductFactory(slug="terraform", title="Terraform Foundations", summary="IaC.")
+
+    assert _search(api_client, "terrafrom") == ["terraform"]
+    assert _search(api_client, "terraform") == ["terraform"]
+
+
+def test_the_vocabulary_finds_close_words_by_trigram_similarity():
+    known = Vocabulary(["postgresql", "progress", "kubernetes", "security", "sql"])
+
+    assert known.close_to("postgress") == ["postgresql"]  # 8 of 13 trigrams: 0.62
+    assert known.close_to("kubernets") == ["kubernetes"]
+    assert known.close_to("securty") == ["security"]
+    assert known.close_to("chemistry") == []
+    assert known.close_to("sqll") == ["sql"]  # 3 of 6: at the threshold
+    assert known.close_to("sql") == []  # a known word needs no stand-in
+    assert known.close_to("sq") == []  # nor can a very short one be told apart
 
 
 def test_a_typo_search_keeps_the_other_filters(api_client, catalogue):
@@ -206,9 +229,10 @@ def test_a_typo_search_takes_as_many_queries_as_an_exact_one(
         PublishedProductFactory(title=f"Kubernetes Masterclass {n}")
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 
-    # the full-text probe, then the fallback's count and page, and the plans
+    # the full-text probe, then the fallback's count and page, and the plans; with the
+    # cache off, the catalogue's vocabulary is read too (else once per catalogue version)
     for typed in ("kubernets", "kuberentes", "kube"):
-        with django_assert_max_num_queries(4):
+        with django_assert_max_num_queries(5):
             response = api_client.get(P, {"q": typed, "page_size": 25})
         assert response.json()["count"] == 25
 
