@@ -15,11 +15,19 @@ from tests.testengine.factories import (
 )
 
 
-def sittable_test(*, questions: int = 6, draw: int = 4, free: bool = True, **test_kwargs) -> Test:
-    """A published random test of ``draw`` questions, in a product (free by default)."""
+def sittable_test(
+    *,
+    questions: int = 6,
+    draw: int = 4,
+    free: bool = True,
+    question: dict | None = None,
+    **test_kwargs,
+) -> Test:
+    """A published random test of ``draw`` questions, in a product (free by default);
+    ``question`` holds ``make_question`` options for the bank's questions."""
     topic = TopicFactory()
     for _ in range(questions):
-        make_question(topic=topic)
+        make_question(topic=topic, **(question or {}))
     test = TestFactory(**test_kwargs)
     SectionRuleFactory(section=SectionFactory(test=test), topic=topic, count=draw)
     testengine_services.test_publish(test=test)

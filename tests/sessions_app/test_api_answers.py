@@ -6,35 +6,22 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from catalogue import services as catalogue_services
 from sessions_app.models import SessionResponse
-from testengine import services as testengine_services
 from testengine.models import Question
 from testengine.scoring import answer_for_client, json_number
 from tests.accounts.factories import UserFactory
-from tests.catalogue.factories import ProductTestFactory, PublishedProductFactory
-from tests.testengine.factories import (
-    SectionFactory,
-    SectionRuleFactory,
-    TestFactory,
-    TopicFactory,
-    make_question,
-)
+from tests.sessions_app.factories import sittable_test
 
 pytestmark = pytest.mark.django_db
 
 
 def numeric_test(answer: Decimal):
-    topic = TopicFactory()
-    make_question(topic=topic, type=Question.Type.NUMERIC, numeric_answer=answer)
-    test = TestFactory(solution_policy="after_submit")
-    SectionRuleFactory(section=SectionFactory(test=test), topic=topic, count=1)
-    testengine_services.test_publish(test=test)
-    product = PublishedProductFactory()
-    product.plans.update(price_paise=0)
-    catalogue_services.product_sync_derived(product_ids=[product.id])
-    ProductTestFactory(product=product, test=test)
-    return test
+    return sittable_test(
+        questions=1,
+        draw=1,
+        question={"type": Question.Type.NUMERIC, "numeric_answer": answer},
+        solution_policy="after_submit",
+    )
 
 
 def start(test):
@@ -87,15 +74,7 @@ def test_the_answer_key_numbers_are_json_numbers():
 
 
 def test_a_choice_questions_key_has_null_numbers_and_a_null_tolerance_kind():
-    topic = TopicFactory()
-    make_question(topic=topic)
-    test = TestFactory(solution_policy="after_submit")
-    SectionRuleFactory(section=SectionFactory(test=test), topic=topic, count=1)
-    testengine_services.test_publish(test=test)
-    product = PublishedProductFactory()
-    product.plans.update(price_paise=0)
-    catalogue_services.product_sync_derived(product_ids=[product.id])
-    ProductTestFactory(product=product, test=test)
+    test = sittable_test(questions=1, draw=1, solution_policy="after_submit")
     client, session_id, _ = start(test)
     client.post(f"/api/v1/sessions/{session_id}/submit/")
 
