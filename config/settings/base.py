@@ -78,24 +78,28 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # can read them: by default when METRICS_TOKEN is set.
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=bool(METRICS_TOKEN))
 
+# The bearer-token JSON API: the HTML-only middleware (sessions, CSRF, messages, the page
+# security headers; core.html_middleware) steps aside for requests under these prefixes.
+JSON_API_PATH_PREFIXES: tuple[str, ...] = ("/api/v1/",)
+
 MIDDLEWARE = [
     # First, so the request metrics time everything below (removed when metrics are off).
     "core.metrics.MetricsMiddleware",
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "core.html_middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above every middleware that can answer by itself, so those answers carry CORS headers.
     "corsheaders.middleware.CorsMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.html_middleware.SessionMiddleware",
     "core.middleware.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "core.middleware.SessionUserLogMiddleware",
+    "core.html_middleware.CsrfViewMiddleware",
+    "core.html_middleware.AuthenticationMiddleware",
+    "core.html_middleware.SessionUserLogMiddleware",
     "core.middleware.DatabaseUnavailableMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.html_middleware.MessageMiddleware",
+    "core.html_middleware.XFrameOptionsMiddleware",
 ]
 if not METRICS_ENABLED:
     MIDDLEWARE.remove("core.metrics.MetricsMiddleware")
@@ -374,6 +378,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.document_invalid_pages",
+        "core.api.schema.document_malformed_queries",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",

@@ -24,6 +24,8 @@ from core import database
 from core.database import is_database_unavailable
 from core.errors import ApplicationError
 
+# What a value the database refuses (a NUL byte, a number past its column) is answered with.
+MALFORMED_VALUE = ("invalid_value", "A value in the request is out of range or malformed.")
 logger = logging.getLogger("core.api")
 
 # DRF's default codes, renamed where a client deserves a clearer one.
@@ -134,7 +136,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             getattr(request, "path", "?"),
         )
         return Response(
-            error_body("invalid_value", "A value in the request is out of range or malformed."),
+            error_body(*MALFORMED_VALUE),
             status=status.HTTP_400_BAD_REQUEST,
         )
     logger.exception(

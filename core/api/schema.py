@@ -14,6 +14,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from core.api.exception_handler import MALFORMED_VALUE
+
 
 class AutoSchema(SpectacularAutoSchema):
     """Every operation states its ``security``, as the view authenticates:
@@ -125,32 +127,56 @@ def uuid_id_parameter(description: str) -> OpenApiParameter:
 MESSAGE_SERIALIZER = inline_serializer(name="Message", fields={"detail": serializers.CharField()})
 
 
+def _error_content(name: str, code: str, detail: str) -> dict[str, Any]:
+    return {
+        "application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"},
+            "examples": {name: {"value": {"code": code, "detail": detail}, "summary": f"{code}"}},
+        }
+    }
+
+
+def _operations(result):
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            if isinstance(operation, dict):
+                yield operation
+
+
 def document_invalid_pages(result, generator, request, public):
     """drf-spectacular post-processing hook: every paginated list (it has a ``page`` query
     parameter) also answers 404 ``not_found`` "Invalid page." for a page past the last one
     or not a positive number — DRF's behaviour, documented where it happens."""
-    for methods in result.get("paths", {}).values():
-        for operation in methods.values():
-            if not isinstance(operation, dict):
-                continue
-            parameters = operation.get("parameters", [])
-            if not any(p.get("in") == "query" and p.get("name") == "page" for p in parameters):
-                continue
-            operation.setdefault("responses", {}).setdefault(
-                "404",
-                {
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/Error"},
-                            "examples": {
-                                "InvalidPage": {
-                                    "value": {"code": "not_found", "detail": "Invalid page."},
-                                    "summary": "404 not_found",
-                                }
-                            },
-                        }
-                    },
-                    "description": "Invalid page: past the last one, or not a positive number.",
-                },
-            )
+    for operation in _operations(result):
+        parameters = operation.get("parameters", [])
+        if not any(p.get("in") == "query" and p.get("name") == "page" for p in parameters):
+            continue
+        response = {
+            "content": _error_content("InvalidPage", "not_found", "Invalid page."),
+            "description": "Invalid page: past the last one, or not a positive number.",
+        }
+        operation.setdefault("responses", {}).setdefault("404", response)
+    return result
+
+
+def document_malformed_queries(result, generator, request, public):
+    """drf-spectacular post-processing hook: every operation with query parameters answers
+    400 ``invalid_value`` when a value cannot be stored or compared at all (a NUL byte, a
+    number past its column's range) — the exception handler's answer to a value the database
+    refuses. Added beside the operation's own 400 examples when it has some."""
+    for operation in _operations(result):
+        if not any(p.get("in") == "query" for p in operation.get("parameters", [])):
+            continue
+        responses = operation.setdefault("responses", {})
+        content = _error_content("InvalidValue", *MALFORMED_VALUE)
+        existing = responses.get("400")
+        if existing is None:
+            responses["400"] = {
+                "content": content,
+                "description": "A query value is malformed (a NUL byte) or out of range.",
+            }
+            continue
+        json_body = existing.setdefault("content", {}).setdefault("application/json", {})
+        json_body.setdefault("schema", {"$ref": "#/components/schemas/Error"})
+        json_body.setdefault("examples", {}).update(content["application/json"]["examples"])
     return result

@@ -8,6 +8,8 @@ import yaml
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from tests.conftest import staff_client_for
+
 AUTH_PATHS = {
     "/api/v1/auth/register/",
     "/api/v1/auth/token/",
@@ -113,6 +115,38 @@ def test_every_paginated_list_documents_the_invalid_page_404(schema, user):
     assert (response.status_code, response.json()) == (
         404,
         {"code": "not_found", "detail": "Invalid page."},
+    )
+
+
+def test_every_operation_with_query_parameters_documents_the_malformed_value_400(schema):
+    with_query = [
+        (path, method, operation)
+        for path, method, operation in _operations(schema)
+        if any(p["in"] == "query" for p in operation.get("parameters", []))
+    ]
+
+    assert any(path == "/api/v1/testengine/questions/" for path, _, _ in with_query)
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, method, operation in with_query
+        if "InvalidValue"
+        not in operation["responses"]
+        .get("400", {})
+        .get("content", {})
+        .get("application/json", {})
+        .get("examples", {})
+    ]
+    assert undocumented == []
+
+
+def test_a_nul_byte_in_a_filter_is_the_documented_400_and_not_a_500(db):
+    staff = staff_client_for("testengine")
+
+    response = staff.get("/api/v1/testengine/questions/?topic=alg%00ebra&tag=x%00")
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {"code": "invalid_value", "detail": "A value in the request is out of range or malformed."},
     )
 
 
