@@ -530,6 +530,9 @@ def test_the_owner_gets_the_html_page():
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"
     assert invoice.number in response.content.decode()
+    # A page, though the API serves it: the page policy and frame header, not the JSON ones.
+    assert "default-src 'self'" in response["Content-Security-Policy"].split("; ")
+    assert response["X-Frame-Options"] == "DENY"
 
 
 @pytest.mark.django_db
