@@ -15,11 +15,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from catalogue.models import ProductTest
 from catalogue.selectors import accessible_tests
+from core.sql import prepared_cursor
 from sessions_app import adaptive, policy, timing
 from sessions_app.errors import (
     AnswerRejected,
@@ -281,7 +282,7 @@ def response_save(
     the deadline plus the grace finalizes the session and is refused (410). Two queries
     (lock the session, upsert returning the row), three when the save was older than the
     stored answer (read it back); the paper itself is never read, only its layout."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), prepared_cursor() as cursor:
         sitting = _lock_for_save(cursor, session_id=session_id, user=user)
         if sitting is None:
             raise SessionNotFound()

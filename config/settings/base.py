@@ -157,6 +157,10 @@ else:
 # Without it: Django's check before reusing a persistent connection.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 _db_options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+# Statements written out on the hottest paths (core.sql.prepared_cursor) are prepared the
+# fifth time a connection runs them. Off behind PgBouncer < 1.21 in transaction mode.
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
+_db_options.setdefault("prepare_threshold", 5 if DB_PREPARED_STATEMENTS else None)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
