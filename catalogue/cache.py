@@ -38,7 +38,9 @@ def cached_response_key(path: str) -> str:
     hashed: a long search would otherwise make a key longer than the database cache's
     255-character column (and memcached's 250)."""
     digest = hashlib.sha256(path.encode()).hexdigest()
-    return f"catalogue:response:{catalogue_version()}:{digest}"
+    # "body": entries hold rendered bytes; a new prefix whenever an entry's shape changes, so
+    # processes of a release never read the entries of another.
+    return f"catalogue:body:{catalogue_version()}:{digest}"
 
 
 def get_cached(key: str) -> Any:

@@ -199,6 +199,23 @@ def test_a_warm_list_only_reads_the_cache(
         assert auth_client.get(P).status_code == 200
 
 
+def test_a_hit_serves_the_very_bytes_of_the_miss_and_a_bad_query_is_never_cached(
+    api_client, django_assert_num_queries, settings
+):
+    for _ in range(3):
+        PublishedProductFactory()
+    cold = api_client.get(P + "?ordering=price")
+    warm = api_client.get(P + "?ordering=price")
+
+    assert warm.content == cold.content
+    assert warm["Content-Type"] == "application/json"
+    assert warm.json()["count"] == 3
+    for _ in range(2):  # refused each time: a refusal is not an entry
+        refused = api_client.get(P + "?price_min=cheap")
+        assert refused.status_code == 400
+        assert refused.json()["fields"] == {"price_min": ["A valid integer is required."]}
+
+
 def test_a_logged_in_detail_is_never_served_from_the_cache(auth_client, user):
     product = PublishedProductFactory(slug="mine")
     assert auth_client.get(f"{P}mine/").json()["ownership"]["owned"] is False
