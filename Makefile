@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install install-local run test e2e test-browser lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed fuzz faults contract clean db-stop
+.PHONY: install install-local run test e2e test-browser lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed bench-start fuzz faults contract clean db-stop
 
 # A new venv gets a current pip straight from the host's pip (ensurepip's older one takes
 # several times as long to resolve these requirements); ensurepip when the host has none.
@@ -82,7 +82,7 @@ contract: install  ## clients generated from the live schema (Python, TypeScript
 faults: install  ## PostgreSQL restarts and stops under gunicorn (production settings, DB_POOL) and db_worker; its own embedded PostgreSQL
 	$(PY) scripts/faults.py
 
-bench: bench-engine bench-import bench-catalogue bench-sessions bench-mixed bench-metrics bench-calibration bench-adaptive  ## every benchmark; figures go in README
+bench: bench-engine bench-import bench-catalogue bench-sessions bench-mixed bench-metrics bench-calibration bench-adaptive bench-start  ## every benchmark; figures go in README
 
 bench-engine: install  ## generate_paper on a 100,000-question bank (own database)
 	$(WITH_DB) $(PY) scripts/bench_engine.py
@@ -95,6 +95,9 @@ bench-import: install  ## import a 10,000-question CSV
 
 bench-sessions: install  ## autosave under load: 100 learners against gunicorn (own database)
 	$(WITH_DB) $(PY) scripts/bench_sessions.py
+
+bench-start: install  ## CPU per test start (app + PostgreSQL), fixed and random papers, in-process (own database)
+	$(WITH_DB) $(PY) scripts/bench_start.py
 
 bench-mixed: install  ## mixed workload (70 % browsing, 25 % saves, 5 % starts/submits) and capacity
 	$(WITH_DB) $(PY) scripts/bench_mixed.py

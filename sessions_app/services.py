@@ -85,7 +85,9 @@ def _start(
     *, user, test: Test, exclude_question_ids: frozenset[int] = frozenset()
 ) -> tuple[ExamSession, bool]:
     now = timezone.now()
-    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    # Starts are serialised per learner: two at once give one sitting and count attempts
+    # once (the lock reads the key only).
+    get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
     current = (
         ExamSession.objects.select_for_update()
         .filter(user=user, test=test, status=ExamSession.Status.IN_PROGRESS)
@@ -96,19 +98,26 @@ def _start(
         current = None
 
     override = AttemptOverride.objects.filter(user=user, test=test).first()
-    previous = ExamSession.objects.filter(user=user, test=test).order_by("-attempt")
-    last = previous.first()
+    # Every earlier attempt's number and end in one query (a handful of rows at most):
+    # the count of attempts used and the last one's end both come from it.
+    previous = list(
+        ExamSession.objects.filter(user=user, test=test)
+        .order_by("-attempt")
+        .values_list("attempt", "submitted_at", "deadline_at")
+    )
+    last = previous[0] if previous else None
     refusal = policy.start_refusal(
         test,
-        attempts_used=previous.count(),
+        attempts_used=len(previous),
         extra_attempts=override.extra_attempts if override else 0,
-        last_ended_at=(last.submitted_at or last.deadline_at) if last else None,
+        last_ended_at=(last[1] or last[2]) if last else None,
         resumable=current is not None,
         now=now,
     )
     if refusal is not None:
         policy.raise_refusal(refusal, test, now=now)
     if current is not None:
+        current.test = test  # the caller's answer needs it: no second read of the test
         return current, False
 
     seed = secrets.randbits(62)
@@ -132,7 +141,7 @@ def _start(
     session = ExamSession.objects.create(
         user=user,
         test=test,
-        attempt=(last.attempt if last else 0) + 1,
+        attempt=(last[0] if last else 0) + 1,
         seed=seed,
         started_at=now,
         deadline_at=deadline,

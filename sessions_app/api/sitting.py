@@ -260,21 +260,23 @@ def _fast(serializer_class, data: dict[str, Any], bulky: str) -> dict[str, Any]:
     return payload
 
 
-def _detail(session: ExamSession) -> dict[str, Any]:
-    return _fast(s.SessionDetailSerializer, _detail_data(session), "palette")
+def _detail(session: ExamSession, *, fresh: bool = False) -> dict[str, Any]:
+    """``fresh``: the sitting was created in this request (nothing saved yet)."""
+    return _fast(s.SessionDetailSerializer, _detail_data(session, fresh=fresh), "palette")
 
 
-def session_detail_payload(session: ExamSession) -> dict[str, Any]:
+def session_detail_payload(session: ExamSession, *, fresh: bool = False) -> dict[str, Any]:
     """``SessionDetailSerializer``'s payload for a session (its ``test`` selected): what
-    starting a sitting answers, for other apps that start one (learning's practice)."""
-    return _detail(session)
+    starting a sitting answers, for other apps that start one (learning's practice).
+    ``fresh``: created just now, so there are no saved answers to read."""
+    return _detail(session, fresh=fresh)
 
 
 SESSION_DETAIL_EXAMPLE = _DETAIL_EXAMPLE
 
 
-def _detail_data(session: ExamSession) -> dict[str, Any]:
-    saved = _saved(session)
+def _detail_data(session: ExamSession, *, fresh: bool = False) -> dict[str, Any]:
+    saved = {} if fresh else _saved(session)
     now = timezone.now()
     sections, clock = _sections(session, now)
     current = None
@@ -451,9 +453,11 @@ class SessionStartView(APIView):
     def post(self, request: Request, slug: str) -> Response:
         session, created = services.session_start(user=request.user, test_slug=slug)
         bind_log_context(exam_session_id=session.pk)
-        session = ExamSession.objects.select_related("test").get(pk=session.pk)
+        # The service's row carries its test and every stored value: no re-read. A new
+        # sitting has no saved answers yet, so its palette needs no query either.
         return Response(
-            _detail(session), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            _detail(session, fresh=created),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 

@@ -427,3 +427,30 @@ def test_detail_and_save_use_few_queries(django_assert_max_num_queries):
         assert _save(client, sid, qs[0].id, None, 100).status_code == 200
     with django_assert_max_num_queries(3):
         assert client.get(f"/api/v1/sessions/{sid}/questions/").status_code == 200
+
+
+def test_start_and_resume_use_few_queries(django_assert_max_num_queries):
+    test = sittable_test(questions=12, draw=10)
+    client = _client(UserFactory())
+
+    # Savepoint, test, access, learner lock, open sitting, override, earlier attempts, the
+    # blueprint (sections, rules, fixed questions), bank version, questions, choices,
+    # insert, release: no re-read of the new row, no read of saved answers.
+    with django_assert_max_num_queries(15) as started:
+        response = _start(client, test)
+    assert response.status_code == 201
+    assert not any("sessions_app_sessionresponse" in q["sql"] for q in started.captured_queries)
+    # The start answer is exactly what the detail endpoint says of the new sitting.
+    detail = client.get(f"/api/v1/sessions/{response.json()['id']}/").json()
+    first = response.json()
+    assert {k: v for k, v in first.items() if k not in ("server_time", "remaining_seconds")} == {
+        k: v for k, v in detail.items() if k not in ("server_time", "remaining_seconds")
+    }
+    assert {entry["state"] for entry in first["palette"]} == {"not_visited"}
+
+    _save(client, first["id"], first["palette"][0]["question_id"], None, 1, marked_for_review=True)
+    # The same reads up to the open sitting's rules, then its saved answers.
+    with django_assert_max_num_queries(9):
+        resumed = _start(client, test)
+    assert resumed.status_code == 200
+    assert resumed.json()["palette"][0]["state"] == "marked_for_review"
