@@ -122,15 +122,16 @@ def bench_environment(url: str) -> dict[str, str]:
     }
 
 
-def prepare_database() -> str:
+def prepare_database(name: str = BENCH_DB) -> str:
+    """Create database ``name`` next to the configured one (if missing); return its URL."""
     url = os.environ.get("DATABASE_URL")
     if not url:
         sys.exit("DATABASE_URL is not set: run through `scripts/devdb.py exec --`.")
     with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-            print(f"created database {BENCH_DB}")
-    return _with_database(url, BENCH_DB)
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}")
+    return _with_database(url, name)
 
 
 def setup_django(env: dict[str, str]) -> None:
@@ -295,7 +296,12 @@ class Server:
         return _cpu(self.process.pid, children=True) + sum(_cpu(p) for p in self.workers())
 
 
-def start_gunicorn(env: dict[str, str], log: Path) -> Server:
+def start_gunicorn(
+    env: dict[str, str], log: Path, *, app: str | None = None, ready_path: str = "/readyz"
+) -> Server:
+    """gunicorn with the project's ``gunicorn.conf.py`` on a free port, once ``ready_path``
+    answers 200; ``app`` (``module:callable``, importable from the project root or
+    ``scripts/``) replaces the config's ``wsgi_app``."""
     port = free_port()
     server_env = {**os.environ, **env, "PORT": str(port)}
     server_env.pop("DB_POOL", None)  # the server runs with the production default (pool)
@@ -307,6 +313,7 @@ def start_gunicorn(env: dict[str, str], log: Path) -> Server:
             str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
+            *(["--pythonpath", str(ROOT / "scripts"), app] if app else []),
         ],
         cwd=ROOT,
         env=server_env,
@@ -321,7 +328,7 @@ def start_gunicorn(env: dict[str, str], log: Path) -> Server:
         if process.poll() is not None:
             sys.exit(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(server.base + "/readyz", headers=HEADERS, timeout=2).status_code == 200:
+            if httpx.get(server.base + ready_path, headers=HEADERS, timeout=2).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass
