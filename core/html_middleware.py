@@ -79,29 +79,28 @@ class CsrfViewMiddleware(_RequestSide, DjangoCsrfMiddleware):
         return super().process_view(request, callback, callback_args, callback_kwargs)
 
 
-class XFrameOptionsMiddleware(DjangoXFrameMiddleware):
-    """On the API, a fixed ``DENY`` for JSON; the computed header for an HTML document."""
+class _ResponseSide:
+    """On the API, a fixed header (``api_header: api_value``) for JSON; the computed one
+    for an HTML document, as on every page."""
+
+    get_response: Callable[[HttpRequest], HttpResponse]
+    api_header: str
+    api_value: str
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not is_json_api(request):
-            return super().__call__(request)
+            return super().__call__(request)  # type: ignore[misc]
         response = self.get_response(request)
         if _is_document(response):
-            return self.process_response(request, response)
-        if "X-Frame-Options" not in response:
-            response["X-Frame-Options"] = "DENY"
+            return self.process_response(request, response)  # type: ignore[attr-defined]
+        if self.api_header not in response:
+            response[self.api_header] = self.api_value
         return response
 
 
-class CSPMiddleware(DjangoCSPMiddleware):
-    """On the API, the strictest fixed policy for JSON; the configured one for HTML."""
+class XFrameOptionsMiddleware(_ResponseSide, DjangoXFrameMiddleware):
+    api_header, api_value = "X-Frame-Options", "DENY"
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not is_json_api(request):
-            return super().__call__(request)
-        response = self.get_response(request)
-        if _is_document(response):
-            return self.process_response(request, response)
-        if "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = API_CONTENT_SECURITY_POLICY
-        return response
+
+class CSPMiddleware(_ResponseSide, DjangoCSPMiddleware):
+    api_header, api_value = "Content-Security-Policy", API_CONTENT_SECURITY_POLICY
