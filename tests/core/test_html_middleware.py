@@ -42,3 +42,14 @@ def test_the_api_docs_are_a_page_not_the_json_api(client):
     docs = client.get("/api/docs/")
 
     assert "default-src 'self'" in docs["Content-Security-Policy"].split("; ")
+
+
+def test_csrf_and_frame_protection_stay_in_the_middleware(settings):
+    from django.middleware.clickjacking import XFrameOptionsMiddleware
+    from django.middleware.csrf import CsrfViewMiddleware
+    from django.utils.module_loading import import_string
+
+    classes = [import_string(path) for path in settings.MIDDLEWARE]
+
+    assert any(issubclass(c, CsrfViewMiddleware) for c in classes)
+    assert any(issubclass(c, XFrameOptionsMiddleware) for c in classes)
