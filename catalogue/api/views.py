@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from catalogue import selectors, services
 from catalogue.api import serializers as s
-from catalogue.cache import cached_response_key, get_cached, put_cached
+from catalogue.cache import get_cached, put_cached
 from catalogue.errors import ProductNotFound
 from catalogue.models import Category, Enrollment, Product, ProductTest
 from core.api.schema import error_response, errors
@@ -72,7 +72,7 @@ class _AnonymousCacheMixin:
     carry per-user data (a product's ``ownership``) pass ``per_user=True`` and are cached
     for anonymous callers only.
 
-    An entry holds the rendered JSON body, so a hit is two cache reads and the bytes: no
+    An entry holds the rendered JSON body, so a hit is one cache round trip and the bytes: no
     serializer, no renderer, and no validation of the query (``validate`` runs on a miss
     only: an entry exists only for a URL whose query was valid when it was built, and the
     key is the whole URL)."""
@@ -81,14 +81,14 @@ class _AnonymousCacheMixin:
         if per_user and request.user.is_authenticated:
             return Response(build())
         # The host is part of the key: paginated bodies carry absolute links.
-        key = cached_response_key(request.get_host() + request.get_full_path())
-        entry = get_cached(key)
+        path = request.get_host() + request.get_full_path()
+        version, entry = get_cached(path)
         if entry is None:
             body = JSONRenderer().render(build())
             # The ETag hashes the body itself: time-dependent fields (a test's "unlocked")
             # change it when the entry is rebuilt, even without a catalogue edit.
             entry = ('"' + hashlib.sha256(body).hexdigest()[:32] + '"', body)
-            put_cached(key, entry)
+            put_cached(path, version, entry)
         etag, body = entry
         headers = {"ETag": etag, "Cache-Control": "public, no-cache"}
         if request.headers.get("If-None-Match") == etag:
