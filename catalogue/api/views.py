@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -67,6 +69,21 @@ _ORDERINGS = {
 }
 
 
+def _cache_path(request: HttpRequest) -> str:
+    # The host is part of the key: paginated bodies carry absolute links.
+    return request.get_host() + request.get_full_path()
+
+
+def _hit_response(request: HttpRequest, entry: tuple[str, bytes]) -> HttpResponse:
+    etag, body = entry
+    headers = {"ETag": etag, "Cache-Control": "public, no-cache"}
+    if request.headers.get("If-None-Match") == etag:
+        not_modified = HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        del not_modified["Content-Type"]  # no body, so no type (as DRF sends it)
+        return not_modified
+    return HttpResponse(body, content_type="application/json", headers=headers)
+
+
 class _AnonymousCacheMixin:
     """Serve GETs from the versioned cache, with an ETag for revalidation. Responses that
     carry per-user data (a product's ``ownership``) pass ``per_user=True`` and are cached
@@ -75,25 +92,51 @@ class _AnonymousCacheMixin:
     An entry holds the rendered JSON body, so a hit is one cache round trip and the bytes: no
     serializer, no renderer, and no validation of the query (``validate`` runs on a miss
     only: an entry exists only for a URL whose query was valid when it was built, and the
-    key is the whole URL)."""
+    key is the whole URL). Most hits never reach this view: :func:`cache_first` answers
+    them before DRF; what comes here is a miss, or a hit :func:`cache_first` may not serve
+    (a product page with a token)."""
 
     def _cached(self, request: Request, build, *, per_user: bool = False) -> HttpResponse:
         if per_user and request.user.is_authenticated:
             return Response(build())
-        # The host is part of the key: paginated bodies carry absolute links.
-        path = request.get_host() + request.get_full_path()
-        version, entry = get_cached(path)
+        path = _cache_path(request)
+        looked_up = getattr(request._request, "_catalogue_lookup", None)
+        version, entry = looked_up if looked_up is not None else get_cached(path)
         if entry is None:
             body = JSONRenderer().render(build())
             # The ETag hashes the body itself: time-dependent fields (a test's "unlocked")
             # change it when the entry is rebuilt, even without a catalogue edit.
             entry = ('"' + hashlib.sha256(body).hexdigest()[:32] + '"', body)
             put_cached(path, version, entry)
-        etag, body = entry
-        headers = {"ETag": etag, "Cache-Control": "public, no-cache"}
-        if request.headers.get("If-None-Match") == etag:
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        return HttpResponse(body, content_type="application/json", headers=headers)
+        return _hit_response(request, entry)
+
+
+# What DRF's read-only routes answer in ``Allow``: a hit served before DRF says the same.
+_READ_ONLY_ALLOW = "GET, HEAD, OPTIONS"
+
+
+def cache_first(
+    view: Callable[..., HttpResponse], *, reads_token: bool
+) -> Callable[..., HttpResponse]:
+    """Wrap a read-only cached route (:class:`_AnonymousCacheMixin`) so that a GET whose
+    answer is in the cache is served before DRF runs: one cache round trip and the bytes,
+    the same body, status and headers DRF would send. A miss goes on to the view with the
+    lookup it already made. ``reads_token``: the route reads a bearer token when one is
+    sent (a product page: ownership, or 401 for a bad token), so a request carrying an
+    ``Authorization`` header always goes through DRF."""
+
+    @functools.wraps(view)
+    def serve(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "GET" and not (reads_token and "HTTP_AUTHORIZATION" in request.META):
+            version, entry = get_cached(_cache_path(request))
+            if entry is not None:
+                response = _hit_response(request, entry)
+                response["Allow"] = _READ_ONLY_ALLOW
+                return response
+            request._catalogue_lookup = (version, None)  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return serve
 
 
 class CategoryViewSet(_AnonymousCacheMixin, viewsets.GenericViewSet):

@@ -7,6 +7,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from catalogue import services
+from catalogue.cache import catalogue_changed
 from catalogue.models import Product
 from tests.catalogue.factories import (
     CategoryFactory,
@@ -280,6 +281,65 @@ def test_anonymous_responses_are_cached_and_invalidated_by_staff_edits(
     assert after["title"] == "After"
     assert plan.id in [p["id"] for p in after["plans"]]
     assert api_client.get(P).json()["results"][0]["price_from_paise"] == 100
+
+
+def _answer(response):
+    """What a client sees of a response: status, headers (but the per-request id), body."""
+    headers = {k: v for k, v in response.items() if k != "X-Request-ID"}
+    return response.status_code, headers, response.content
+
+
+@pytest.fixture
+def drf_runs(monkeypatch):
+    """Counts the requests that reach DRF."""
+    from rest_framework.views import APIView
+
+    calls = []
+    dispatch = APIView.dispatch
+
+    def counted(self, request, *args, **kwargs):
+        calls.append(request.path)
+        return dispatch(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, "dispatch", counted)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "path", [P + "?ordering=price", f"{P}served/", "/api/v1/catalogue/categories/"]
+)
+def test_a_hit_is_answered_before_drf_exactly_as_drf_answers_it(api_client, drf_runs, path):
+    PublishedProductFactory(slug="served")
+    CategoryFactory()
+
+    miss = api_client.get(path)
+    hit = api_client.get(path)
+    etag = miss["ETag"]
+    catalogue_changed()  # a new version, the same body: DRF rebuilds it and answers 304
+    drf_not_modified = api_client.get(path, HTTP_IF_NONE_MATCH=etag)
+    not_modified = api_client.get(path, HTTP_IF_NONE_MATCH=etag)
+
+    assert len(drf_runs) == 2  # the miss and the rebuild; neither hit reached DRF
+    assert miss.status_code == 200
+    assert _answer(hit) == _answer(miss)
+    assert drf_not_modified.status_code == 304
+    assert _answer(not_modified) == _answer(drf_not_modified)
+    assert "Content-Type" not in not_modified
+
+
+def test_a_product_page_with_a_token_always_goes_through_drf(api_client, drf_runs):
+    PublishedProductFactory(slug="served")
+    api_client.get(f"{P}served/")  # cached for anonymous callers
+    api_client.get(f"{P}served/")
+
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    refused = api_client.get(f"{P}served/")
+    listed = api_client.get(P)  # the list reads no token: a stale one is not a 401
+
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "token_not_valid"
+    assert drf_runs == [f"{P}served/", f"{P}served/", P]
+    assert listed.status_code == 200
 
 
 def test_an_unchanged_catalogue_answers_304_to_a_matching_etag(api_client):
