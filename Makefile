@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install install-local run test e2e test-browser lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed bench-start bench-mock fuzz faults contract clean db-stop
+.PHONY: install install-local run test e2e test-browser lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed bench-start bench-mock bench-pg fuzz faults contract clean db-stop
 
 # A new venv gets a current pip straight from the host's pip (ensurepip's older one takes
 # several times as long to resolve these requirements); ensurepip when the host has none.
@@ -101,6 +101,9 @@ bench-start: install  ## CPU per test start (app + PostgreSQL), fixed and random
 
 bench-mock: install  ## the Sunday mock: 10,000 learners start, save for 10 min, are finalized (wrk; STACK=2: HAProxy + PgBouncer, kill -9)
 	$(WITH_DB) $(PY) scripts/bench_mock.py --stack $(or $(STACK),1)
+
+bench-pg: install  ## PostgreSQL's ceiling for the autosave: pgbench with the app's own statements, prepared and simple
+	$(WITH_DB) $(PY) scripts/bench_pg.py
 
 bench-mixed: install  ## mixed workload (70 % browsing, 25 % saves, 5 % starts/submits) and capacity
 	$(WITH_DB) $(PY) scripts/bench_mixed.py
