@@ -640,7 +640,7 @@ async def phase_ceiling(server: Server, args) -> Stats:
 
         async def hello(index: int, stats: Stats) -> None:
             body = await timed(clients[index], stats, "GET", "/bench/hello")
-            if body is not None and body != {"hello": "world"}:
+            if body is not None and body != {"ok": True}:
                 stats.fail(f"hello answered {body!r}")
 
         return await closed_loop(
