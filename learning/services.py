@@ -113,6 +113,15 @@ def mastery_update(*, user_id: int, session_id) -> int:
         return _recompute(cursor, user_id, topic_ids)
 
 
+def mastery_update_many(*, sittings: list[tuple[int, str]]) -> int:
+    """:func:`mastery_update` for each ``(user_id, session_id)`` of a batch of scored
+    sittings (the expiry sweep's), each in its own transaction so one learner's lock is
+    held only for their own update. Returns the number of topics written."""
+    return sum(
+        mastery_update(user_id=user_id, session_id=session_id) for user_id, session_id in sittings
+    )
+
+
 @transaction.atomic
 def mastery_recompute(*, user_id: int) -> int:
     """Re-estimate every topic of one learner from scratch (backfills, a changed estimator

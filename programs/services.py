@@ -93,6 +93,15 @@ def progress_refresh_for_test(*, user_id, test_id: int) -> int:
     return len(enrollments)
 
 
+def progress_refresh_for_tests(*, sittings: list[tuple[int, int]]) -> int:
+    """:func:`progress_refresh_for_test` for each distinct ``(user_id, test_id)`` of a batch
+    of scored sittings (the expiry sweep's). Returns how many enrollments were refreshed."""
+    return sum(
+        progress_refresh_for_test(user_id=user_id, test_id=test_id)
+        for user_id, test_id in sorted(set(sittings))
+    )
+
+
 def progress_refresh_for_enrollment(*, enrollment_id) -> bool:
     """After an enrollment was created or changed plan (a new track may cover milestones
     whose tests were passed before)."""

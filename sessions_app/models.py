@@ -48,6 +48,14 @@ class ExamSession(PublicIdModel):
         "type and choice ids (testengine.paper.answer_layout). Autosave reads this, never the "
         "whole paper.",
     )
+    marking_key = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="Fingerprint of what marking reads of the paper (sessions_app.marking): "
+        "sittings that share it are marked alike, so the expiry sweep decodes one paper per "
+        "key. Empty for adaptive sittings (their paper grows) and older rows.",
+    )
     question_count = models.PositiveSmallIntegerField()
     max_score = models.DecimalField(max_digits=10, decimal_places=2)
     score = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from catalogue.models import ProductTest
 from catalogue.selectors import accessible_tests
 from core.sql import prepared_cursor
-from sessions_app import adaptive, policy, timing
+from sessions_app import adaptive, marking, policy, timing
 from sessions_app.errors import (
     AnswerRejected,
     LastSection,
@@ -149,6 +149,7 @@ def _start(
         section_started_at=now,
         paper=paper_json,
         layout=answer_layout(paper_json),
+        marking_key="" if test.mode == Test.Mode.ADAPTIVE else marking.marking_key(paper_json),
         question_count=len(paper.questions),
         max_score=paper.max_score,
         adaptive=state,
@@ -582,22 +583,19 @@ def session_finalize_if_expired(*, session_id) -> ExamSession | None:
 
 
 def finalize_expired_sessions(*, limit: int = 500) -> int:
-    """The periodic sweep: finalize expired open sessions, each in its own transaction;
-    rows another worker (or a submit) holds are skipped, so two sweeps can run at once."""
-    cutoff = timezone.now() - grace()
+    """The periodic sweep: finalize up to ``limit`` expired open sessions, set-based, a
+    batch of up to 500 per transaction (``services_finalize.sweep_expired``); rows another
+    worker (or a submit) holds are skipped, so two sweeps can run at once. Returns how
+    many sessions were closed."""
+    from sessions_app.services_finalize import BATCH, sweep_expired
+
     done = 0
     while done < limit:
-        with transaction.atomic():
-            session = (
-                ExamSession.objects.select_for_update(skip_locked=True)
-                .filter(status=ExamSession.Status.IN_PROGRESS, deadline_at__lt=cutoff)
-                .order_by("deadline_at")
-                .first()
-            )
-            if session is None:
-                break
-            _finalize(session, at=session.deadline_at, reason=ExamSession.SubmitReason.TIME_UP)
-        done += 1
+        size = min(BATCH, limit - done)
+        closed = sweep_expired(batch=size).total
+        done += closed
+        if closed < size:
+            break
     return done
 
 

@@ -205,20 +205,106 @@ def score(paper: Paper, responses: Mapping[int, Any]) -> ScoreResult:
     ``responses`` maps question id → answer; missing questions are unattempted. Answers
     to questions not in the paper are ignored.
     """
-    result = ScoreResult()
-    topics: dict[int, TopicScore] = {}
-    for section in paper.sections:
-        section_score = SectionScore(id=section.id, title=section.title)
-        for question in section.questions:
-            mark = mark_question(question, responses.get(question.id))
-            result.questions.append(mark)
-            result.add(mark, question.marks)
-            section_score.add(mark, question.marks)
-            topic = topics.setdefault(
-                question.topic_id, TopicScore(id=question.topic_id, name=question.topic)
+    return Marker(paper).score(responses)
+
+
+_OUTCOME_INDEX = {"correct": 0, "partial": 1, "wrong": 2, "unattempted": 3}
+MEMO_ANSWERS = 64  # distinct answers remembered per question (choices: a handful)
+
+
+class Marker:
+    """A paper made ready to mark many sittings (:func:`score` is
+    ``Marker(paper).score(responses)``). What does not depend on the answers — each
+    question's section and topic, the maximum and minimum marks, the order of topics — is
+    worked out once. With ``encoded=True`` the answers are hashable encodings (a stored
+    answer's JSON text), each question's mark is computed by :func:`mark_question` once
+    per distinct answer and remembered, and ``decode`` turns an encoding into the answer."""
+
+    def __init__(self, paper: Paper) -> None:
+        self.paper = paper
+        slots: dict[int, int] = {}
+        topics: list[tuple[int, str]] = []
+        plan: list[tuple[PaperQuestion, int, int, dict[Any, QuestionMark]]] = []
+        self._section_max: list[Decimal] = []
+        self._topic_max: list[Decimal] = []
+        self._max_score = ZERO
+        self._min_score = ZERO
+        for index, section in enumerate(paper.sections):
+            section_max = ZERO
+            for question in section.questions:
+                slot = slots.get(question.topic_id)
+                if slot is None:
+                    slot = slots[question.topic_id] = len(topics)
+                    topics.append((question.topic_id, question.topic))
+                    self._topic_max.append(ZERO)
+                plan.append((question, index, slot, {}))
+                self._max_score += question.marks
+                section_max += question.marks
+                self._topic_max[slot] += question.marks
+                self._min_score += min(-question.negative_marks, question.unattempted_marks)
+            self._section_max.append(section_max)
+        self._plan = plan
+        self._topics = topics
+        # By name; topics of equal name in order of first appearance (a stable sort).
+        self._topic_order = sorted(range(len(topics)), key=lambda slot: topics[slot][1])
+
+    def score(
+        self,
+        responses: Mapping[int, Any],
+        *,
+        encoded: bool = False,
+        decode: Any = None,
+    ) -> ScoreResult:
+        sections = len(self.paper.sections)
+        section_scores = [ZERO] * sections
+        section_counts = [[0, 0, 0, 0] for _ in range(sections)]
+        topic_scores = [ZERO] * len(self._topics)
+        topic_counts = [[0, 0, 0, 0] for _ in self._topics]
+        marks: list[QuestionMark] = []
+        get = responses.get
+        outcome_index = _OUTCOME_INDEX
+        for question, section, topic, memo in self._plan:
+            answer = get(question.id)
+            if not encoded:
+                mark = mark_question(question, answer)
+            else:
+                mark = memo.get(answer)
+                if mark is None:
+                    mark = mark_question(question, None if answer is None else decode(answer))
+                    if len(memo) < MEMO_ANSWERS:
+                        memo[answer] = mark
+            marks.append(mark)
+            section_scores[section] += mark.marks
+            topic_scores[topic] += mark.marks
+            outcome = outcome_index[mark.outcome]
+            section_counts[section][outcome] += 1
+            topic_counts[topic][outcome] += 1
+
+        result = ScoreResult(max_score=self._max_score, min_score=self._min_score, questions=marks)
+        for index, section in enumerate(self.paper.sections):
+            counts = section_counts[index]
+            result.sections.append(
+                SectionScore(
+                    section_scores[index],
+                    self._section_max[index],
+                    *counts,
+                    id=section.id,
+                    title=section.title,
+                )
             )
-            topic.add(mark, question.marks)
-            result.min_score += min(-question.negative_marks, question.unattempted_marks)
-        result.sections.append(section_score)
-    result.topics = sorted(topics.values(), key=lambda t: t.name)
-    return result
+            result.score += section_scores[index]
+            result.correct += counts[0]
+            result.partial += counts[1]
+            result.wrong += counts[2]
+            result.unattempted += counts[3]
+        result.topics = [
+            TopicScore(
+                topic_scores[slot],
+                self._topic_max[slot],
+                *topic_counts[slot],
+                id=self._topics[slot][0],
+                name=self._topics[slot][1],
+            )
+            for slot in self._topic_order
+        ]
+        return result
