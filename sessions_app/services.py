@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from catalogue.models import ProductTest
@@ -37,6 +37,7 @@ from sessions_app.errors import (
 from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
 from sessions_app.signals import session_scored
 from sessions_app.tasks import schedule_item_statistics
+from testengine import pool
 from testengine.models import Test
 from testengine.paper import Paper, answer_layout, generate_paper, layout_question
 from testengine.scoring import AnswerInvalid, score, validate_answer
@@ -120,16 +121,24 @@ def _start(
         current.test = test  # the caller's answer needs it: no second read of the test
         return current, False
 
+    extra = override.extra_seconds if override else 0
+    deadline = now + timedelta(seconds=test.duration_seconds + extra)
+    if test.available_until:
+        deadline = min(deadline, test.available_until)
+    attempt = (last[0] if last else 0) + 1
+    if not exclude_question_ids and pool.poolable(test):
+        session = _start_prepared(
+            user=user, test=test, attempt=attempt, now=now, deadline=deadline, extra=extra
+        )
+        if session is not None:
+            return session, True
+
     seed = secrets.randbits(62)
     state: dict[str, Any] = {}
     if test.mode == Test.Mode.ADAPTIVE:
         paper, state = adaptive.first_paper(test, seed)
     else:
         paper = generate_paper(test, seed, exclude_ids=exclude_question_ids)
-    extra = override.extra_seconds if override else 0
-    deadline = now + timedelta(seconds=test.duration_seconds + extra)
-    if test.available_until:
-        deadline = min(deadline, test.available_until)
     paper_json = paper.to_json()
     deadline = timing.sectional_deadline(
         paper_json,
@@ -141,7 +150,7 @@ def _start(
     session = ExamSession.objects.create(
         user=user,
         test=test,
-        attempt=(last[0] if last else 0) + 1,
+        attempt=attempt,
         seed=seed,
         started_at=now,
         deadline_at=deadline,
@@ -154,6 +163,71 @@ def _start(
         adaptive=state,
     )
     return session, True
+
+
+# The values a pooled start takes from the claimed paper (``testengine.pool.CLAIM_SQL``).
+_FROM_PREPARED = {
+    "seed": "claimed.seed",
+    "paper": "claimed.paper",
+    "layout": "claimed.layout",
+    "question_count": "claimed.question_count",
+    "max_score": "claimed.max_score",
+}
+# A sectionally timed paper: the sitting ends when its sections' time is up, if sooner
+# (``timing.sectional_deadline``; the learner's extra time stretches each in proportion).
+_PREPARED_DEADLINE = (
+    "CASE WHEN claimed.timed_seconds IS NULL THEN %s::timestamptz "
+    "ELSE LEAST(%s::timestamptz, %s::timestamptz "
+    "+ claimed.timed_seconds * %s::float8 * interval '1 second') END"
+)
+
+
+def _start_prepared(
+    *, user, test: Test, attempt: int, now: datetime, deadline: datetime, extra: int
+) -> ExamSession | None:
+    """Start the sitting on a prepared paper of the test (``testengine.pool``): one
+    statement claims the paper and inserts the sitting with it, so the paper never travels
+    through this process; the row is built here from the values written and the few the
+    statement returns (the paper itself stays unloaded: a deferred field). None when no
+    fresh paper is left — the caller generates one. Every rule of the start has been
+    applied by then; inside the start's transaction, a rollback returns the paper."""
+    session = ExamSession(
+        user=user,
+        test=test,
+        attempt=attempt,
+        started_at=now,
+        extra_seconds=extra,
+        section_started_at=now,
+    )
+    scale = (test.duration_seconds + extra) / test.duration_seconds if extra else 1.0
+    columns, values, params = [], [], []
+    for field in ExamSession._meta.concrete_fields:
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname in _FROM_PREPARED:
+            values.append(_FROM_PREPARED[field.attname])
+        elif field.attname == "deadline_at":
+            values.append(_PREPARED_DEADLINE)
+            params += [deadline, deadline, now, scale]
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(field.pre_save(session, True), connection))
+    sql = (
+        f"WITH claimed AS ({pool.CLAIM_SQL}) "  # noqa: S608 — our names; values are parameters
+        f"INSERT INTO {ExamSession._meta.db_table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM claimed "
+        "RETURNING deadline_at, seed, layout, question_count, max_score"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [test.pk, test.pk, *params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session.deadline_at, session.seed, layout, session.question_count, session.max_score = row
+    session.layout = _from_jsonb(layout)
+    del session.paper  # deferred: read from the row if ever asked for
+    session._state.adding = False
+    session._state.db = connection.alias
+    return session
 
 
 # --- autosave --------------------------------------------------------------------------------
