@@ -233,9 +233,10 @@ def test_a_pooled_start_answers_what_a_generated_one_does(django_assert_max_num_
     testengine_services.papers_prepare(test=test, count=1)
     client = _client(UserFactory())
 
-    # Savepoint, test, access, learner lock, open sitting, override, earlier attempts,
-    # claim and insert (one statement), release: no paper generated, nothing re-read.
-    with django_assert_max_num_queries(9) as started:
+    # Savepoint, test, access, learner lock, the override and earlier attempts (one
+    # statement), claim and insert (one statement), release: no paper generated, nothing
+    # re-read.
+    with django_assert_max_num_queries(7) as started:
         response = client.post(f"/api/v1/tests/{test.slug}/sessions/")
 
     assert response.status_code == 201
@@ -263,3 +264,15 @@ def test_a_pooled_start_answers_what_a_generated_one_does(django_assert_max_num_
     paper = client.get(f"/api/v1/sessions/{first['id']}/questions/")
     assert paper.status_code == 200
     assert len(paper.json()["questions"]) == 10
+
+
+def test_the_start_reads_the_test_as_the_orm_does():
+    test = sittable_test(adaptive_config={"max_items": 7}, pass_mark_percent="40.50")
+
+    loaded = services._published_test(test.slug)
+
+    expected = Test.objects.get(pk=test.pk)
+    fields = [field.attname for field in Test._meta.concrete_fields]
+    assert [getattr(loaded, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert loaded.adaptive_config == {"max_items": 7}
+    assert services._published_test("no-such-test") is None
