@@ -12,7 +12,10 @@ authentication (``django.test.Client`` with a bearer token, production settings)
   connection (``SELECT pg_backend_pid()``, ``/proc/<pid>/stat``) before and after.
 
 Two tests: a fixed 100-question test (two sections, choices shuffled) and a random 4 × 25
-paper drawn from a bank of 100,000 published questions. It works in its own database,
+paper drawn from a bank of 100,000 published questions. Each is measured twice: with an
+empty pool of prepared papers (every start generates its paper) and with the pool filled
+ahead (``testengine.pool``: every start claims a prepared paper; ``BENCH_START_POOL=0``
+skips this). It works in its own database,
 ``examforge_bench_start`` (``BENCH_DATABASE`` to rename), created on the server
 ``DATABASE_URL`` points at; the first run bulk-loads the bank (about a minute).
 
@@ -38,6 +41,7 @@ import bench_engine as be  # noqa: E402  (same folder)
 import bench_sessions as bs  # noqa: E402
 
 LEARNERS = int(os.environ.get("BENCH_START_LEARNERS", "500"))
+POOL = os.environ.get("BENCH_START_POOL", "1") != "0"
 WARMUP = 20
 PRODUCT_SLUG = "bench-start-free"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -52,6 +56,7 @@ def backend_cpu(pid: int) -> float:
 def prepare():
     """Database, bank, the two tests and a free product holding both."""
     from django.core.management import call_command
+    from django.utils import timezone
 
     from catalogue import services as catalogue_services
     from catalogue.models import Product, ProductTest
@@ -66,7 +71,9 @@ def prepare():
     random_test = be.ensure_test(subjects, chapters)
     fixed_test = bs.ensure_test()  # the 100-question fixed test of bench-sessions
     if not fixed_test.shuffle_choices:
-        Test.objects.filter(pk=fixed_test.pk).update(shuffle_choices=True)
+        Test.objects.filter(pk=fixed_test.pk).update(
+            shuffle_choices=True, updated_at=timezone.now()
+        )
         fixed_test.refresh_from_db()
     tests = [fixed_test, random_test]
     product = Product.objects.filter(slug=PRODUCT_SLUG).first()
@@ -86,12 +93,21 @@ def prepare():
     return tests
 
 
-def measure(test, group: str) -> dict[str, float]:
+def measure(test, group: str, *, prepared: bool) -> dict[str, float]:
     from django.db import connection
     from django.test import Client
 
+    from testengine import pool
+    from testengine.models import PreparedPaper
+    from testengine.services import papers_prepare
+
     users = bs.ensure_learners(group, LEARNERS + WARMUP)
     bs.reset(test, users)
+    PreparedPaper.objects.filter(test=test).delete()
+    if prepared:
+        began = time.time()
+        papers_prepare(test=test, count=LEARNERS + WARMUP)
+        print(f"  prepared {LEARNERS + WARMUP} papers in {time.time() - began:.1f} s")
     tokens = bs.mint_tokens(users)
     client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
     url = f"/api/v1/tests/{test.slug}/sessions/"
@@ -112,6 +128,8 @@ def measure(test, group: str) -> dict[str, float]:
     wall = time.time() - wall_before
     app = time.process_time() - app_before
     db = backend_cpu(backend) - db_before
+    if prepared and pool.fresh_count(test.pk):
+        sys.exit("a prepared paper was left: some start generated instead")
     return {
         "app_ms": app / LEARNERS * 1000,
         "db_ms": db / LEARNERS * 1000,
@@ -127,13 +145,15 @@ def main() -> int:
     tests = prepare()
     cpu = platform.processor() or platform.machine()
     print(f"start benchmark: {LEARNERS} learners per test, {os.cpu_count()} cores, {cpu}")
-    print(f"{'test':<28}{'app CPU':>10}{'PG CPU':>10}{'total':>10}{'wall':>10}  (ms/start)")
+    print(f"{'test':<40}{'app CPU':>10}{'PG CPU':>10}{'total':>10}{'wall':>10}  (ms/start)")
     for test, group in zip(tests, ("start-fixed", "start-random"), strict=True):
-        figures = measure(test, group)
-        print(
-            f"{test.slug:<28}{figures['app_ms']:>10.2f}{figures['db_ms']:>10.2f}"
-            f"{figures['total_ms']:>10.2f}{figures['wall_ms']:>10.2f}"
-        )
+        for prepared in (False, True) if POOL else (False,):
+            figures = measure(test, group, prepared=prepared)
+            label = f"{test.slug} ({'prepared' if prepared else 'generated'})"
+            print(
+                f"{label:<40}{figures['app_ms']:>10.2f}{figures['db_ms']:>10.2f}"
+                f"{figures['total_ms']:>10.2f}{figures['wall_ms']:>10.2f}"
+            )
     return 0
 
 

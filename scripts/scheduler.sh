@@ -5,6 +5,7 @@
 #   every minute      finalize_expired_sessions
 #   every 10 minutes  reconcile_orders
 #   hourly (:05)      catalogue_refresh
+#   hourly (:35)      discard_stale_papers
 #   daily 21:30 UTC   calibrate_items (03:00 IST, after the day's sittings)
 #   daily 21:45 UTC   flushexpiredtokens, clearsessions, prune_db_task_results
 #
@@ -35,6 +36,9 @@ while :; do
     esac
     if [ "$minute" = "05" ]; then
         run catalogue_refresh &
+    fi
+    if [ "$minute" = "35" ]; then
+        run discard_stale_papers &
     fi
     if [ "$hhmm" = "2130" ]; then
         run calibrate_items &

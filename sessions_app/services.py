@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from catalogue.models import ProductTest
@@ -37,6 +37,7 @@ from sessions_app.errors import (
 from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
 from sessions_app.signals import session_scored
 from sessions_app.tasks import schedule_item_statistics
+from testengine import pool
 from testengine.models import Test
 from testengine.paper import Paper, answer_layout, generate_paper, layout_question
 from testengine.scoring import AnswerInvalid, score, validate_answer
@@ -57,9 +58,7 @@ def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
     availability window (409/410), no attempts left or the minimum gap not yet passed
     (409). One open session per learner and test is a database constraint; starts are
     serialised per learner by locking their row."""
-    test = Test.objects.filter(
-        slug=test_slug, is_published=True, practice_owner__isnull=True
-    ).first()
+    test = _published_test(test_slug)
     if test is None:
         raise TestNotFound()
     if not policy.may_sit(user, test):
@@ -81,35 +80,80 @@ def practice_start(
     return _start(user=user, test=test, exclude_question_ids=exclude_question_ids)
 
 
+def _published_test(slug: str) -> Test | None:
+    """The published (non-practice) test of that slug: a prepared statement, as a start
+    at the opening of a mock asks it thousands of times a minute."""
+    with prepared_cursor() as cursor:
+        cursor.execute(_TEST_BY_SLUG, [slug])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = [
+        convert(value, None, connection) if convert else value
+        for convert, value in zip(_TEST_CONVERTERS, row, strict=True)
+    ]
+    return Test.from_db(connection.alias, _TEST_FIELDS, values)
+
+
+_TEST_FIELDS = [field.attname for field in Test._meta.concrete_fields]
+# What the ORM applies to a raw value (the JSON fields: psycopg hands jsonb over as text).
+_TEST_CONVERTERS = [getattr(field, "from_db_value", None) for field in Test._meta.concrete_fields]
+_TEST_BY_SLUG = (
+    f"SELECT {', '.join(connection.ops.quote_name(f.column) for f in Test._meta.concrete_fields)} "  # noqa: S608 — our names
+    f"FROM {Test._meta.db_table} "
+    "WHERE slug = %s AND is_published AND practice_owner_id IS NULL"
+)
+
+_LOCK_LEARNER = (
+    f"SELECT 1 FROM {connection.ops.quote_name(get_user_model()._meta.db_table)} "  # noqa: S608 — our names
+    f"WHERE {get_user_model()._meta.pk.column} = %s FOR UPDATE"
+)
+# What deciding a start reads, in one statement once the learner is locked: the staff
+# override (at most one row) and every earlier attempt of the test, newest first (a
+# handful of rows at most).
+_START_READS = f"""
+SELECT o.extra_seconds, o.extra_attempts, s.attempt, s.submitted_at, s.deadline_at, s.status
+FROM (SELECT 1) AS one
+LEFT JOIN {AttemptOverride._meta.db_table} o ON o.user_id = %s AND o.test_id = %s
+LEFT JOIN {ExamSession._meta.db_table} s ON s.user_id = %s AND s.test_id = %s
+ORDER BY s.attempt DESC
+"""  # noqa: S608 — our names; every value is a parameter
+
+
 def _start(
     *, user, test: Test, exclude_question_ids: frozenset[int] = frozenset()
 ) -> tuple[ExamSession, bool]:
     now = timezone.now()
     # Starts are serialised per learner: two at once give one sitting and count attempts
-    # once (the lock reads the key only).
-    get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
-    current = (
-        ExamSession.objects.select_for_update()
-        .filter(user=user, test=test, status=ExamSession.Status.IN_PROGRESS)
-        .first()
-    )
-    if current is not None and now > current.deadline_at + grace():
-        _finalize(current, at=current.deadline_at, reason=ExamSession.SubmitReason.TIME_UP)
-        current = None
-
-    override = AttemptOverride.objects.filter(user=user, test=test).first()
-    # Every earlier attempt's number and end in one query (a handful of rows at most):
-    # the count of attempts used and the last one's end both come from it.
-    previous = list(
-        ExamSession.objects.filter(user=user, test=test)
-        .order_by("-attempt")
-        .values_list("attempt", "submitted_at", "deadline_at")
-    )
+    # once (the lock reads the key only). Then, in one statement, the override and every
+    # earlier attempt (its number and end: the count used and the last one's end).
+    with prepared_cursor() as cursor:
+        cursor.execute(_LOCK_LEARNER, [user.pk])
+        cursor.execute(_START_READS, [user.pk, test.pk, user.pk, test.pk])
+        rows = cursor.fetchall()
+    extra_seconds, extra_attempts = rows[0][0] or 0, rows[0][1] or 0
+    previous = [row[2:5] for row in rows if row[2] is not None]
+    current = None
+    if any(row[5] == ExamSession.Status.IN_PROGRESS for row in rows):
+        # An open sitting: lock it, finalize it if its time is up, and read again.
+        current = (
+            ExamSession.objects.select_for_update()
+            .filter(user=user, test=test, status=ExamSession.Status.IN_PROGRESS)
+            .first()
+        )
+        if current is not None and now > current.deadline_at + grace():
+            _finalize(current, at=current.deadline_at, reason=ExamSession.SubmitReason.TIME_UP)
+            current = None
+            previous = list(
+                ExamSession.objects.filter(user=user, test=test)
+                .order_by("-attempt")
+                .values_list("attempt", "submitted_at", "deadline_at")
+            )
     last = previous[0] if previous else None
     refusal = policy.start_refusal(
         test,
         attempts_used=len(previous),
-        extra_attempts=override.extra_attempts if override else 0,
+        extra_attempts=extra_attempts,
         last_ended_at=(last[1] or last[2]) if last else None,
         resumable=current is not None,
         now=now,
@@ -120,16 +164,24 @@ def _start(
         current.test = test  # the caller's answer needs it: no second read of the test
         return current, False
 
+    extra = extra_seconds
+    deadline = now + timedelta(seconds=test.duration_seconds + extra)
+    if test.available_until:
+        deadline = min(deadline, test.available_until)
+    attempt = (last[0] if last else 0) + 1
+    if not exclude_question_ids and pool.poolable(test):
+        session = _start_prepared(
+            user=user, test=test, attempt=attempt, now=now, deadline=deadline, extra=extra
+        )
+        if session is not None:
+            return session, True
+
     seed = secrets.randbits(62)
     state: dict[str, Any] = {}
     if test.mode == Test.Mode.ADAPTIVE:
         paper, state = adaptive.first_paper(test, seed)
     else:
         paper = generate_paper(test, seed, exclude_ids=exclude_question_ids)
-    extra = override.extra_seconds if override else 0
-    deadline = now + timedelta(seconds=test.duration_seconds + extra)
-    if test.available_until:
-        deadline = min(deadline, test.available_until)
     paper_json = paper.to_json()
     deadline = timing.sectional_deadline(
         paper_json,
@@ -141,7 +193,7 @@ def _start(
     session = ExamSession.objects.create(
         user=user,
         test=test,
-        attempt=(last[0] if last else 0) + 1,
+        attempt=attempt,
         seed=seed,
         started_at=now,
         deadline_at=deadline,
@@ -155,6 +207,71 @@ def _start(
         adaptive=state,
     )
     return session, True
+
+
+# The values a pooled start takes from the claimed paper (``testengine.pool.CLAIM_SQL``).
+_FROM_PREPARED = {
+    "seed": "claimed.seed",
+    "paper": "claimed.paper",
+    "layout": "claimed.layout",
+    "question_count": "claimed.question_count",
+    "max_score": "claimed.max_score",
+}
+# A sectionally timed paper: the sitting ends when its sections' time is up, if sooner
+# (``timing.sectional_deadline``; the learner's extra time stretches each in proportion).
+_PREPARED_DEADLINE = (
+    "CASE WHEN claimed.timed_seconds IS NULL THEN %s::timestamptz "
+    "ELSE LEAST(%s::timestamptz, %s::timestamptz "
+    "+ claimed.timed_seconds * %s::float8 * interval '1 second') END"
+)
+
+
+def _start_prepared(
+    *, user, test: Test, attempt: int, now: datetime, deadline: datetime, extra: int
+) -> ExamSession | None:
+    """Start the sitting on a prepared paper of the test (``testengine.pool``): one
+    statement claims the paper and inserts the sitting with it, so the paper never travels
+    through this process; the row is built here from the values written and the few the
+    statement returns (the paper itself stays unloaded: a deferred field). None when no
+    fresh paper is left — the caller generates one. Every rule of the start has been
+    applied by then; inside the start's transaction, a rollback returns the paper."""
+    session = ExamSession(
+        user=user,
+        test=test,
+        attempt=attempt,
+        started_at=now,
+        extra_seconds=extra,
+        section_started_at=now,
+    )
+    scale = (test.duration_seconds + extra) / test.duration_seconds if extra else 1.0
+    columns, values, params = [], [], []
+    for field in ExamSession._meta.concrete_fields:
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname in _FROM_PREPARED:
+            values.append(_FROM_PREPARED[field.attname])
+        elif field.attname == "deadline_at":
+            values.append(_PREPARED_DEADLINE)
+            params += [deadline, deadline, now, scale]
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(field.pre_save(session, True), connection))
+    sql = (
+        f"WITH claimed AS ({pool.CLAIM_SQL}) "  # noqa: S608 — our names; values are parameters
+        f"INSERT INTO {ExamSession._meta.db_table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM claimed "
+        "RETURNING deadline_at, seed, layout, question_count, max_score"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [test.pk, test.pk, *params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session.deadline_at, session.seed, layout, session.question_count, session.max_score = row
+    session.layout = _from_jsonb(layout)
+    del session.paper  # deferred: read from the row if ever asked for
+    session._state.adding = False
+    session._state.db = connection.alias
+    return session
 
 
 # --- autosave --------------------------------------------------------------------------------

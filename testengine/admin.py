@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -46,7 +47,9 @@ from testengine.models import (
     Topic,
 )
 from testengine.paper import generate_paper
+from testengine.pool import poolable
 from testengine.services.questions import MAX_CHOICES
+from testengine.tasks import schedule_prepare_papers
 
 EMPTY = "—"
 TIMESTAMPS = ("created_at", "updated_at")
@@ -580,7 +583,7 @@ class TestAdmin(FillableTestMixin, admin.ModelAdmin):
         ),
         ("History", {"fields": ("created_by", *TIMESTAMPS)}),
     )
-    actions = ["publish", "unpublish"]
+    actions = ["publish", "unpublish", "prepare_papers"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Test]:
         # Learners' personal practice tests are theirs, not content: staff never list,
@@ -686,6 +689,30 @@ class TestAdmin(FillableTestMixin, admin.ModelAdmin):
                 published += 1
         if published:
             self.message_user(request, f"Published {published} test(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Prepare papers ahead of a sitting (PREPARED_PAPERS_PER_TEST each)",
+        permissions=["change"],
+    )
+    def prepare_papers(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = settings.PREPARED_PAPERS_PER_TEST
+        pooled = [test for test in queryset if poolable(test)]
+        for test in queryset:
+            if test not in pooled:
+                self.message_user(
+                    request,
+                    f"“{test.title}”: no papers prepared (only published fixed and random "
+                    "tests are).",
+                    messages.WARNING,
+                )
+        if pooled:
+            schedule_prepare_papers([test.pk for test in pooled], count)
+            self.message_user(
+                request,
+                f"Preparing up to {count} fresh papers for {len(pooled)} test(s) in the "
+                "background; a later change to a test or its questions makes them stale.",
+                messages.SUCCESS,
+            )
 
     @admin.action(description="Unpublish selected tests", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -20,6 +20,7 @@ from testengine.models import Question, Section, SectionQuestion, SectionRule, T
 from testengine.services import (
     ChoiceData,
     QuestionData,
+    papers_prepare,
     question_create,
     question_set_free_practice,
     test_create,
@@ -413,14 +414,30 @@ def ensure_free_practice() -> int:
     return Question.objects.filter(free_practice=True).count()
 
 
+MOCK_SLUG = "backend-engineering-mock-test"
+MOCK_PREPARED_PAPERS = 5  # the demo mock's first starts claim prepared papers
+
+
+def ensure_prepared_papers() -> int:
+    """Top the demo mock's pool of prepared papers up (``testengine.pool``), after every
+    other change to the demo bank (a later change would make them stale). Returns how
+    many fresh papers it holds."""
+    mock = Test.objects.filter(slug=MOCK_SLUG, is_published=True).first()
+    if mock is None:
+        return 0
+    return papers_prepare(test=mock, count=MOCK_PREPARED_PAPERS).fresh
+
+
 def seed(out: TextIO) -> None:
     topics = ensure_topics()
     questions, new_questions = ensure_questions(topics)
     tests, new_tests = ensure_tests(topics, out)
     free = ensure_free_practice()
+    prepared = ensure_prepared_papers()
     out.write(
         f"demo test bank: {questions} questions ({new_questions} new), "
-        f"{tests} tests ({new_tests} new), {free} in the free practice pool\n"
+        f"{tests} tests ({new_tests} new), {free} in the free practice pool, "
+        f"{prepared} prepared papers of the mock\n"
     )
 
 

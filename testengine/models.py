@@ -499,3 +499,44 @@ class QuestionBankState(models.Model):
 
     def __str__(self) -> str:
         return f"question bank v{self.version}"
+
+
+class PreparedPaper(models.Model):
+    """A paper generated ahead of a sitting (``testengine.pool``): exactly what
+    ``generate_paper(test, seed)`` gives, with what starting a sitting stores beside it
+    (the answer layout, the question count and the maximum score), so a start at the
+    opening of a scheduled mock inserts it instead of generating one. Each row is claimed
+    by at most one sitting (the claim deletes it).
+
+    Freshness: the row carries the bank version and the test's ``updated_at`` read before
+    it was generated; a claim takes only rows whose stamps equal the current ones, so a
+    paper generated before a question, choice, topic, calibration or blueprint change is
+    never given (``discard_stale_papers`` removes such rows)."""
+
+    test = models.ForeignKey(Test, on_delete=models.CASCADE, related_name="+")
+    seed = models.BigIntegerField()
+    paper = models.JSONField(help_text="The frozen paper (testengine.paper.Paper.to_json()).")
+    layout = models.JSONField(help_text="testengine.paper.answer_layout(paper).")
+    question_count = models.PositiveSmallIntegerField()
+    max_score = models.DecimalField(max_digits=10, decimal_places=2)
+    timed_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="When every section has its own time limit: their sum (the sitting's "
+        "deadline is never later); empty otherwise.",
+    )
+    bank_version = models.BigIntegerField(help_text="QuestionBankState.version when prepared.")
+    test_updated_at = models.DateTimeField(help_text="The test's updated_at when prepared.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # The claim: the oldest fresh paper of a test (equality on the stamps).
+            models.Index(
+                fields=["test", "bank_version", "test_updated_at", "id"],
+                name="testengine_prepared_claim_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"prepared paper #{self.pk} of test {self.test_id}"

@@ -274,8 +274,10 @@ class _Shortfall(Exception):
 
 
 def load_blueprint(test: Test) -> list[Section]:
-    """The test's sections with their rules and fixed questions (three queries)."""
-    return list(test.sections.order_by("order", "id").prefetch_related("rules", "fixed_questions"))
+    """The test's sections with what its mode draws from (two queries): a fixed test's
+    hand-picked questions, any other test's rules."""
+    related = "fixed_questions" if test.mode == Test.Mode.FIXED else "rules"
+    return list(test.sections.order_by("order", "id").prefetch_related(related))
 
 
 def _sample(pool, count: int, taken: set[int], rng: random.Random) -> list[int] | None:

@@ -1,18 +1,43 @@
-"""Cache invalidation only (CONTRIBUTING.md, "Where code goes"): any saved or deleted
-question or topic bumps the bank version, whichever door it came through (API, admin,
-shell). Bulk writes that send no signals (the importer) call ``bank_changed``
-themselves."""
+"""Cache invalidation only (CONTRIBUTING.md, "Where code goes"), whichever door a write
+came through (API, admin, shell):
+
+* any saved or deleted question, choice or topic bumps the bank version (the candidate
+  pools' key, and the stamp of prepared papers); bulk writes that send no signals (the
+  importer, a calibration) call ``bank_changed`` themselves;
+* any saved or deleted section, rule or hand-picked question touches its test's
+  ``updated_at``, the other stamp of prepared papers (``testengine.pool``), so a paper
+  prepared from the old blueprint is never given.
+
+Both happen inside the writer's transaction.
+"""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from testengine.bank import bank_changed
-from testengine.models import Question, Topic
+from testengine.models import Choice, Question, Section, SectionQuestion, SectionRule, Test, Topic
 
 
 @receiver(post_save, sender=Question, dispatch_uid="testengine-bank-question-saved")
 @receiver(post_delete, sender=Question, dispatch_uid="testengine-bank-question-deleted")
+@receiver(post_save, sender=Choice, dispatch_uid="testengine-bank-choice-saved")
+@receiver(post_delete, sender=Choice, dispatch_uid="testengine-bank-choice-deleted")
 @receiver(post_save, sender=Topic, dispatch_uid="testengine-bank-topic-saved")
 @receiver(post_delete, sender=Topic, dispatch_uid="testengine-bank-topic-deleted")
 def _bank_changed(sender, **kwargs) -> None:
     bank_changed()
+
+
+@receiver(post_save, sender=Section, dispatch_uid="testengine-blueprint-section-saved")
+@receiver(post_delete, sender=Section, dispatch_uid="testengine-blueprint-section-deleted")
+def _section_changed(sender, instance: Section, **kwargs) -> None:
+    Test.objects.filter(pk=instance.test_id).update(updated_at=timezone.now())
+
+
+@receiver(post_save, sender=SectionRule, dispatch_uid="testengine-blueprint-rule-saved")
+@receiver(post_delete, sender=SectionRule, dispatch_uid="testengine-blueprint-rule-deleted")
+@receiver(post_save, sender=SectionQuestion, dispatch_uid="testengine-blueprint-fixed-saved")
+@receiver(post_delete, sender=SectionQuestion, dispatch_uid="testengine-blueprint-fixed-deleted")
+def _blueprint_changed(sender, instance: SectionRule | SectionQuestion, **kwargs) -> None:
+    Test.objects.filter(sections=instance.section_id).update(updated_at=timezone.now())

@@ -204,6 +204,9 @@ TASKS = {
 }
 # Item statistics are recomputed at most once per test in this many seconds.
 ITEM_STATISTICS_DEBOUNCE_SECONDS = env.int("ITEM_STATISTICS_DEBOUNCE_SECONDS", default=60)
+# Prepared papers (testengine.pool): how many the admin action and `prepare_papers`
+# without --count keep ready per test ahead of a scheduled sitting.
+PREPARED_PAPERS_PER_TEST = env.int("PREPARED_PAPERS_PER_TEST", default=500)
 # Adaptive tests: dotted paths of the ability estimator and the item selector (plug-ins,
 # testengine/adaptive.py; the built-ins are EAP and maximum information).
 ADAPTIVE_ESTIMATOR = env("ADAPTIVE_ESTIMATOR", default="testengine.adaptive.EAPEstimator")

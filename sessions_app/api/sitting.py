@@ -205,15 +205,33 @@ def _saved(session: ExamSession) -> dict[int, tuple[Any, bool]]:
     }
 
 
-def _sections(session: ExamSession, now) -> tuple[list[dict[str, Any]], Any]:
+def _skeleton(session: ExamSession) -> dict[str, Any]:
+    """What the status and palette read of the paper — sections and question ids in
+    order: the paper when it is loaded, else its answer layout (the same keys; a sitting
+    started on a prepared paper leaves the paper unloaded)."""
+    return session.layout if "paper" in session.get_deferred_fields() else session.paper
+
+
+def _sections(
+    session: ExamSession, now, skeleton: dict[str, Any]
+) -> tuple[list[dict[str, Any]], Any]:
     """Each section's state for the palette, and the current section's clock (None when
     the test is not sectionally timed: every section is then ``open``)."""
     clock = None
     if session.status == ExamSession.Status.IN_PROGRESS:
-        clock = timing.session_clock(session, now=now)
-    timed = timing.is_sectional(session.paper)
+        clock = timing.section_clock(
+            skeleton,
+            started_at=session.started_at,
+            deadline_at=session.deadline_at,
+            section_index=session.section_index,
+            section_started_at=session.section_started_at,
+            test_duration=session.test.duration_seconds,
+            extra_seconds=session.extra_seconds,
+            now=now,
+        )
+    timed = timing.is_sectional(skeleton)
     sections = []
-    for index, section in enumerate(session.paper["sections"]):
+    for index, section in enumerate(skeleton["sections"]):
         if session.status != ExamSession.Status.IN_PROGRESS:
             state = "locked"
         elif clock is None:
@@ -278,10 +296,11 @@ SESSION_DETAIL_EXAMPLE = _DETAIL_EXAMPLE
 def _detail_data(session: ExamSession, *, fresh: bool = False) -> dict[str, Any]:
     saved = {} if fresh else _saved(session)
     now = timezone.now()
-    sections, clock = _sections(session, now)
+    skeleton = _skeleton(session)
+    sections, clock = _sections(session, now, skeleton)
     current = None
-    if clock is not None and not clock.finished(session.paper["sections"]):
-        current = session.paper["sections"][clock.index]["id"]
+    if clock is not None and not clock.finished(skeleton["sections"]):
+        current = skeleton["sections"][clock.index]["id"]
     palette = [
         {
             "question_id": question["id"],
@@ -289,7 +308,7 @@ def _detail_data(session: ExamSession, *, fresh: bool = False) -> dict[str, Any]
             "number": number,
             "state": _state(saved.get(question["id"])),
         }
-        for section, question, number in _paper_questions(session.paper)
+        for section, question, number in _paper_questions(skeleton)
     ]
     return {
         "id": session.id,

@@ -5,6 +5,11 @@ from testengine.services.calibration import (  # noqa: F401
     ItemFit,
     question_calibration_store,
 )
+from testengine.services.papers import (  # noqa: F401
+    PrepareReport,
+    papers_discard_stale,
+    papers_prepare,
+)
 from testengine.services.questions import (  # noqa: F401
     ChoiceData,
     QuestionData,

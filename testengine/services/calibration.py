@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from testengine.bank import bank_changed
 from testengine.models import Question
 
 
@@ -76,6 +77,8 @@ def question_calibration_store(
         ["irt_a", "irt_b", "irt_source", "irt_responses", "irt_calibrated_at", "updated_at"],
         batch_size=1000,
     )
+    if changed:
+        bank_changed()  # IRT parameters are frozen into papers: prepared ones go stale
     return CalibrationStored(
         calibrated=len(changed), below_minimum=below, skipped=len(enough) - len(changed)
     )

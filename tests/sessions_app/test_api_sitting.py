@@ -433,10 +433,11 @@ def test_start_and_resume_use_few_queries(django_assert_max_num_queries):
     test = sittable_test(questions=12, draw=10)
     client = _client(UserFactory())
 
-    # Savepoint, test, access, learner lock, open sitting, override, earlier attempts, the
-    # blueprint (sections, rules, fixed questions), bank version, questions, choices,
-    # insert, release: no re-read of the new row, no read of saved answers.
-    with django_assert_max_num_queries(15) as started:
+    # Savepoint, test, access, learner lock, the override and earlier attempts (one
+    # statement), the claim of a prepared paper (none here), the blueprint (sections,
+    # rules), bank version, questions, choices, insert, release: no re-read of the new
+    # row, no read of saved answers.
+    with django_assert_max_num_queries(13) as started:
         response = _start(client, test)
     assert response.status_code == 201
     assert not any("sessions_app_sessionresponse" in q["sql"] for q in started.captured_queries)
@@ -449,8 +450,8 @@ def test_start_and_resume_use_few_queries(django_assert_max_num_queries):
     assert {entry["state"] for entry in first["palette"]} == {"not_visited"}
 
     _save(client, first["id"], first["palette"][0]["question_id"], None, 1, marked_for_review=True)
-    # The same reads up to the open sitting's rules, then its saved answers.
-    with django_assert_max_num_queries(9):
+    # The same reads, the open sitting locked, then its saved answers.
+    with django_assert_max_num_queries(8):
         resumed = _start(client, test)
     assert resumed.status_code == 200
     assert resumed.json()["palette"][0]["state"] == "marked_for_review"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalogue.models import Enrollment, Product, ProductTest
-from catalogue.selectors import has_access
+from catalogue.selectors import accessible_tests, has_access
 from sessions_app import services
 from sessions_app.models import AttemptOverride, ExamSession
 from testengine.models import Section, Test
@@ -114,6 +114,12 @@ def test_the_list_holds_exactly_the_tests_has_access_allows():
     assert set(rows) == {free.slug, bought.slug, lifetime_grant.slug, unlocked.slug}
     for test in Test.objects.filter(is_published=True):
         assert (test.slug in rows) is has_access(learner, test), test.slug
+    # has_access runs the rule compiled once: the same answer as the ORM's query, for a
+    # learner and for an anonymous caller, on every test.
+    for test in Test.objects.all():
+        for who in (learner, None):
+            orm = accessible_tests(user=who).filter(pk=test.pk).exists()
+            assert has_access(who, test) is orm, (test.slug, who)
 
 
 def test_the_list_needs_a_login():

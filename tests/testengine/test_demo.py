@@ -183,3 +183,16 @@ def test_a_third_of_the_bank_is_free_practice_and_every_rule_keeps_its_spare(see
         assert not rule_candidates(rule).filter(free_practice=True).exists()
     per_topic = Counter(free.values_list("topic_id", flat=True))
     assert min(per_topic.values()) >= 3
+
+
+def test_the_demo_mock_has_fresh_prepared_papers(seeded):
+    from testengine import pool
+    from testengine.models import PreparedPaper
+
+    test = Test.objects.get(slug="backend-engineering-mock-test")
+
+    assert pool.fresh_count(test.pk) == demo.MOCK_PREPARED_PAPERS
+    row = PreparedPaper.objects.filter(test=test).first()
+    assert row.paper == generate_paper(test, row.seed).to_json()
+    assert row.timed_seconds == sum(s.duration_seconds for s in test.sections.all())
+    assert "5 prepared papers of the mock" in seeded
