@@ -216,6 +216,7 @@ _FROM_PREPARED = {
     "layout": "claimed.layout",
     "question_count": "claimed.question_count",
     "max_score": "claimed.max_score",
+    "marking_key": "claimed.marking_key",
 }
 # A sectionally timed paper: the sitting ends when its sections' time is up, if sooner
 # (``timing.sectional_deadline``; the learner's extra time stretches each in proportion).
@@ -259,14 +260,21 @@ def _start_prepared(
         f"WITH claimed AS ({pool.CLAIM_SQL}) "  # noqa: S608 — our names; values are parameters
         f"INSERT INTO {ExamSession._meta.db_table} ({', '.join(columns)}) "
         f"SELECT {', '.join(values)} FROM claimed "
-        "RETURNING deadline_at, seed, layout, question_count, max_score"
+        "RETURNING deadline_at, seed, layout, question_count, max_score, marking_key"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [test.pk, test.pk, *params])
         row = cursor.fetchone()
     if row is None:
         return None
-    session.deadline_at, session.seed, layout, session.question_count, session.max_score = row
+    (
+        session.deadline_at,
+        session.seed,
+        layout,
+        session.question_count,
+        session.max_score,
+        session.marking_key,
+    ) = row
     session.layout = _from_jsonb(layout)
     del session.paper  # deferred: read from the row if ever asked for
     session._state.adding = False

@@ -525,6 +525,10 @@ class PreparedPaper(models.Model):
         help_text="When every section has its own time limit: their sum (the sitting's "
         "deadline is never later); empty otherwise.",
     )
+    marking_key = models.CharField(
+        max_length=64,
+        help_text="testengine.scoring.marking_key(paper), stored on the sitting that claims it.",
+    )
     bank_version = models.BigIntegerField(help_text="QuestionBankState.version when prepared.")
     test_updated_at = models.DateTimeField(help_text="The test's updated_at when prepared.")
     created_at = models.DateTimeField(auto_now_add=True)

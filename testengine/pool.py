@@ -48,7 +48,7 @@ WHERE id = (
     LIMIT 1
     FOR UPDATE SKIP LOCKED
 )
-RETURNING seed, paper, layout, question_count, max_score, timed_seconds
+RETURNING seed, paper, layout, question_count, max_score, timed_seconds, marking_key
 """  # noqa: S608 — a constant fragment; every value is a parameter
 
 
@@ -85,6 +85,7 @@ class ClaimedPaper:
     question_count: int
     max_score: Decimal
     timed_seconds: int | None
+    marking_key: str
 
 
 def claim_paper(*, test_id: int) -> ClaimedPaper | None:
@@ -98,7 +99,7 @@ def claim_paper(*, test_id: int) -> ClaimedPaper | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    seed, paper, layout, count, max_score, timed = row
+    seed, paper, layout, count, max_score, timed, key = row
     return ClaimedPaper(
         seed=seed,
         paper=json.loads(paper) if isinstance(paper, str) else paper,
@@ -106,4 +107,5 @@ def claim_paper(*, test_id: int) -> ClaimedPaper | None:
         question_count=count,
         max_score=max_score,
         timed_seconds=timed,
+        marking_key=key,
     )

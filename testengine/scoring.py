@@ -11,6 +11,8 @@ Answer shapes (as the exam-session API receives them):
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -308,3 +310,46 @@ class Marker:
             for slot in self._topic_order
         ]
         return result
+
+
+# --- the marking fingerprint ---------------------------------------------------------------
+
+# The per-question fields marking reads (besides the choices' ids and correctness).
+_QUESTION_FIELDS = (
+    "id",
+    "type",
+    "topic_id",
+    "topic",
+    "marks",
+    "negative_marks",
+    "unattempted_marks",
+    "partial_marking",
+    "numeric_answer",
+    "numeric_tolerance",
+    "tolerance_kind",
+    "accepted_answers",
+)
+
+
+def marking_key(paper: dict[str, Any]) -> str:
+    """The fingerprint (64 hex digits) of what marking reads of a paper (its JSON form):
+    equal for papers that differ only in content, choice order or seed."""
+    projection = [
+        paper.get("format"),
+        [
+            [
+                section["id"],
+                section["title"],
+                [
+                    [
+                        *(question.get(name) for name in _QUESTION_FIELDS),
+                        sorted([c["id"], c["is_correct"]] for c in question["choices"]),
+                    ]
+                    for question in section["questions"]
+                ],
+            ]
+            for section in paper["sections"]
+        ],
+    ]
+    encoded = json.dumps(projection, separators=(",", ":"), sort_keys=True, default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()

@@ -21,6 +21,7 @@ class Migration(migrations.Migration):
                 ('question_count', models.PositiveSmallIntegerField()),
                 ('max_score', models.DecimalField(decimal_places=2, max_digits=10)),
                 ('timed_seconds', models.PositiveIntegerField(blank=True, help_text="When every section has its own time limit: their sum (the sitting's deadline is never later); empty otherwise.", null=True)),
+                ('marking_key', models.CharField(help_text='testengine.scoring.marking_key(paper), stored on the sitting that claims it.', max_length=64)),
                 ('bank_version', models.BigIntegerField(help_text='QuestionBankState.version when prepared.')),
                 ('test_updated_at', models.DateTimeField(help_text="The test's updated_at when prepared.")),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

@@ -12,6 +12,7 @@ from testengine.bank import bank_version
 from testengine.models import PreparedPaper, Test
 from testengine.paper import answer_layout, generate_paper
 from testengine.pool import POOLED_MODES, fresh_count, poolable, timed_seconds
+from testengine.scoring import marking_key
 
 BATCH_SIZE = 50  # papers generated and inserted per transaction
 
@@ -62,6 +63,7 @@ def papers_prepare(*, test: Test, count: int) -> PrepareReport:
                         question_count=len(paper.questions),
                         max_score=paper.max_score,
                         timed_seconds=timed_seconds(paper_json),
+                        marking_key=marking_key(paper_json),
                         bank_version=version,
                         test_updated_at=test.updated_at,
                     )

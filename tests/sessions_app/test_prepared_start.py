@@ -20,6 +20,7 @@ from testengine import pool
 from testengine import services as testengine_services
 from testengine.models import PreparedPaper, Question, SectionRule, Test
 from testengine.paper import answer_layout, generate_paper
+from testengine.scoring import marking_key
 from tests.accounts.factories import UserFactory
 from tests.sessions_app.factories import sittable_test
 
@@ -55,6 +56,8 @@ def test_a_pooled_start_takes_a_prepared_paper_once_and_stores_it_whole():
     assert stored.layout == answer_layout(stored.paper)
     assert (stored.question_count, stored.attempt, stored.status) == (4, 1, "in_progress")
     assert stored.max_score == generate_paper(test, session.seed).max_score
+    # The sweep marks sittings by this key: a pooled sitting carries it as a generated one.
+    assert stored.marking_key == marking_key(stored.paper) != ""
     assert stored.deadline_at - stored.started_at == timedelta(seconds=test.duration_seconds)
     # The row returned is the row stored, without a re-read; its paper loads on demand.
     assert "paper" in session.get_deferred_fields()
