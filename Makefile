@@ -82,7 +82,7 @@ contract: install  ## clients generated from the live schema (Python, TypeScript
 faults: install  ## PostgreSQL restarts and stops under gunicorn (production settings, DB_POOL) and db_worker; its own embedded PostgreSQL
 	$(PY) scripts/faults.py
 
-bench: bench-engine bench-import bench-catalogue bench-sessions bench-mixed bench-metrics bench-calibration bench-adaptive bench-start  ## every benchmark; figures go in README
+bench: bench-engine bench-import bench-catalogue bench-sessions bench-mixed bench-metrics bench-calibration bench-adaptive bench-start bench-pg bench-finalize  ## every benchmark but bench-mock (30+ min); figures go in docs/benchmarks.md
 
 bench-engine: install  ## generate_paper on a 100,000-question bank (own database)
 	$(WITH_DB) $(PY) scripts/bench_engine.py
