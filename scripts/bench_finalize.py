@@ -198,27 +198,34 @@ def build(test, users) -> int:
 # --- sweeps ----------------------------------------------------------------------------------
 
 
+def _figures(count: int, backend, start: tuple) -> dict[str, float]:
+    """Sittings closed, wall span and the CPU of this process and its PostgreSQL backend
+    since ``start`` (``(backend CPU, own CPU, wall)``, read before the run)."""
+    db0, app0, wall0 = start
+    wall1, app1, db1 = time.time(), cpu_of(os.getpid()), cpu_of(backend)
+    return {
+        "count": count,
+        "start": wall0,
+        "end": wall1,
+        "app": app1 - app0,
+        "db": (db1 - db0) if db0 is not None and db1 is not None else None,
+    }
+
+
 def sweep_loop() -> dict[str, float]:
     """The scheduler's loop in this process: its count, wall time and CPU."""
     from sessions_app import marking, services
 
     marking.markers.clear()
     backend = backend_pid()
-    db0, app0, wall0 = cpu_of(backend), cpu_of(os.getpid()), time.time()
+    start = (cpu_of(backend), cpu_of(os.getpid()), time.time())
     total = 0
     while True:
         done = services.finalize_expired_sessions(limit=500)
         total += done
         if done < 500:
             break
-    wall1, app1, db1 = time.time(), cpu_of(os.getpid()), cpu_of(backend)
-    return {
-        "count": total,
-        "start": wall0,
-        "end": wall1,
-        "app": app1 - app0,
-        "db": (db1 - db0) if db0 is not None and db1 is not None else None,
-    }
+    return _figures(total, backend, start)
 
 
 def legacy_loop(limit: int) -> dict[str, float]:
@@ -231,7 +238,7 @@ def legacy_loop(limit: int) -> dict[str, float]:
     from sessions_app.models import ExamSession
 
     backend = backend_pid()
-    db0, app0, wall0 = cpu_of(backend), cpu_of(os.getpid()), time.time()
+    start = (cpu_of(backend), cpu_of(os.getpid()), time.time())
     cutoff = timezone.now() - services.grace()
     total = 0
     while total < limit:
@@ -248,14 +255,7 @@ def legacy_loop(limit: int) -> dict[str, float]:
                 session, at=session.deadline_at, reason=ExamSession.SubmitReason.TIME_UP
             )
         total += 1
-    wall1, app1, db1 = time.time(), cpu_of(os.getpid()), cpu_of(backend)
-    return {
-        "count": total,
-        "start": wall0,
-        "end": wall1,
-        "app": app1 - app0,
-        "db": (db1 - db0) if db0 is not None and db1 is not None else None,
-    }
+    return _figures(total, backend, start)
 
 
 def check(test, expected: int) -> None:

@@ -92,11 +92,14 @@ def section_clock(
     return SectionClock(len(sections), start, deadline_at)
 
 
-def session_clock(session, *, now: datetime) -> SectionClock | None:
+def session_clock(
+    session, *, now: datetime, paper: dict[str, Any] | None = None
+) -> SectionClock | None:
     """``section_clock`` for an ``ExamSession`` (its ``test`` must carry
-    ``duration_seconds``)."""
+    ``duration_seconds``). ``paper``: what to read the sections from, when not the
+    session's paper (its answer layout has the same sections)."""
     return section_clock(
-        session.paper,
+        session.paper if paper is None else paper,
         started_at=session.started_at,
         deadline_at=session.deadline_at,
         section_index=session.section_index,

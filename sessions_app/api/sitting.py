@@ -219,16 +219,7 @@ def _sections(
     the test is not sectionally timed: every section is then ``open``)."""
     clock = None
     if session.status == ExamSession.Status.IN_PROGRESS:
-        clock = timing.section_clock(
-            skeleton,
-            started_at=session.started_at,
-            deadline_at=session.deadline_at,
-            section_index=session.section_index,
-            section_started_at=session.section_started_at,
-            test_duration=session.test.duration_seconds,
-            extra_seconds=session.extra_seconds,
-            now=now,
-        )
+        clock = timing.session_clock(session, now=now, paper=skeleton)
     timed = timing.is_sectional(skeleton)
     sections = []
     for index, section in enumerate(skeleton["sections"]):
