@@ -45,6 +45,7 @@ from accounts.tokens import (
 )
 from core.api.client import ClientInfo
 from core.errors import ApplicationError, NotFound
+from core.locks import lock_user
 
 logger = logging.getLogger(__name__)
 
@@ -334,7 +335,7 @@ def user_update_profile(*, user: User, **changes) -> User:
         raise FieldError(fields={name: ["This field cannot be changed here."] for name in unknown})
     if changes.get("phone"):
         raise FieldError(fields={"phone": [PHONE_CHANGE_HINT]})
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = lock_user(user.pk)
     update_fields: list[str] = []
     if "full_name" in changes:
         user.full_name = changes["full_name"].strip()
@@ -366,7 +367,7 @@ def contact_change_verify(*, user: User, destination: OTPDestination, code: str)
     hold the address."""
 
     def move(now) -> User:
-        me = User.objects.select_for_update().get(pk=user.pk)
+        me = lock_user(user.pk)
         if destination.channel == OTPChallenge.Channel.EMAIL:
             if User.objects.filter(email=destination.value).exclude(pk=me.pk).exists():
                 raise ContactInUse()
@@ -396,7 +397,7 @@ def user_change_password(
     *, user: User, old_password: str, new_password: str, keep_device_id: str | None
 ) -> int:
     """Change the password and log out every other device. Returns how many were."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = lock_user(user.pk)
     if not user.has_usable_password():
         raise PasswordNotSet()
     if not user.check_password(old_password):
