@@ -58,8 +58,10 @@ PLAN_FIELDS = (
 
 def product_sync_derived(*, product_ids: Iterable[int]) -> None:
     """Recompute the denormalised price range, free flag and live-enrollment count that
-    listing filters and orders by. Called after every plan or enrollment write (and
-    periodically for enrollments that expired by the clock)."""
+    listing filters and orders by. The one writer of ``price_from_paise``,
+    ``price_to_paise``, ``is_free`` and ``live_enrollments``: called by the product and
+    enrollment services, by the plan receiver (a plan saved or deleted by any door) and by
+    ``manage.py catalogue_refresh`` (hourly, for enrollments that expired by the clock)."""
     ids = list(product_ids)
     if not ids:
         return
