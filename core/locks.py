@@ -24,8 +24,10 @@ Several rows of one kind are locked in one statement, in primary-key order
 publish, a question edit) is free of the order, and ``SKIP LOCKED`` sweeps never wait. A
 row of another app's model is locked through a function here, never by hand.
 
-One known exception: refreshing a token (``accounts.services._rotate``) locks the device
-together with its user in one statement (``select_related`` under ``FOR UPDATE``).
+Two places take user locks outside this order, as they always have: refreshing a token
+(``accounts.services._rotate``) locks the device together with its user in one statement
+(``select_related`` under ``FOR UPDATE``), and moving a verified phone
+(``contact_change_verify``) locks the learner, then the account that held the number.
 """
 
 from __future__ import annotations
