@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import phonenumbers
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import update_last_login
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission, update_last_login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
@@ -45,6 +47,7 @@ from accounts.tokens import (
 )
 from core.api.client import ClientInfo
 from core.errors import ApplicationError, NotFound
+from core.locks import lock_user
 
 logger = logging.getLogger(__name__)
 
@@ -334,7 +337,7 @@ def user_update_profile(*, user: User, **changes) -> User:
         raise FieldError(fields={name: ["This field cannot be changed here."] for name in unknown})
     if changes.get("phone"):
         raise FieldError(fields={"phone": [PHONE_CHANGE_HINT]})
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = lock_user(user.pk)
     update_fields: list[str] = []
     if "full_name" in changes:
         user.full_name = changes["full_name"].strip()
@@ -366,7 +369,7 @@ def contact_change_verify(*, user: User, destination: OTPDestination, code: str)
     hold the address."""
 
     def move(now) -> User:
-        me = User.objects.select_for_update().get(pk=user.pk)
+        me = lock_user(user.pk)
         if destination.channel == OTPChallenge.Channel.EMAIL:
             if User.objects.filter(email=destination.value).exclude(pk=me.pk).exists():
                 raise ContactInUse()
@@ -396,7 +399,7 @@ def user_change_password(
     *, user: User, old_password: str, new_password: str, keep_device_id: str | None
 ) -> int:
     """Change the password and log out every other device. Returns how many were."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = lock_user(user.pk)
     if not user.has_usable_password():
         raise PasswordNotSet()
     if not user.check_password(old_password):
@@ -586,3 +589,75 @@ def _otp_user(destination: OTPDestination, now) -> User:
         setattr(user, verified_field, now)
         user.save(update_fields=[verified_field])
     return user
+
+
+# --- staff groups ------------------------------------------------------------------------------
+
+CONTENT_EDITORS = "Content editors"
+FINANCE = "Finance"
+_EDITED_MODELS = (
+    "topic",
+    "question",
+    "choice",
+    "test",
+    "section",
+    "sectionrule",
+    "sectionquestion",
+)
+# Group → app label → permission codenames. The back office's roles: editors run the
+# question bank; finance sees learners and runs orders, refunds, webhooks, coupons, invoices.
+STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
+    CONTENT_EDITORS: {
+        "testengine": (
+            *(
+                f"{action}_{model}"
+                for model in _EDITED_MODELS
+                for action in ("add", "change", "delete", "view")
+            ),
+            "view_questionstatistics",
+        ),
+    },
+    FINANCE: {
+        "accounts": ("view_user",),
+        "payments": (
+            "view_order",
+            "view_payment",
+            "view_refund",
+            "add_refund",  # the admin's refund action
+            "view_webhookevent",
+            "change_webhookevent",  # the admin's "reprocess" action
+            "add_coupon",
+            "change_coupon",
+            "delete_coupon",
+            "view_coupon",
+            "view_couponredemption",
+            "view_invoice",
+        ),
+    },
+}
+
+
+@transaction.atomic
+def staff_groups_setup() -> dict[str, Group]:
+    """Create the staff groups (``STAFF_GROUPS``) when missing and give them their
+    permissions; idempotent, and it never takes a permission away (staff may have added
+    some). A database is migrated with the same groups: the data migrations (testengine
+    0002, payments 0002) keep their own frozen copy, because a migration never imports app
+    code that may change after it; a test holds the two equal."""
+    labels = {label for by_app in STAFF_GROUPS.values() for label in by_app}
+    # Permissions are made by post_migrate; made here too, so this holds whenever it runs.
+    for label in sorted(labels):
+        create_permissions(django_apps.get_app_config(label), verbosity=0)
+    groups = {}
+    for name, by_app in STAFF_GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for label, codenames in by_app.items():
+            found = list(
+                Permission.objects.filter(content_type__app_label=label, codename__in=codenames)
+            )
+            missing = set(codenames) - {permission.codename for permission in found}
+            if missing:
+                raise RuntimeError(f"Permissions missing for {label}: {sorted(missing)}")
+            group.permissions.add(*found)
+        groups[name] = group
+    return groups

@@ -1,7 +1,9 @@
 """Cache invalidation and derived-field upkeep only (CONTRIBUTING.md, "Where code goes"):
 whichever door a catalogue row is written through (service, admin, shell), anonymous
 catalogue responses are invalidated, and a product's denormalised price range follows
-its plans."""
+its plans. The receiver writes no product field itself: it calls
+``catalogue.services.product_sync_derived``, the one writer of those fields, at once (in
+the plan's transaction), so a plan written by hand is reflected before that commits."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver

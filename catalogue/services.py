@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
@@ -25,6 +24,7 @@ from catalogue.errors import (
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
 from catalogue.signals import enrollment_changed, enrollment_ended
 from core.errors import Conflict
+from core.locks import lock_user
 from core.markdown import render_markdown, unsafe_markup
 
 PRODUCT_FIELDS = (
@@ -58,8 +58,10 @@ PLAN_FIELDS = (
 
 def product_sync_derived(*, product_ids: Iterable[int]) -> None:
     """Recompute the denormalised price range, free flag and live-enrollment count that
-    listing filters and orders by. Called after every plan or enrollment write (and
-    periodically for enrollments that expired by the clock)."""
+    listing filters and orders by. The one writer of ``price_from_paise``,
+    ``price_to_paise``, ``is_free`` and ``live_enrollments``: called by the product and
+    enrollment services, by the plan receiver (a plan saved or deleted by any door) and by
+    ``manage.py catalogue_refresh`` (hourly, for enrollments that expired by the clock)."""
     ids = list(product_ids)
     if not ids:
         return
@@ -280,12 +282,6 @@ def category_save(*, category: Category | None = None, **values) -> Category:
 # --- enrollments -------------------------------------------------------------------------------
 
 
-def _lock_user(user) -> None:
-    # Serialises enrollment changes per learner: two concurrent "enroll" calls for the same
-    # product cannot both see "no enrollment yet".
-    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-
-
 def _term(plan: Plan | None, days: int | None) -> timedelta | None:
     """How long access lasts; None for lifetime."""
     if days is not None:
@@ -311,7 +307,9 @@ def enrollment_add(
     lifetime by a lifetime plan, or created. Returns (enrollment, created)."""
     if plan is not None and plan.product_id != product.pk:
         raise CatalogueInvalid(fields={"plan": ["This plan does not belong to the product."]})
-    _lock_user(user)
+    # Serialises enrollment changes per learner: two concurrent "enroll" calls for the same
+    # product cannot both see "no enrollment yet".
+    lock_user(user.pk)
     now = timezone.now()
     term = _term(plan, days)
     current = (
@@ -376,7 +374,7 @@ def enrollment_enroll_free(*, user, product_slug: str, plan_id: int) -> tuple[En
         raise PlanUnavailable()
     if not plan.is_free:
         raise PaymentRequired()
-    _lock_user(user)
+    lock_user(user.pk)
     current = Enrollment.objects.filter(user=user, product=product, revoked_at__isnull=True).first()
     if current is not None and current.is_live():
         return current, False

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -29,12 +29,11 @@ from django.utils.safestring import SafeString
 
 from catalogue.admin import rupees
 from core.admin import fields_text
-from payments import services
+from payments import selectors, services
 from payments.errors import GatewayUnavailable, RefundInvalid
 from payments.models import Coupon, Order, Payment, Refund, WebhookEvent
 
 EMPTY = "—"
-REPROCESSABLE = (WebhookEvent.Outcome.FAILED, WebhookEvent.Outcome.RECEIVED)
 
 
 # --- shared helpers -----------------------------------------------------------------------------
@@ -288,7 +287,7 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Left to refund")
     def refundable(self, obj: Order) -> str:
-        if obj.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
+        if not selectors.order_is_refundable(obj):
             return EMPTY
         return rupees(services.order_refundable_paise(obj))
 
@@ -299,7 +298,7 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Refund")
     def refund_link(self, obj: Order) -> SafeString | str:
-        if obj.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
+        if not selectors.order_is_refundable(obj):
             return EMPTY
         url = reverse("admin:payments_order_refund", args=[obj.pk])
         return format_html('<a class="button" href="{}">Refund…</a>', url)
@@ -313,16 +312,12 @@ class OrderAdmin(ReadOnlyAdmin):
         context = getattr(response, "context_data", None)
         if context is None or "cl" not in context:
             return response  # a redirect (after an action) or an error page
-        sums = context["cl"].queryset.aggregate(
-            revenue=Sum("total_paise", filter=Q(status__in=services.PAID_STATES), default=0),
-            refunds=Sum("refunded_paise", default=0),
-            paid_orders=Count("pk", filter=Q(status__in=services.PAID_STATES)),
-        )
+        totals = selectors.order_totals(orders=context["cl"].queryset)
         context["totals"] = {
-            "revenue": rupees(sums["revenue"]),
-            "refunds": rupees(sums["refunds"]),
-            "net": rupees(sums["revenue"] - sums["refunds"]),
-            "paid_orders": sums["paid_orders"],
+            "revenue": rupees(totals.revenue_paise),
+            "refunds": rupees(totals.refunds_paise),
+            "net": rupees(totals.net_paise),
+            "paid_orders": totals.paid_orders,
         }
         return response
 
@@ -358,7 +353,7 @@ class OrderAdmin(ReadOnlyAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not (self.has_view_permission(request, order) and self.has_refund_permission(request)):
             raise PermissionDenied
-        refundable = order.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
+        refundable = selectors.order_is_refundable(order)
         left = services.order_refundable_paise(order) if refundable else 0
         change_url = reverse("admin:payments_order_change", args=[order.pk])
         form = RefundForm(request.POST or None)
@@ -545,11 +540,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
         """Only events with a valid signature that failed (or were never processed): a
         processed event is never applied twice, a rejected one never at all."""
-        events = list(
-            queryset.filter(signature_valid=True, outcome__in=REPROCESSABLE).order_by(
-                "received_at", "pk"
-            )
-        )
+        events = list(selectors.webhook_events_reprocessable(queryset))
         skipped = queryset.count() - len(events)
         outcomes: dict[str, int] = {}
         for event in events:

@@ -39,10 +39,10 @@ from payments.errors import (
 from payments.gateways import GatewayError, gateway_for, get_gateway, verify_webhook_signature
 from payments.gateways.base import GatewayRejected
 from payments.models import CouponRedemption, Order, Payment, Refund, WebhookEvent
+from payments.selectors import PAID_STATES, order_is_refundable
 
 logger = logging.getLogger(__name__)
 
-PAID_STATES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDED)
 # What is kept of a badly signed webhook body: enough to recognise a misconfigured secret
 # (the event name and ids come first), never a forger's megabytes.
 REJECTED_BODY_MAX_BYTES = 2048
@@ -543,7 +543,7 @@ def refund_create(*, order: Order, amount_paise: int, reason: str, by) -> Refund
         raise RefundInvalid(fields={"reason": ["Say why (the learner may ask)."]})
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
+        if not order_is_refundable(order):
             raise RefundInvalid("Only paid orders can be refunded.")
         payment = (
             order.payments.filter(status__in=[Payment.Status.CAPTURED, Payment.Status.AUTHORIZED])

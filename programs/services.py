@@ -15,11 +15,11 @@ import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from catalogue.models import Enrollment
+from core.locks import lock_user
 from core.markdown import render_markdown
 from programs import selectors
 from programs.errors import (
@@ -44,11 +44,6 @@ from programs.models import (
     Track,
 )
 
-
-def _lock_user(user_id) -> None:
-    get_user_model().objects.select_for_update().filter(pk=user_id).first()
-
-
 # --- progress ------------------------------------------------------------------------------------
 
 
@@ -57,7 +52,7 @@ def progress_refresh(*, enrollment: Enrollment, now: datetime | None = None) -> 
     """Record what the learner has newly done in the enrollment's track (in order, when the
     program unlocks in order) and issue the certificate once everything required is done."""
     now = now or timezone.now()
-    _lock_user(enrollment.user_id)
+    lock_user(enrollment.user_id)
     state = selectors.progress(enrollment=enrollment, now=now)
     new = []
     blocked = False
@@ -139,7 +134,7 @@ def submission_create(
     learner's track (404), one that needs no sign-off, is locked, already done or already
     waiting for review (409), or when the enrollment has lapsed (409)."""
     url = _checked_url(url)
-    _lock_user(user.pk)
+    lock_user(user.pk)
     enrollment = selectors.enrollment_for(user=user, product_slug=product_slug)
     if enrollment is None:
         raise ProgramNotFound()

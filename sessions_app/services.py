@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
 from catalogue.models import ProductTest
 from catalogue.selectors import accessible_tests
+from core.locks import lock_user_sql
 from core.sql import prepared_cursor
 from sessions_app import adaptive, marking, policy, timing
 from sessions_app.errors import (
@@ -104,10 +104,6 @@ _TEST_BY_SLUG = (
     "WHERE slug = %s AND is_published AND practice_owner_id IS NULL"
 )
 
-_LOCK_LEARNER = (
-    f"SELECT 1 FROM {connection.ops.quote_name(get_user_model()._meta.db_table)} "  # noqa: S608 — our names
-    f"WHERE {get_user_model()._meta.pk.column} = %s FOR UPDATE"
-)
 # What deciding a start reads, in one statement once the learner is locked: the staff
 # override (at most one row) and every earlier attempt of the test, newest first (a
 # handful of rows at most).
@@ -128,7 +124,7 @@ def _start(
     # once (the lock reads the key only). Then, in one statement, the override and every
     # earlier attempt (its number and end: the count used and the last one's end).
     with prepared_cursor() as cursor:
-        cursor.execute(_LOCK_LEARNER, [user.pk])
+        cursor.execute(lock_user_sql(), [user.pk])
         cursor.execute(_START_READS, [user.pk, test.pk, user.pk, test.pk])
         rows = cursor.fetchall()
     extra_seconds, extra_attempts = rows[0][0] or 0, rows[0][1] or 0

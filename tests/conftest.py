@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-from types import SimpleNamespace
-
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -86,31 +83,18 @@ def bare_staff_client(db) -> APIClient:
     return client
 
 
-_STAFF_GROUPS = importlib.import_module("testengine.migrations.0002_staff_groups")
-_FINANCE_PERMISSIONS = importlib.import_module("payments.migrations.0002_finance_permissions")
-
-
 @pytest.fixture
 def staff_groups(db):
-    """The staff groups of the data migrations (testengine 0002, payments 0002). A
+    """The staff groups a migrated database has ("Content editors", "Finance"). A
     transactional test elsewhere in the same worker flushes every table, migration data
-    included, so recreate them with the migrations' own functions when they are gone."""
-    from django.apps import apps
+    included, so make them again with ``accounts.services.staff_groups_setup`` when they
+    are gone."""
     from django.contrib.auth.models import Group
-    from django.db import connection
 
-    names = [_STAFF_GROUPS.CONTENT_EDITORS, _STAFF_GROUPS.FINANCE]
-    if Group.objects.filter(name__in=names).count() == len(names):  # a flush drops both
-        return
-    configs = [apps.get_app_config(label) for label in ("accounts", "testengine", "payments")]
-    saved = [config.models_module for config in configs]
-    schema_editor = SimpleNamespace(connection=connection)
-    try:
-        _STAFF_GROUPS.create_groups(apps, schema_editor)
-        _FINANCE_PERMISSIONS.grant(apps, schema_editor)
-    finally:  # the migrations toggle models_module on the (here: global) app configs
-        for config, module in zip(configs, saved, strict=True):
-            config.models_module = module
+    from accounts.services import STAFF_GROUPS, staff_groups_setup
+
+    if Group.objects.filter(name__in=STAFF_GROUPS).count() < len(STAFF_GROUPS):
+        staff_groups_setup()
 
 
 @pytest.fixture

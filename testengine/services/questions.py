@@ -3,7 +3,7 @@ the importer, so a question cannot be saved wrong by any door."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
@@ -73,19 +73,36 @@ def normalise_tags(tags: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+Add = Callable[[str, str], None]
+
+
 def question_validate(data: QuestionData) -> dict[str, list[str]]:
-    """Every reason the question cannot be saved, by field. Empty when it is valid."""
+    """Every reason the question cannot be saved, by field. Empty when it is valid.
+
+    The checks every question shares, then its type's own (``_TYPE_CHECKS``: what the type
+    needs, and that it carries nothing another type would), then the IRT parameters."""
     errors: dict[str, list[str]] = {}
 
     def add(name: str, message: str) -> None:
         errors.setdefault(name, []).append(message)
 
+    _check_labels(data, add)
+    _check_texts(data, add)
+    _TYPE_CHECKS.get(data.type, _check_unknown_type)(data, add)
+    _check_irt(data, add)
+    return errors
+
+
+def _check_labels(data: QuestionData, add: Add) -> None:
     if data.type not in Question.Type.values:
         add("type", f"Choose one of: {', '.join(Question.Type.values)}.")
     if data.difficulty not in Question.Difficulty.values:
         add("difficulty", f"Choose one of: {', '.join(Question.Difficulty.values)}.")
     if data.status not in Question.Status.values:
         add("status", f"Choose one of: {', '.join(Question.Status.values)}.")
+
+
+def _check_texts(data: QuestionData, add: Add) -> None:
     if not data.body_md.strip():
         add("body_md", "The question needs a text.")
     if len(data.body_md) > BODY_MAX:
@@ -98,77 +115,145 @@ def question_validate(data: QuestionData) -> dict[str, list[str]]:
         found = unsafe_markup(text)
         if found:
             add(name, f"Remove the HTML that could run code ({found!r}); use Markdown.")
-    for tag in data.tags:
-        if len(tag) > TAG_MAX:
-            add("tags", f"Tags are at most {TAG_MAX} characters.")
-            break
+    if any(len(tag) > TAG_MAX for tag in data.tags):
+        add("tags", f"Tags are at most {TAG_MAX} characters.")
     if data.marks < 0:
         add("marks", "Marks cannot be negative.")
     if data.negative_marks < 0:
         add("negative_marks", "Give the penalty as a positive number (0 for none).")
 
+
+# --- by type: each runs its parts in the same order (choices, numeric, text), so a field's
+# messages come in the same order whatever the type.
+
+
+def _check_single(data: QuestionData, add: Add) -> None:
+    _check_choice_texts(data, add)
+    _check_choice_count(data, add)
+    correct = _correct_count(data)
+    if correct != 1:
+        add(
+            "choices",
+            f"A single-choice question has exactly one correct choice ({correct} marked).",
+        )
+    _check_not_numeric(data, add)
+    _check_not_text(data, add)
+
+
+def _check_multiple(data: QuestionData, add: Add) -> None:
+    _check_choice_texts(data, add)
+    _check_choice_count(data, add)
+    if _correct_count(data) == 0:
+        add("choices", "Mark at least one choice correct.")
+    _check_not_numeric(data, add)
+    _check_not_text(data, add)
+
+
+def _check_true_false(data: QuestionData, add: Add) -> None:
+    _check_choice_texts(data, add)
+    if len(data.choices) != 2:
+        add("choices", "A true/false question has exactly two choices.")
+    if _correct_count(data) != 1:
+        add("choices", "Mark exactly one of the two choices correct.")
+    _check_not_numeric(data, add)
+    _check_not_text(data, add)
+
+
+def _check_numeric(data: QuestionData, add: Add) -> None:
+    _check_no_choices(data, add)
+    _check_tolerance_sign(data, add)
+    if data.numeric_answer is None:
+        add("numeric_answer", "A numeric question needs its answer.")
+    if data.tolerance_kind not in Question.Tolerance.values:
+        add("tolerance_kind", "Choose absolute or relative.")
+    if data.tolerance_kind == Question.Tolerance.RELATIVE and data.numeric_tolerance >= 1:
+        add("numeric_tolerance", "A relative tolerance is a fraction below 1 (0.01 = 1%).")
+    _check_not_text(data, add)
+
+
+def _check_text(data: QuestionData, add: Add) -> None:
+    _check_no_choices(data, add)
+    _check_not_numeric(data, add)
+    if not any(answer.strip() for answer in data.accepted_answers):
+        add("accepted_answers", "A short-text question needs at least one accepted answer.")
+    if len(data.accepted_answers) > MAX_ACCEPTED:
+        add("accepted_answers", f"At most {MAX_ACCEPTED} accepted answers.")
+    if any(len(answer) > 200 for answer in data.accepted_answers):
+        add("accepted_answers", "Accepted answers are at most 200 characters.")
+
+
+def _check_unknown_type(data: QuestionData, add: Add) -> None:
+    # The type itself is refused by _check_labels; what it carries is checked as for a
+    # type that has none of it.
+    _check_no_choices(data, add)
+    _check_not_numeric(data, add)
+    _check_not_text(data, add)
+
+
+_TYPE_CHECKS: dict[str, Callable[[QuestionData, Add], None]] = {
+    Question.Type.SINGLE: _check_single,
+    Question.Type.MULTIPLE: _check_multiple,
+    Question.Type.TRUE_FALSE: _check_true_false,
+    Question.Type.NUMERIC: _check_numeric,
+    Question.Type.TEXT: _check_text,
+}
+
+
+# --- the parts the types share
+
+
+def _correct_count(data: QuestionData) -> int:
+    return sum(1 for choice in data.choices if choice.is_correct)
+
+
+def _check_choice_texts(data: QuestionData, add: Add) -> None:
     choices = data.choices
-    correct = sum(1 for choice in choices if choice.is_correct)
-    if data.type in Question.CHOICE_TYPES:
-        if any(not choice.body_md.strip() for choice in choices):
-            add("choices", "Every choice needs a text.")
-        if any(len(choice.body_md) > CHOICE_MAX for choice in choices):
-            add("choices", f"A choice is at most {CHOICE_MAX} characters.")
-        if any(unsafe_markup(choice.body_md) for choice in choices):
-            add("choices", "Remove the HTML that could run code from the choices.")
-        texts = [" ".join(choice.body_md.split()).casefold() for choice in choices]
-        if len(set(texts)) != len(texts):
-            add("choices", "Two choices have the same text.")
-        if data.type == Question.Type.TRUE_FALSE:
-            if len(choices) != 2:
-                add("choices", "A true/false question has exactly two choices.")
-            if correct != 1:
-                add("choices", "Mark exactly one of the two choices correct.")
-        else:
-            if len(choices) < 2:
-                add("choices", "Give at least two choices.")
-            if len(choices) > MAX_CHOICES:
-                add("choices", f"Give at most {MAX_CHOICES} choices.")
-            if data.type == Question.Type.SINGLE and correct != 1:
-                add(
-                    "choices",
-                    f"A single-choice question has exactly one correct choice ({correct} marked).",
-                )
-            if data.type == Question.Type.MULTIPLE and correct == 0:
-                add("choices", "Mark at least one choice correct.")
-    elif choices:
+    if any(not choice.body_md.strip() for choice in choices):
+        add("choices", "Every choice needs a text.")
+    if any(len(choice.body_md) > CHOICE_MAX for choice in choices):
+        add("choices", f"A choice is at most {CHOICE_MAX} characters.")
+    if any(unsafe_markup(choice.body_md) for choice in choices):
+        add("choices", "Remove the HTML that could run code from the choices.")
+    texts = [" ".join(choice.body_md.split()).casefold() for choice in choices]
+    if len(set(texts)) != len(texts):
+        add("choices", "Two choices have the same text.")
+
+
+def _check_choice_count(data: QuestionData, add: Add) -> None:
+    if len(data.choices) < 2:
+        add("choices", "Give at least two choices.")
+    if len(data.choices) > MAX_CHOICES:
+        add("choices", f"Give at most {MAX_CHOICES} choices.")
+
+
+def _check_no_choices(data: QuestionData, add: Add) -> None:
+    if data.choices:
         add("choices", "Only choice questions have choices.")
 
+
+def _check_tolerance_sign(data: QuestionData, add: Add) -> None:
     # Checked for every type (the table's constraint is): a non-numeric question keeps the
     # field, and a negative value sent with it must be a 400, not the database's refusal.
     if data.numeric_tolerance < 0:
         add("numeric_tolerance", "The tolerance cannot be negative.")
-    if data.type == Question.Type.NUMERIC:
-        if data.numeric_answer is None:
-            add("numeric_answer", "A numeric question needs its answer.")
-        if data.tolerance_kind not in Question.Tolerance.values:
-            add("tolerance_kind", "Choose absolute or relative.")
-        if data.tolerance_kind == Question.Tolerance.RELATIVE and data.numeric_tolerance >= 1:
-            add("numeric_tolerance", "A relative tolerance is a fraction below 1 (0.01 = 1%).")
-    elif data.numeric_answer is not None:
+
+
+def _check_not_numeric(data: QuestionData, add: Add) -> None:
+    _check_tolerance_sign(data, add)
+    if data.numeric_answer is not None:
         add("numeric_answer", "Only numeric questions have a numeric answer.")
 
-    if data.type == Question.Type.TEXT:
-        answers = [answer for answer in data.accepted_answers if answer.strip()]
-        if not answers:
-            add("accepted_answers", "A short-text question needs at least one accepted answer.")
-        if len(data.accepted_answers) > MAX_ACCEPTED:
-            add("accepted_answers", f"At most {MAX_ACCEPTED} accepted answers.")
-        if any(len(answer) > 200 for answer in data.accepted_answers):
-            add("accepted_answers", "Accepted answers are at most 200 characters.")
-    elif data.accepted_answers:
+
+def _check_not_text(data: QuestionData, add: Add) -> None:
+    if data.accepted_answers:
         add("accepted_answers", "Only short-text questions have accepted answers.")
 
+
+def _check_irt(data: QuestionData, add: Add) -> None:
     if data.irt_a is not None and data.irt_a <= 0:
         add("irt_a", "Discrimination (a) must be above 0.")
     if data.irt_c is not None and not 0 <= data.irt_c < 1:
         add("irt_c", "Guessing (c) is between 0 and 1.")
-    return errors
 
 
 def question_clean(data: QuestionData) -> QuestionData:

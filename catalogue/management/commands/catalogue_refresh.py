@@ -1,12 +1,13 @@
 """Periodic: recompute products' derived fields (price range, free flag, live-enrollment
-count). Enrollments expire by the clock, not by a write, so popularity drifts until this
-runs. Safe to run twice at once (each product is one idempotent UPDATE)."""
+count) through ``catalogue.services.product_sync_derived``, their one writer. Enrollments
+expire by the clock, not by a write, so popularity drifts until this runs. Safe to run
+twice at once (each batch is one idempotent UPDATE)."""
 
 from django.core.management.base import BaseCommand
 
+from catalogue import services
 from catalogue.cache import catalogue_changed
 from catalogue.models import Product
-from catalogue.services import product_sync_derived
 
 BATCH = 500
 
@@ -17,6 +18,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         ids = list(Product.objects.order_by("id").values_list("id", flat=True))
         for start in range(0, len(ids), BATCH):
-            product_sync_derived(product_ids=ids[start : start + BATCH])
+            services.product_sync_derived(product_ids=ids[start : start + BATCH])
         catalogue_changed()
         self.stdout.write(f"refreshed {len(ids)} products")
