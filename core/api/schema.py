@@ -1,7 +1,16 @@
-"""OpenAPI helpers: the error component and per-endpoint error responses with examples."""
+"""OpenAPI helpers: the error component and per-endpoint error responses with examples.
+
+An endpoint's error responses are declared with the errors themselves — domain error
+classes (``SessionExpired``), instances where the example needs its own detail or fields
+(``AnswerRejected(fields={...})``), DRF exceptions (``ValidationError({...})``) — and each
+example is what the one exception handler answers for that error, so a renamed code or
+status cannot drift from the schema. Each app's ``api/schema.py`` holds its endpoints'
+documentation; the views apply it with one decorator line.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -14,7 +23,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from core.api.exception_handler import MALFORMED_VALUE
+from core.api.exception_handler import MALFORMED_VALUE, exception_handler
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -89,6 +98,56 @@ _DEFAULTS: dict[int, tuple[str, str, str]] = {
     502: ("Gateway failure", "gateway_error", "The payment gateway did not answer."),
     503: ("Unavailable", "unavailable", "This service is temporarily unavailable."),
 }
+
+
+# What an error response is declared with: an error class or instance (ours or DRF's),
+# or a bare status for its generic answer (_DEFAULTS: authentication, throttling, …).
+ErrorCase = type[Exception] | Exception | int
+
+
+def error_example(case: ErrorCase) -> tuple[int, dict[str, Any]]:
+    """The status and body the API answers for ``case``: a status alone gives its generic
+    body; an error (a class is raised with its own detail) goes through the exception
+    handler, exactly as when a view raises it."""
+    if isinstance(case, int):
+        _title, code, detail = _DEFAULTS[case]
+        return case, {"code": code, "detail": detail}
+    error = case() if isinstance(case, type) else case
+    response = exception_handler(error, {})
+    return int(response.status_code), dict(response.data)
+
+
+def error_responses(
+    *cases: ErrorCase, descriptions: Mapping[int, str] | None = None
+) -> dict[int, OpenApiResponse]:
+    """The error responses of an endpoint, one per status the ``cases`` answer with, each
+    with one example per case (in order): ``responses={200: X, **error_responses(401,
+    SessionNotFound, SessionClosed)}``. ``descriptions`` overrides a status's title."""
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for case in cases:
+        status, body = error_example(case)
+        grouped.setdefault(status, []).append(body)
+    descriptions = descriptions or {}
+    return {
+        status: _documented(status, bodies, descriptions.get(status, ""))
+        for status, bodies in grouped.items()
+    }
+
+
+def _documented(status: int, bodies: list[dict[str, Any]], description: str) -> OpenApiResponse:
+    examples = [
+        OpenApiExample(
+            f"{status} {body['code']}" + (f" ({index})" if len(bodies) > 1 else ""),
+            value=body,
+            response_only=True,
+        )
+        for index, body in enumerate(bodies, start=1)
+    ]
+    return OpenApiResponse(
+        response=ErrorSerializer,
+        description=description or _DEFAULTS[status][0],
+        examples=examples,
+    )
 
 
 def error_response(
