@@ -5,7 +5,7 @@ errors the operation raises (core.api.schema.error_responses)."""
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ParseError, ValidationError
 
 from accounts import services
@@ -66,7 +66,7 @@ _OTP_WRONG = (
 _OTP_CLOSED = (OTPExpired, OTPExhausted)
 
 
-def _errors(*cases: ErrorCase):
+def _errors(*cases: ErrorCase) -> dict[int, OpenApiResponse]:
     """Every auth throttle answers 429 with ``Retry-After``."""
     return error_responses(
         *cases, descriptions={429: "Too many attempts; see the Retry-After header."}

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -170,7 +171,7 @@ my_enrollments = extend_schema(
 STAFF_TAG = ["catalogue-staff"]
 
 
-def _staff(*cases: ErrorCase):
+def _staff(*cases: ErrorCase) -> dict[int, OpenApiResponse]:
     """A staff operation's errors, with the 401 and 403 every one of them answers."""
     return error_responses(*cases, 401, 403)
 

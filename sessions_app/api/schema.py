@@ -10,6 +10,7 @@ from __future__ import annotations
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -62,7 +63,7 @@ _SAVE_REFUSED = (
 )
 
 
-def _sitting_errors(*cases: ErrorCase):
+def _sitting_errors(*cases: ErrorCase) -> dict[int, OpenApiResponse]:
     """A sitting's 403 is access withdrawn mid-sitting, or since the sitting ended."""
     return error_responses(
         *cases,

@@ -34,7 +34,7 @@ from testengine.models import Question
 TAG = ["testengine"]
 
 
-def _staff(*cases: ErrorCase):
+def _staff(*cases: ErrorCase) -> dict[int, OpenApiResponse]:
     """A staff operation's errors, with the 401 and 403 every one of them answers."""
     return error_responses(*cases, 401, 403)
 
@@ -396,7 +396,9 @@ test_unpublish = extend_schema(
 # --- import and export (testengine.api.importexport) ----------------------------------------
 
 
-def _import_export(*cases: ErrorCase, descriptions: dict[int, str] | None = None):
+def _import_export(
+    *cases: ErrorCase, descriptions: dict[int, str] | None = None
+) -> dict[int, OpenApiResponse]:
     """Import and export answer 403 to staff without the model permission too."""
     return error_responses(
         *cases,
