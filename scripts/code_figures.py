@@ -66,7 +66,7 @@ def _is_schema_decorator(node: ast.expr) -> bool:
     )
 
 
-def _span(node: ast.AST) -> set[int]:
+def _span(node: ast.expr | ast.stmt) -> set[int]:
     return set(range(node.lineno, (node.end_lineno or node.lineno) + 1))
 
 
@@ -130,7 +130,11 @@ def _exported(tree: ast.Module) -> set[str]:
             and any(isinstance(t, ast.Name) and t.id == "__all__" for t in statement.targets)
             and isinstance(statement.value, ast.List | ast.Tuple)
         ):
-            return {e.value for e in statement.value.elts if isinstance(e, ast.Constant)}
+            return {
+                e.value
+                for e in statement.value.elts
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            }
     return set()
 
 
