@@ -31,6 +31,22 @@ class ApplicationError(Exception):
         super().__init__(self.detail)
 
 
+class InvalidInput(ApplicationError):
+    """What every validation error answers (the exception handler renders DRF's as this):
+    ``fields`` says which values are wrong."""
+
+    code = "invalid"
+    detail = "Some fields are not valid."
+
+
+class PayloadTooLarge(ApplicationError):
+    """A request body over the API's size limit (``core.middleware.BodySizeLimitMiddleware``)."""
+
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "payload_too_large"
+    detail = "The request body is too large."
+
+
 class NotFound(ApplicationError):
     status = HTTPStatus.NOT_FOUND
     code = "not_found"

@@ -15,6 +15,7 @@ from django.utils.http import escape_leading_slashes
 
 from core import database
 from core.api.exception_handler import error_body
+from core.errors import PayloadTooLarge
 from core.request_context import bind_user, start_log_context
 
 logger = logging.getLogger(__name__)
@@ -76,10 +77,10 @@ class BodySizeLimitMiddleware:
             if length > limit:
                 return JsonResponse(
                     error_body(
-                        "payload_too_large",
+                        PayloadTooLarge.code,
                         f"The request body is {length} bytes; the limit is {limit} bytes.",
                     ),
-                    status=413,
+                    status=PayloadTooLarge.status,
                 )
         return self.get_response(request)
 

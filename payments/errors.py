@@ -65,3 +65,16 @@ class RefundInvalid(ApplicationError):
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
     detail = "This Idempotency-Key was used for a different request."
+
+
+class WebhookFailed(ApplicationError):
+    """Answered, not raised, by the webhook view: the event stays stored for the retry."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "webhook_failed"
+    detail = "The event was stored; retry later."
+
+
+class WebhookInProgress(WebhookFailed):
+    code = "webhook_in_progress"
+    detail = "Another delivery of this event is being processed; retry later."

@@ -70,6 +70,11 @@ class DeviceSerializer(serializers.ModelSerializer):
         return str(device.id) == self.context.get("current_device_id")
 
 
+# The detail of a code request's 202: the same whether or not the address has an account.
+OTP_SENT = "If this address can receive codes, one is on its way."
+CODE_SENT = "If this address can receive codes, one is on its way. Verify it to add it."
+
+
 class OTPRequestedSerializer(serializers.Serializer):
     detail = serializers.CharField()
     expires_in = serializers.IntegerField(help_text="Seconds the code stays valid.")

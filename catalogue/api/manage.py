@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -17,14 +17,12 @@ from rest_framework.response import Response
 
 from catalogue import selectors, services
 from catalogue.models import Category, Plan, Product, ProductTest
-from core.api.schema import error_response, errors
 from core.api.serializers import StrictInputSerializer
 from core.errors import Conflict
 from core.images import media_url, validate_image
 from testengine.api.permissions import StaffModelPermissions
 from testengine.models import Test
 
-TAG = ["catalogue-staff"]
 _MAX_INT = 2_147_483_647  # PostgreSQL integer
 
 # --- serializers: output ------------------------------------------------------------------
@@ -281,80 +279,6 @@ class StaffImageInputSerializer(StrictInputSerializer):
         return file
 
 
-# --- schema helpers ---------------------------------------------------------------------------
-
-_STAFF_ERRORS = {401: errors(401)[401], 403: errors(403)[403]}
-_NOT_FOUND = error_response(404)
-_CATEGORY_INVALID = error_response(
-    400,
-    (
-        "invalid",
-        "Some fields are not valid.",
-        {"slug": ["A category with this slug already exists."]},
-    ),
-    ("invalid", "Some fields are not valid.", {"parent": ["A category cannot sit under itself."]}),
-)
-_PRODUCT_INVALID = error_response(
-    400,
-    (
-        "invalid",
-        "Some fields are not valid.",
-        {"slug": ["A product with this slug already exists."]},
-    ),
-    (
-        "invalid",
-        "Some fields are not valid.",
-        {"plans.1": ["list_price_paise: the list price cannot be below the price."]},
-    ),
-    (
-        "invalid",
-        "Some fields are not valid.",
-        {"plans.0": ["validity_days: give the validity in days, or make it lifetime."]},
-    ),
-    (
-        "invalid",
-        "Some fields are not valid.",
-        {"tests.2": ["test: Object with slug=sql-mock-9 does not exist."]},
-    ),
-    ("invalid", "Some fields are not valid.", {"tests": ["A test is listed twice."]}),
-    ("invalid", "Some fields are not valid.", {"is_published": ["Unknown field."]}),
-)
-_CHANGED_MEANWHILE = ("conflict", "The product changed meanwhile; try again.")
-_NOT_PUBLISHABLE = (
-    "not_publishable",
-    "A product needs at least one active plan to be published.",
-)
-
-_PRODUCT_EXAMPLE = {
-    "kind": "program",
-    "title": "Backend Engineering Internship Program",
-    "slug": "backend-engineering-internship-program",
-    "category": 3,
-    "summary": "Twelve weeks from HTTP basics to a deployed Django service.",
-    "description_md": "## What you build\n\nA REST API on **PostgreSQL**, tested and deployed.",
-    "language": "en",
-    "level": "intermediate",
-    "tags": ["django", "postgresql"],
-    "is_featured": True,
-    "sort_order": 10,
-    "seo_title": "Backend Engineering Internship Program",
-    "seo_description": "Learn backend engineering with Django and PostgreSQL in twelve weeks.",
-    "plans": [
-        {
-            "name": "1 month",
-            "price_paise": 499900,
-            "list_price_paise": 699900,
-            "validity_days": 30,
-        },
-        {"name": "Lifetime", "price_paise": 1199900, "is_lifetime": True},
-    ],
-    "tests": [
-        {"test": "backend-mock-1"},
-        {"test": "backend-mock-2", "unlock_at": "2026-12-01T04:30:00Z"},
-    ],
-}
-
-
 def _validated(serializer: serializers.Serializer) -> dict[str, Any]:
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
@@ -377,82 +301,22 @@ class StaffCategoryViewSet(
             "order", "name", "id"
         )
 
-    @extend_schema(
-        tags=TAG,
-        summary="List categories",
-        responses={200: StaffCategorySerializer, **_STAFF_ERRORS},
-    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Get a category",
-        responses={200: StaffCategorySerializer, 404: _NOT_FOUND, **_STAFF_ERRORS},
-    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Create a category",
-        request=StaffCategoryInputSerializer,
-        responses={201: StaffCategorySerializer, 400: _CATEGORY_INVALID, **_STAFF_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Create",
-                value={
-                    "name": "Backend engineering",
-                    "slug": "backend",
-                    "parent": None,
-                    "order": 1,
-                    "description": "Servers, databases and APIs.",
-                },
-                request_only=True,
-            )
-        ],
-    )
     def create(self, request: Request) -> Response:
         values = _validated(StaffCategoryInputSerializer(data=request.data))
         category = services.category_save(**values)
         return Response(self._out(category), status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Change a category",
-        request=StaffCategoryInputSerializer,
-        responses={
-            200: StaffCategorySerializer,
-            400: _CATEGORY_INVALID,
-            404: _NOT_FOUND,
-            **_STAFF_ERRORS,
-        },
-        examples=[
-            OpenApiExample("Move", value={"parent": 2, "order": 4}, request_only=True),
-        ],
-    )
     def partial_update(self, request: Request, pk: str) -> Response:
         category = self.get_object()
         values = _validated(StaffCategoryInputSerializer(data=request.data, partial=True))
         return Response(self._out(services.category_save(category=category, **values)))
 
-    @extend_schema(
-        tags=TAG,
-        summary="Delete an empty category",
-        description="Refused while products or subcategories sit in it: move them first.",
-        responses={
-            204: None,
-            404: _NOT_FOUND,
-            409: error_response(
-                409,
-                (
-                    "category_in_use",
-                    "This category still holds products or subcategories; move them first.",
-                ),
-            ),
-            **_STAFF_ERRORS,
-        },
-    )
     def destroy(self, request: Request, pk: str) -> Response:
         category = self.get_object()
         with transaction.atomic():
@@ -517,100 +381,17 @@ class StaffProductViewSet(
             queryset = queryset.filter(Q(title__icontains=text) | Q(slug__icontains=text))
         return queryset
 
-    @extend_schema(
-        tags=TAG,
-        summary="List products (drafts included)",
-        parameters=[StaffProductFilterSerializer],
-        responses={
-            200: StaffProductSerializer,
-            400: error_response(
-                400,
-                (
-                    "invalid",
-                    "Some fields are not valid.",
-                    {"kind": ['"ebook" is not a valid choice.']},
-                ),
-            ),
-            **_STAFF_ERRORS,
-        },
-    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Get a product with all its plans and tests",
-        responses={200: StaffProductSerializer, 404: _NOT_FOUND, **_STAFF_ERRORS},
-    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Create a product",
-        description=(
-            "Created unpublished, with its plans and tests. Markdown is rendered to "
-            "sanitised HTML; script-capable HTML is refused. Plans: a price in paise (0 makes "
-            "the plan free), a list price of at least the price, and either `validity_days` "
-            "or `is_lifetime`. A refused product writes nothing."
-        ),
-        request=StaffProductInputSerializer,
-        responses={
-            201: StaffProductSerializer,
-            400: _PRODUCT_INVALID,
-            409: error_response(409, _CHANGED_MEANWHILE),
-            **_STAFF_ERRORS,
-        },
-        examples=[OpenApiExample("Program", value=_PRODUCT_EXAMPLE, request_only=True)],
-    )
     def create(self, request: Request) -> Response:
         values, plans, tests = _split(_validated(StaffProductInputSerializer(data=request.data)))
         product = services.product_create(values=values, plans=plans, tests=tests)
         return Response(self._out(product), status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Change a product",
-        description=(
-            "Fields not sent keep their values. `plans`, when sent, replaces the plans: "
-            "send a plan with its `id` to keep it; a plan left out is deleted, or only "
-            "deactivated when learners enrolled through it. `tests`, when sent, replaces "
-            "the tests. A published product must keep an active plan (409 otherwise)."
-        ),
-        request=StaffProductInputSerializer,
-        responses={
-            200: StaffProductSerializer,
-            400: _PRODUCT_INVALID,
-            404: _NOT_FOUND,
-            409: error_response(
-                409,
-                (
-                    "not_publishable",
-                    "A published product must keep at least one active plan.",
-                ),
-                _CHANGED_MEANWHILE,
-            ),
-            **_STAFF_ERRORS,
-        },
-        examples=[
-            OpenApiExample(
-                "Raise a price, keep the plans",
-                value={
-                    "plans": [
-                        {
-                            "id": 12,
-                            "name": "1 month",
-                            "price_paise": 549900,
-                            "list_price_paise": 699900,
-                            "validity_days": 30,
-                        },
-                        {"id": 13, "name": "Lifetime", "price_paise": 1199900, "is_lifetime": True},
-                    ]
-                },
-                request_only=True,
-            )
-        ],
-    )
     def partial_update(self, request: Request, slug: str) -> Response:
         product = self.get_object()
         serializer = StaffProductInputSerializer(data=request.data, patch=True)
@@ -618,102 +399,18 @@ class StaffProductViewSet(
         product = services.product_update(product=product, values=values, plans=plans, tests=tests)
         return Response(self._out(product))
 
-    @extend_schema(
-        tags=TAG,
-        summary="Delete a draft product",
-        description=(
-            "Only an unpublished product that nobody ever enrolled in can be deleted; "
-            "unpublish the others instead (learners keep their access)."
-        ),
-        responses={
-            204: None,
-            404: _NOT_FOUND,
-            409: error_response(
-                409,
-                ("product_published", "Unpublish the product before deleting it."),
-                (
-                    "product_in_use",
-                    "Learners enrolled in this product; unpublish it instead of deleting it.",
-                ),
-            ),
-            **_STAFF_ERRORS,
-        },
-    )
     def destroy(self, request: Request, slug: str) -> Response:
         services.product_delete(product=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Publish a product",
-        description="Refused without an active plan. Publishing again changes nothing.",
-        request=None,
-        responses={
-            200: StaffProductSerializer,
-            404: _NOT_FOUND,
-            409: error_response(409, _NOT_PUBLISHABLE),
-            **_STAFF_ERRORS,
-        },
-    )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, slug: str) -> Response:
         return Response(self._out(services.product_publish(product=self.get_object())))
 
-    @extend_schema(
-        tags=TAG,
-        summary="Unpublish a product",
-        description="Hides it from the catalogue; enrolled learners keep their access.",
-        request=None,
-        responses={200: StaffProductSerializer, 404: _NOT_FOUND, **_STAFF_ERRORS},
-    )
     @action(detail=True, methods=["post"])
     def unpublish(self, request: Request, slug: str) -> Response:
         return Response(self._out(services.product_unpublish(product=self.get_object())))
 
-    @extend_schema(
-        tags=TAG,
-        summary="Upload the cover image",
-        description=(
-            "Multipart form with one `image` file: JPEG, PNG or WebP, checked from its "
-            "content (not its name), within the size and pixel limits. Replaces the "
-            "current image."
-        ),
-        methods=["POST"],
-        request={"multipart/form-data": StaffImageInputSerializer},
-        responses={
-            200: StaffProductSerializer,
-            400: error_response(
-                400,
-                (
-                    "invalid",
-                    "Some fields are not valid.",
-                    {
-                        "image": [
-                            "This file is not an image that can be read (or it is damaged); "
-                            "upload a JPEG, PNG or WebP image."
-                        ]
-                    },
-                ),
-                (
-                    "invalid",
-                    "Some fields are not valid.",
-                    {"image": ["The image is 3.4 MB; the largest allowed is 2 MB."]},
-                ),
-            ),
-            404: _NOT_FOUND,
-            415: error_response(
-                415, ("unsupported_media_type", 'Unsupported media type "application/json".')
-            ),
-            **_STAFF_ERRORS,
-        },
-    )
-    @extend_schema(
-        tags=TAG,
-        summary="Remove the cover image",
-        methods=["DELETE"],
-        request=None,
-        responses={200: StaffProductSerializer, 404: _NOT_FOUND, **_STAFF_ERRORS},
-    )
     @action(detail=True, methods=["post", "delete"], parser_classes=[MultiPartParser])
     def image(self, request: Request, slug: str) -> Response:
         product = self.get_object()

@@ -2,7 +2,9 @@
 
 from rest_framework.routers import SimpleRouter
 
-from catalogue.api import manage
+from catalogue.api import manage, schema
+
+schema.document_staff()
 
 router = SimpleRouter()
 router.register("categories", manage.StaffCategoryViewSet, basename="manage-category")

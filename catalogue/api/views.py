@@ -10,8 +10,6 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
@@ -19,45 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalogue import selectors, services
+from catalogue.api import schema
 from catalogue.api import serializers as s
 from catalogue.cache import get_cached, put_cached
 from catalogue.errors import ProductNotFound
 from catalogue.models import Category, Enrollment, Product, ProductTest
-from core.api.schema import error_response, errors
 from core.api.serializers import StrictInputSerializer
 from core.api.views import OwnedViewSet
-
-TAG = ["catalogue"]
-
-_PRODUCT_EXAMPLE = {
-    "slug": "backend-engineering-internship-program",
-    "title": "Backend Engineering Internship Program",
-    "kind": "program",
-    "summary": "Twelve weeks from HTTP basics to a deployed Django service.",
-    "image": None,
-    "category": "backend",
-    "language": "en",
-    "level": "intermediate",
-    "tags": ["django", "postgresql"],
-    "is_featured": True,
-    "is_free": False,
-    "price_from_paise": 499900,
-    "price_to_paise": 1199900,
-    "plans": [
-        {
-            "id": 12,
-            "name": "1 month",
-            "price_paise": 499900,
-            "list_price_paise": 699900,
-            "currency": "INR",
-            "validity_days": 30,
-            "is_lifetime": False,
-            "is_free": False,
-        }
-    ],
-    "published_at": "2026-11-01T04:30:00Z",
-}
-
 
 _ORDERINGS = {
     "featured": ("-is_featured", "sort_order", "-published_at", "id"),
@@ -146,17 +112,7 @@ class CategoryViewSet(_AnonymousCacheMixin, viewsets.GenericViewSet):
     pagination_class = None
     queryset = Category.objects.none()
 
-    @extend_schema(
-        tags=TAG,
-        summary="The category tree",
-        description="Top-level categories with their `children`, recursively. Public.",
-        responses={
-            200: s.CategoryTreeSerializer(many=True),
-            400: error_response(
-                400, ("invalid", "Some fields are not valid.", {"parent": ["Unknown field."]})
-            ),
-        },
-    )
+    @schema.category_tree
     def list(self, request: Request) -> Response:
         def build() -> list[dict]:
             # No filters here: an unknown parameter is refused rather than silently ignored.
@@ -169,35 +125,6 @@ class CategoryViewSet(_AnonymousCacheMixin, viewsets.GenericViewSet):
             ).data
 
         return self._cached(request, build)
-
-
-_FILTER_PARAMS = [
-    OpenApiParameter("category", str, description="Category slug; includes subcategories."),
-    OpenApiParameter("kind", str, enum=Product.Kind.values),
-    OpenApiParameter("free", bool, description="Only free (true) or only paid (false)."),
-    OpenApiParameter("price_min", int, description="Lowest active plan price ≥ this (paise)."),
-    OpenApiParameter("price_max", int, description="Lowest active plan price ≤ this (paise)."),
-    OpenApiParameter("language", str),
-    OpenApiParameter("level", str, enum=Product.Level.values),
-    OpenApiParameter("tag", str),
-    OpenApiParameter(
-        "q",
-        str,
-        description=(
-            "Search title, summary and description, ranked; web-search syntax (quotes, `or`, "
-            "`-word`). Forgives typos: when the words match nothing, each may match as a "
-            "prefix, with two neighbouring letters swapped (`djnago`) or as the catalogue "
-            "words closest to it (`postgrsql`); exact hits never mix with near ones. Up "
-            "to 200 characters; a NUL byte is a 400."
-        ),
-    ),
-    OpenApiParameter(
-        "ordering",
-        str,
-        enum=list(_ORDERINGS),
-        description="Default: relevance when searching, else featured.",
-    ),
-]
 
 
 class ProductViewSet(
@@ -257,23 +184,7 @@ class ProductViewSet(
             ordering = "featured"
         return queryset.order_by(*_ORDERINGS[ordering or "featured"])
 
-    @extend_schema(
-        tags=TAG,
-        summary="Browse the catalogue",
-        parameters=_FILTER_PARAMS,
-        responses={
-            200: s.ProductListSerializer(many=True),
-            400: error_response(
-                400,
-                (
-                    "invalid",
-                    "Some fields are not valid.",
-                    {"price_min": ["A valid integer is required."]},
-                ),
-            ),
-        },
-        examples=[OpenApiExample("Product", value=_PRODUCT_EXAMPLE, response_only=True)],
-    )
+    @schema.product_list
     def list(self, request: Request) -> Response:
         def build() -> dict:
             params = s.ProductFilterSerializer(data=request.query_params.dict())
@@ -285,24 +196,7 @@ class ProductViewSet(
 
         return self._cached(request, build)
 
-    @extend_schema(
-        tags=TAG,
-        summary="A product: plans, the tests it grants, and whether I own it",
-        description=(
-            "Tests appear with title, duration and question count, never their questions. "
-            "The token is optional: without one `ownership` is null; a token sent must be "
-            "valid (401 otherwise)."
-        ),
-        responses={
-            200: s.ProductDetailSerializer,
-            401: error_response(
-                401,
-                ("token_not_valid", "Given token not valid for any token type"),
-                description="A token was sent and it is not valid (expired or revoked).",
-            ),
-            404: error_response(404, ("not_found", "No such product.")),
-        },
-    )
+    @schema.product_detail
     def retrieve(self, request: Request, slug: str) -> Response:
         def build() -> dict:
             # No parameters here: refusing unknown ones also keeps ?x=<random> from
@@ -336,50 +230,7 @@ class ProductViewSet(
 
         return self._cached(request, build, per_user=True)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Enroll with a free plan",
-        description=(
-            "Idempotent: enrolling again while enrolled returns the same enrollment (200). "
-            "A paid plan answers 402 `payment_required`: buy it with `POST /api/v1/orders/`. "
-            "A free plan with a validity is a trial, once per learner: a learner who has "
-            "held any enrollment of the product before (lapsed or revoked) gets 409 "
-            "`trial_used`. Free lifetime plans can always be taken."
-        ),
-        request=s.EnrollInputSerializer,
-        responses={
-            201: s.EnrollmentSerializer,
-            200: s.EnrollmentSerializer,
-            400: error_response(
-                400,
-                (
-                    "invalid",
-                    "Some fields are not valid.",
-                    {"plan": ["This plan does not belong to the product."]},
-                ),
-            ),
-            401: errors(401)[401],
-            402: error_response(
-                402,
-                (
-                    "payment_required",
-                    "This plan is paid: create an order with POST /api/v1/orders/ to buy it.",
-                ),
-                description="A paid plan: use the orders API.",
-            ),
-            404: error_response(404, ("not_found", "No such product.")),
-            409: error_response(
-                409,
-                ("plan_unavailable", "This plan is not on sale."),
-                (
-                    "trial_used",
-                    "You have already had access to this product; its free trial is once "
-                    "per learner. Choose a paid plan.",
-                ),
-            ),
-        },
-        examples=[OpenApiExample("Enroll", value={"plan": 31}, request_only=True)],
-    )
+    @schema.enroll
     @action(detail=True, methods=["post"])
     def enroll(self, request: Request, slug: str) -> Response:
         data = s.EnrollInputSerializer(data=request.data)
@@ -417,12 +268,6 @@ class MyEnrollmentViewSet(mixins.ListModelMixin, OwnedViewSet):
             )
         return queryset
 
-    @extend_schema(
-        tags=TAG,
-        summary="My enrollments",
-        description="With expiry and the tests each unlocks. `?live=true` for current ones.",
-        parameters=[OpenApiParameter("live", OpenApiTypes.BOOL)],
-        responses={200: s.EnrollmentSerializer(many=True), 401: errors(401)[401]},
-    )
+    @schema.my_enrollments
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)

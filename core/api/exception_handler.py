@@ -22,7 +22,7 @@ from rest_framework.settings import api_settings
 
 from core import database
 from core.database import is_database_unavailable
-from core.errors import ApplicationError
+from core.errors import ApplicationError, InvalidInput
 
 # What a value the database refuses (a NUL byte, a number past its column) is answered with.
 MALFORMED_VALUE = ("invalid_value", "A value in the request is out of range or malformed.")
@@ -65,8 +65,8 @@ def _fields(detail: Any) -> dict[str, Any]:
 def _validation_response(detail: Any) -> Response:
     fields = _fields(detail)
     non_field = fields.get(api_settings.NON_FIELD_ERRORS_KEY)
-    message = non_field[0] if non_field and len(fields) == 1 else "Some fields are not valid."
-    return Response(error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST)
+    message = non_field[0] if non_field and len(fields) == 1 else InvalidInput.detail
+    return Response(error_body(InvalidInput.code, message, fields), status=InvalidInput.status)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:

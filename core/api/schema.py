@@ -1,7 +1,17 @@
-"""OpenAPI helpers: the error component and per-endpoint error responses with examples."""
+"""OpenAPI helpers: the error component and per-endpoint error responses with examples.
+
+An endpoint's error responses are declared with the errors themselves — domain error
+classes (``SessionExpired``), instances where the example needs its own detail or fields
+(``AnswerRejected(fields={...})``), DRF exceptions (``ValidationError({...})``) — and each
+example is what the one exception handler answers for that error, so a renamed code or
+status cannot drift from the schema. Each app's ``api/schema.py`` holds its endpoints'
+documentation; the views apply it with one decorator line.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -12,9 +22,10 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     inline_serializer,
 )
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
-from core.api.exception_handler import MALFORMED_VALUE
+from core.api.exception_handler import MALFORMED_VALUE, exception_handler
+from core.errors import Conflict, Gone, InvalidInput, PayloadTooLarge
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -71,50 +82,83 @@ class ErrorSerializer(serializers.Serializer):
         ref_name = "Error"
 
 
-_DEFAULTS: dict[int, tuple[str, str, str]] = {
-    400: ("Invalid input", "invalid", "Some fields are not valid."),
-    401: (
-        "Not authenticated",
-        "not_authenticated",
-        "Authentication credentials were not provided.",
-    ),
-    402: ("Payment required", "payment_required", "This plan is paid: buy it through orders."),
-    403: ("Forbidden", "permission_denied", "You do not have permission to perform this action."),
-    404: ("Not found", "not_found", "Not found."),
-    409: ("Conflict", "conflict", "The request conflicts with the current state."),
-    410: ("Gone", "gone", "This is no longer available."),
-    413: ("Too large", "payload_too_large", "The request body is too large."),
-    415: ("Wrong media type", "unsupported_media_type", 'Unsupported media type "text/plain".'),
-    429: ("Throttled", "throttled", "Request was throttled. Expected available in 42 seconds."),
-    502: ("Gateway failure", "gateway_error", "The payment gateway did not answer."),
-    503: ("Unavailable", "unavailable", "This service is temporarily unavailable."),
+# The description of an error response, by status, unless the operation gives its own.
+_TITLES = {
+    400: "Invalid input",
+    401: "Not authenticated",
+    402: "Payment required",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    410: "Gone",
+    413: "Too large",
+    415: "Wrong media type",
+    429: "Throttled",
+    502: "Gateway failure",
+    503: "Unavailable",
 }
 
+# What an operation answers, by status, for the errors every view can meet whatever it
+# does (authentication, permission, throttling, body limits): a bare status documents it.
+_GENERIC: dict[int, Exception] = {
+    400: InvalidInput(),
+    401: exceptions.NotAuthenticated(),
+    403: exceptions.PermissionDenied(),
+    404: exceptions.NotFound(),
+    409: Conflict(),
+    410: Gone(),
+    413: PayloadTooLarge("The request body is 2097152 bytes; the limit is 1048576 bytes."),
+    415: exceptions.UnsupportedMediaType("text/plain"),
+    429: exceptions.Throttled(wait=42),
+}
 
-def error_response(
-    status: int, *examples: tuple[str, str] | tuple[str, str, dict[str, Any]], description: str = ""
-) -> OpenApiResponse:
-    """An error response documented with one example per ``(code, detail[, fields])``."""
-    title, default_code, default_detail = _DEFAULTS[status]
-    cases = examples or ((default_code, default_detail),)
-    built = []
-    for index, case in enumerate(cases, start=1):
-        code, detail = case[0], case[1]
-        value: dict[str, Any] = {"code": code, "detail": detail}
-        if len(case) == 3:
-            value["fields"] = case[2]
-        name = f"{status} {code}" + (f" ({index})" if len(cases) > 1 else "")
-        built.append(OpenApiExample(name, value=value, response_only=True))
+# What an error response is declared with: an error class or instance (ours or DRF's),
+# or a bare status for its generic answer (_GENERIC).
+ErrorCase = type[Exception] | Exception | int
+
+
+def error_example(case: ErrorCase) -> tuple[int, dict[str, Any]]:
+    """The status and body the API answers for ``case``, as the exception handler renders
+    it when a view raises that error (a class is raised with its own detail; a bare status
+    stands for its generic error)."""
+    error = _GENERIC[case] if isinstance(case, int) else case
+    if isinstance(error, type):
+        error = error()
+    response = exception_handler(error, {})
+    return int(response.status_code), dict(response.data)
+
+
+def error_responses(
+    *cases: ErrorCase, descriptions: Mapping[int, str] | None = None
+) -> dict[int, OpenApiResponse]:
+    """The error responses of an operation, one per status the ``cases`` answer with, each
+    with one example per case (in order): ``responses={200: X, **error_responses(401,
+    SessionNotFound, SessionClosed)}``. ``descriptions`` overrides a status's title."""
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for case in cases:
+        status, body = error_example(case)
+        grouped.setdefault(status, []).append(body)
+    descriptions = descriptions or {}
+    return {
+        status: _documented(status, bodies, descriptions.get(status, ""))
+        for status, bodies in grouped.items()
+    }
+
+
+def _documented(status: int, bodies: list[dict[str, Any]], description: str) -> OpenApiResponse:
+    examples = [
+        OpenApiExample(
+            f"{status} {body['code']}" + (f" ({index})" if len(bodies) > 1 else ""),
+            value=body,
+            response_only=True,
+        )
+        for index, body in enumerate(bodies, start=1)
+    ]
     return OpenApiResponse(
         response=ErrorSerializer,
-        description=description or title,
-        examples=built,
+        description=description or _TITLES.get(status) or HTTPStatus(status).phrase,
+        examples=examples,
     )
-
-
-def errors(*statuses: int) -> dict[int, OpenApiResponse]:
-    """Default-documented error responses for the given statuses."""
-    return {status: error_response(status) for status in statuses}
 
 
 def uuid_id_parameter(description: str) -> OpenApiParameter:

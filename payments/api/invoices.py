@@ -9,14 +9,11 @@ from uuid import UUID
 
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from core.api.schema import error_response, errors, uuid_id_parameter
 from payments.errors import InvoiceNotFound, OrderNotFound
 from payments.invoices import (
     invoice_filename,
@@ -26,24 +23,8 @@ from payments.invoices import (
 )
 from payments.models import Invoice, Order
 
-TAG = ["payments"]
-
-_ORDER_ID = uuid_id_parameter("The order's id.")
-_E401 = errors(401)[401]
-_E404 = error_response(
-    404,
-    ("not_found", OrderNotFound.detail),
-    ("not_found", InvoiceNotFound.detail),
-    description="Not one of my orders, or it has no invoice (not paid, or ₹0).",
-)
-
-
 PDF = "application/pdf"
 OCTET_STREAM = "application/octet-stream"
-_PDF_DESCRIPTION = (
-    "The invoice PDF (attachment), as `application/pdf`; as `application/octet-stream` "
-    "(the same bytes) when `Accept` asks for that and not for PDF."
-)
 
 
 def pdf_media_type(request: Request) -> str:
@@ -81,22 +62,6 @@ class _InvoiceView(APIView):
 
 
 class InvoicePdfView(_InvoiceView):
-    @extend_schema(
-        tags=TAG,
-        summary="Download my order's tax invoice (PDF)",
-        description=(
-            "The GST tax invoice of a paid order as an A4 PDF attachment named after the "
-            "invoice number (`EF-2026-27-000042.pdf`). Prices are tax-inclusive; the invoice "
-            "splits out the taxable value and CGST + SGST (or IGST)."
-        ),
-        parameters=[_ORDER_ID],
-        responses={
-            (200, PDF): OpenApiResponse(OpenApiTypes.BINARY, description=_PDF_DESCRIPTION),
-            (200, OCTET_STREAM): OpenApiResponse(OpenApiTypes.BINARY, description=_PDF_DESCRIPTION),
-            401: _E401,
-            404: _E404,
-        },
-    )
     def get(self, request: Request, pk: UUID) -> HttpResponse:
         invoice = self._invoice(request, pk)
         response = HttpResponse(render_invoice_pdf(invoice), content_type=pdf_media_type(request))
@@ -105,19 +70,6 @@ class InvoicePdfView(_InvoiceView):
 
 
 class InvoiceHtmlView(_InvoiceView):
-    @extend_schema(
-        tags=TAG,
-        summary="My order's tax invoice as a printable page (HTML)",
-        description="The same invoice as a standalone HTML page (inline styles, print-ready).",
-        parameters=[_ORDER_ID],
-        responses={
-            (200, "text/html"): OpenApiResponse(
-                OpenApiTypes.STR, description="The invoice as an HTML document."
-            ),
-            401: _E401,
-            404: _E404,
-        },
-    )
     def get(self, request: Request, pk: UUID) -> HttpResponse:
         invoice = self._invoice(request, pk)
         response = HttpResponse(

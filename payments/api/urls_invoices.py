@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from payments.api import invoices
+from payments.api import invoices, schema
+
+schema.document_invoices()
 
 urlpatterns = [
     path("orders/<uuid:pk>/invoice/", invoices.InvoicePdfView.as_view(), name="order-invoice"),

@@ -7,34 +7,21 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from core.api.schema import error_response, errors
 from core.throttling import ScopedIPThrottle
 from programs import selectors, services
+from programs.api import schema
 from programs.api import serializers as s
 from programs.errors import (
-    AlreadySubmitted,
     CertificateNotFound,
-    EnrollmentExpired,
-    MilestoneDone,
-    MilestoneLocked,
-    MilestoneNotFound,
-    NoReviewNeeded,
     ProgramNotFound,
 )
 from programs.models import Certificate
-
-TAG = ["programs"]
-_SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The program's slug.")
-_CODE = OpenApiParameter(
-    "code", str, OpenApiParameter.PATH, description="As printed, e.g. `7KQ2-M9XD-3HPA-W0RT`."
-)
 
 
 class CertificateVerifyThrottle(ScopedIPThrottle):
@@ -156,47 +143,12 @@ def detail_payload(progress: selectors.Progress, request: Request) -> dict[str, 
 
 # --- views ---------------------------------------------------------------------------------------
 
-_SUMMARY_EXAMPLE = {
-    "product": {
-        "slug": "backend-engineering-internship-program",
-        "title": "Backend Engineering Internship Program",
-    },
-    "track": {"id": 3, "name": "3 months"},
-    "enrollment": {
-        "starts_at": "2026-11-01T09:00:00Z",
-        "expires_at": "2027-01-30T09:00:00Z",
-        "is_live": True,
-    },
-    "percent": 40,
-    "done": 4,
-    "required": 10,
-    "next": {
-        "milestone": 12,
-        "title": "Build a REST API",
-        "state": "open",
-        "due_at": "2026-12-06T09:00:00Z",
-        "action": "Next: submit a link to your project work.",
-    },
-    "certificate": None,
-}
-
 
 class SyllabusView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []  # public: a stale token sent along is not read
 
-    @extend_schema(
-        tags=TAG,
-        summary="A program's syllabus (public)",
-        description="What each track (plan) of a published program covers, in order: "
-        "milestones with their phase, week, tests and whether a project sign-off is "
-        "needed. Prices are on the catalogue's product.",
-        parameters=[_SLUG],
-        responses={
-            200: s.SyllabusSerializer,
-            404: error_response(404, ("not_found", "No such program.")),
-        },
-    )
+    @schema.syllabus
     def get(self, request: Request, slug: str) -> Response:
         program, tracks = selectors.published_program(slug)
         if program is None:
@@ -234,14 +186,7 @@ class SyllabusView(APIView):
 class MyProgramsView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(
-        tags=TAG,
-        summary="My programs and my progress",
-        description="Every program you are enrolled in (live or lapsed, not revoked), with "
-        "your track, overall progress, the next step and your certificate once earned.",
-        responses={200: s.ProgramSummarySerializer(many=True), **errors(401)},
-        examples=[OpenApiExample("Programs", value=[_SUMMARY_EXAMPLE], response_only=True)],
-    )
+    @schema.my_programs
     def get(self, request: Request) -> Response:
         now = timezone.now()
         rows = [
@@ -254,19 +199,7 @@ class MyProgramsView(APIView):
 class MyProgramView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(
-        tags=TAG,
-        summary="My progress in one program",
-        description="Your track's phases and milestones in order, each with its state, due "
-        "date (from your enrollment's start), tests and your best result in each, and your "
-        "latest project submission with the reviewer's comment.",
-        parameters=[_SLUG],
-        responses={
-            200: s.ProgramDetailSerializer,
-            **errors(401),
-            404: error_response(404, (ProgramNotFound.code, ProgramNotFound.detail)),
-        },
-    )
+    @schema.my_program
     def get(self, request: Request, slug: str) -> Response:
         enrollment = selectors.enrollment_for(user=request.user, product_slug=slug)
         if enrollment is None:
@@ -279,55 +212,7 @@ class SubmissionCreateView(APIView):
     permission_classes = [permissions.IsAuthenticated]
     throttle_classes = [ProjectSubmitThrottle]
 
-    @extend_schema(
-        tags=TAG,
-        summary="Submit project work for review",
-        description="For a milestone completed by staff sign-off: a link to your work (a "
-        "repository, a deployed app) and an optional note. Staff accept it or ask for "
-        "changes; you can submit again after changes are requested.",
-        parameters=[
-            _SLUG,
-            OpenApiParameter(
-                "milestone_id", int, OpenApiParameter.PATH, description="Milestone id."
-            ),
-        ],
-        request=s.SubmissionInputSerializer,
-        responses={
-            201: s.SubmissionSerializer,
-            400: error_response(
-                400,
-                (
-                    "invalid",
-                    "Please correct the errors below.",
-                    {"url": ["Enter a full http(s) link, e.g. https://github.com/you/project."]},
-                ),
-            ),
-            **errors(401, 429),
-            404: error_response(
-                404,
-                (ProgramNotFound.code, ProgramNotFound.detail),
-                (MilestoneNotFound.code, MilestoneNotFound.detail),
-            ),
-            409: error_response(
-                409,
-                (MilestoneLocked.code, MilestoneLocked.detail),
-                (MilestoneDone.code, MilestoneDone.detail),
-                (AlreadySubmitted.code, AlreadySubmitted.detail),
-                (NoReviewNeeded.code, NoReviewNeeded.detail),
-                (EnrollmentExpired.code, EnrollmentExpired.detail),
-            ),
-        },
-        examples=[
-            OpenApiExample(
-                "Submit",
-                value={
-                    "url": "https://github.com/ananya/orders-api",
-                    "note": "Deployed at https://orders.example.dev",
-                },
-                request_only=True,
-            )
-        ],
-    )
+    @schema.submission_create
     def post(self, request: Request, slug: str, milestone_id: int) -> Response:
         data = s.SubmissionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -345,19 +230,7 @@ class CertificateVerifyView(APIView):
     authentication_classes: list = []
     throttle_classes = [CertificateVerifyThrottle]
 
-    @extend_schema(
-        tags=TAG,
-        summary="Verify a certificate (public)",
-        description="Anyone (an employer) can check a certificate by its code: who earned "
-        "it, for which program and track, when, and whether it has been revoked (and why). "
-        "Codes are 80 random bits; lookups are throttled per address.",
-        parameters=[_CODE],
-        responses={
-            200: s.CertificateVerificationSerializer,
-            404: error_response(404, (CertificateNotFound.code, CertificateNotFound.detail)),
-            **errors(429),
-        },
-    )
+    @schema.certificate_verify
     def get(self, request: Request, code: str) -> Response:
         certificate = selectors.certificate_by_code(code)
         if certificate is None:

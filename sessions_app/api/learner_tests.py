@@ -25,13 +25,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalogue.selectors import accessible_tests, question_counts
-from core.api.schema import error_response, errors
 from sessions_app import policy
 from sessions_app.errors import (
     AttemptsExhausted,
@@ -45,7 +43,6 @@ from sessions_app.services import grace
 from testengine.errors import PaperUnavailable
 from testengine.models import Section, SectionQuestion, SectionRule, Test
 
-TAG = ["sessions"]
 _DEC = {"max_digits": 10, "decimal_places": 2}
 
 REASONS = [
@@ -302,59 +299,6 @@ class LearnerTestQuerySerializer(serializers.Serializer):
 
 # --- views -----------------------------------------------------------------------------------
 
-_RESULT_EXAMPLE = {
-    "session": "6f1c3a52-7a55-4c1b-9b0e-2f1e5b7d9a10",
-    "attempt": 1,
-    "score": "6.00",
-    "max_score": "8.00",
-    "percentage": "75.00",
-    "submitted_at": "2026-11-20T05:30:00Z",
-}
-_ROW_EXAMPLE = {
-    "slug": "sql-mock-1",
-    "title": "SQL mock test 1",
-    "mode": "random",
-    "duration_seconds": 1800,
-    "question_count": 4,
-    "available_from": None,
-    "available_until": "2026-12-01T18:30:00Z",
-    "max_attempts": 3,
-    "attempts_used": 1,
-    "attempts_left": 2,
-    "open_session": None,
-    "can_start": False,
-    "reason": "attempt_too_soon",
-    "next_attempt_at": "2026-11-21T05:30:00Z",
-    "best_result": _RESULT_EXAMPLE,
-    "last_result": _RESULT_EXAMPLE,
-}
-_DETAIL_EXAMPLE = {
-    **_ROW_EXAMPLE,
-    "instructions_html": "<p>Four questions, thirty minutes. Wrong answers cost ¼.</p>",
-    "navigation": "free",
-    "min_gap_seconds": 86400,
-    "attempt_policy": "highest",
-    "solution_policy": "after_submit",
-    "pass_mark_percent": "40.00",
-    "partial_marking": False,
-    "sections": [
-        {
-            "id": 3,
-            "title": "SQL",
-            "order": 0,
-            "instructions": "",
-            "question_count": 4,
-            "duration_seconds": None,
-            "marking": "fixed",
-            "correct_marks": "2.00",
-            "wrong_penalty": "0.50",
-            "negative_fraction": "0.0000",
-            "unattempted_marks": "0.00",
-        }
-    ],
-}
-_E404_TEST = error_response(404, ("not_found", "No such test."))
-
 
 class LearnerTestViewSet(viewsets.GenericViewSet):
     """Published tests the learner has access to, with their sitting state."""
@@ -372,37 +316,6 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
         self.now = timezone.now()  # one clock for the access check and every row's state
         super().initial(request, *args, **kwargs)
 
-    @extend_schema(
-        tags=TAG,
-        summary="The tests I may sit",
-        description=(
-            "Published tests you have access to (through a live enrollment, or a product "
-            "that is free), newest first, with your sitting state: attempts used and left "
-            "(extra attempts granted to you included), the session to resume, whether "
-            "starting would succeed now and, if not, the `reason` code it would answer, "
-            "and your best and last submitted results. `status` narrows the list: `open` "
-            "(a session in progress), `available` (`can_start` is true), `completed` (at "
-            "least one submitted attempt)."
-        ),
-        parameters=[
-            OpenApiParameter(
-                "status", str, enum=STATUS_FILTERS, description="Only tests in this state."
-            )
-        ],
-        responses={
-            200: LearnerTestSerializer(many=True),
-            400: error_response(
-                400,
-                (
-                    "invalid",
-                    "Some fields are not valid.",
-                    {"status": ['"done" is not a valid choice.']},
-                ),
-            ),
-            **errors(401),
-        },
-        examples=[OpenApiExample("A test", value=_ROW_EXAMPLE, response_only=True)],
-    )
     def list(self, request: Request) -> Response:
         query = LearnerTestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -419,19 +332,6 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
         ]
         return self.get_paginated_response(LearnerTestSerializer(rows, many=True).data)
 
-    @extend_schema(
-        tags=TAG,
-        summary="A test I may sit",
-        description=(
-            "Everything `GET tests/` shows, plus the instructions, navigation, attempt and "
-            "solution policies, pass mark, and each section with its question count, own "
-            "time limit and marking scheme. Never questions or answers. A test that does "
-            "not exist, is not published or is not yours to sit is 404."
-        ),
-        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH, description="Test slug.")],
-        responses={200: LearnerTestDetailSerializer, **errors(401), 404: _E404_TEST},
-        examples=[OpenApiExample("A test", value=_DETAIL_EXAMPLE, response_only=True)],
-    )
     def retrieve(self, request: Request, slug: str) -> Response:
         test = self.get_queryset().filter(slug=slug).first()
         if test is None:

@@ -5,25 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.schema import error_response, uuid_id_parameter
 from core.api.serializers import NoneAsNullChoiceField
 from core.errors import Conflict, Forbidden
 from sessions_app import policy, selectors
 from sessions_app.api.serializers import AnswerField
-from sessions_app.api.sitting import ACCESS_ENDED, E403_ACCESS_ENDED
 from sessions_app.errors import TestNotFound
 from sessions_app.models import ExamSession
 from sessions_app.selectors import RANK_BASES
 from testengine.models import Question, Test
 from testengine.scoring import json_number
 
-TAG = ["results"]
 _DEC = {"max_digits": 10, "decimal_places": 2}
 
 
@@ -243,74 +239,6 @@ class LeaderboardQuerySerializer(serializers.Serializer):
 
 # --- views -----------------------------------------------------------------------------------
 
-_SESSION_ID = uuid_id_parameter("The session's id.")
-_NOT_FOUND = error_response(404, ("not_found", "No such session."))
-_NOT_SUBMITTED = error_response(409, (SessionNotSubmitted.code, SessionNotSubmitted.detail))
-_UNAUTH = error_response(401)
-
-_RESULT_EXAMPLE = {
-    "session": "6f1c3a52-7a55-4c1b-9b0e-2f1e5b7d9a10",
-    "test": "sql-mock-1",
-    "attempt": 1,
-    "submitted_at": "2026-11-20T05:30:00Z",
-    "submit_reason": "learner",
-    "score": "6.00",
-    "max_score": "8.00",
-    "percentage": "75.00",
-    "pass_mark_percent": "40.00",
-    "passed": True,
-    "correct": 3,
-    "wrong": 1,
-    "partial": 0,
-    "unattempted": 0,
-    "accuracy": 0.75,
-    "negative_marks_lost": "0.50",
-    "time_taken_seconds": 1260,
-    "rank": 2,
-    "rank_basis": "first_attempt",
-    "percentile": "75.00",
-    "candidates": 4,
-    "topper_score": "8.00",
-    "counted_score": "6.00",
-    "attempt_policy": "highest",
-    "sections": [
-        {
-            "id": 3,
-            "title": "SQL",
-            "score": "6.00",
-            "max_score": "8.00",
-            "correct": 3,
-            "partial": 0,
-            "wrong": 1,
-            "unattempted": 0,
-            "accuracy": 0.75,
-        }
-    ],
-    "topics": [
-        {
-            "id": 9,
-            "name": "Joins",
-            "score": "6.00",
-            "max_score": "8.00",
-            "correct": 3,
-            "partial": 0,
-            "wrong": 1,
-            "unattempted": 0,
-            "accuracy": 0.75,
-        }
-    ],
-    "solutions_visible": True,
-    "questions": [
-        {
-            "question_id": 41,
-            "section_id": 3,
-            "time_spent_ms": 84000,
-            "outcome": "correct",
-            "marks": "2.00",
-        }
-    ],
-}
-
 
 class _SessionView(APIView):
     permission_classes = [permissions.IsAuthenticated]
@@ -324,37 +252,6 @@ class _SessionView(APIView):
 
 
 class SessionResultView(_SessionView):
-    @extend_schema(
-        tags=TAG,
-        summary="A submitted sitting's result",
-        description=(
-            "Score, pass/fail, counts, accuracy, negative marks lost, time per question, "
-            "per-section and per-topic results, rank and percentile among the submitted "
-            "first attempts of the test, the topper's score, and your counted grade per "
-            "the test's attempt policy. Never the answer key (see `review/`). Until the test's "
-            "solution policy opens (`solutions_visible`), no per-question outcome or marks."
-        ),
-        parameters=[_SESSION_ID],
-        responses={
-            200: ResultSerializer,
-            401: _UNAUTH,
-            403: E403_ACCESS_ENDED,
-            404: _NOT_FOUND,
-            409: _NOT_SUBMITTED,
-        },
-        examples=[
-            OpenApiExample("A result", value=_RESULT_EXAMPLE, response_only=True),
-            OpenApiExample(
-                "Solutions not yet open",
-                value={
-                    **_RESULT_EXAMPLE,
-                    "solutions_visible": False,
-                    "questions": [{"question_id": 41, "section_id": 3, "time_spent_ms": 84000}],
-                },
-                response_only=True,
-            ),
-        ],
-    )
     def get(self, request: Request, pk) -> Response:
         session = self._submitted(request, pk)
         visible = policy.solutions_visible(session, now=timezone.now())
@@ -363,68 +260,6 @@ class SessionResultView(_SessionView):
 
 
 class SessionReviewView(_SessionView):
-    @extend_schema(
-        tags=TAG,
-        summary="Review a submitted sitting with solutions",
-        description=(
-            "Every question in paper order with your answer, outcome and marks, the correct "
-            "answer and the explanation. Shown when the test's solution policy allows: "
-            "`after_submit` once submitted, `after_window` once the test's availability "
-            "window has closed (no window: once submitted), `never`: refused."
-        ),
-        parameters=[_SESSION_ID],
-        responses={
-            200: ReviewSerializer,
-            401: _UNAUTH,
-            403: error_response(
-                403,
-                ("solutions_hidden", "This test does not show solutions."),
-                ("solutions_hidden", "Solutions are shown after 2026-12-01T18:30:00+00:00."),
-                ACCESS_ENDED,
-            ),
-            404: _NOT_FOUND,
-            409: _NOT_SUBMITTED,
-        },
-        examples=[
-            OpenApiExample(
-                "A review",
-                response_only=True,
-                value={
-                    "session": "6f1c3a52-7a55-4c1b-9b0e-2f1e5b7d9a10",
-                    "test": "sql-mock-1",
-                    "questions": [
-                        {
-                            "id": 41,
-                            "section_id": 3,
-                            "section": "SQL",
-                            "type": "single",
-                            "topic": "Joins",
-                            "body_html": "<p>Which join keeps unmatched left rows?</p>",
-                            "image": "",
-                            "choices": [
-                                {"id": 1, "body_html": "<p>LEFT JOIN</p>", "is_correct": True},
-                                {"id": 2, "body_html": "<p>INNER JOIN</p>", "is_correct": False},
-                            ],
-                            "max_marks": "2.00",
-                            "negative_marks": "0.50",
-                            "answer": {"choices": [2]},
-                            "time_spent_ms": 84000,
-                            "outcome": "wrong",
-                            "marks": "-0.50",
-                            "correct_answer": {
-                                "choices": [1],
-                                "value": None,
-                                "tolerance": None,
-                                "tolerance_kind": "",
-                                "accepted_answers": [],
-                            },
-                            "explanation_html": "<p>A LEFT JOIN keeps every left row.</p>",
-                        }
-                    ],
-                },
-            )
-        ],
-    )
     def get(self, request: Request, pk) -> Response:
         session = self._submitted(request, pk)
         test = session.test
@@ -438,66 +273,6 @@ class SessionReviewView(_SessionView):
 class LeaderboardView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(
-        tags=TAG,
-        summary="A test's leaderboard",
-        description=(
-            "The top `limit` submitted first attempts by score (ties: less time first), "
-            "with display names only (full name, or `Learner` and four characters; never "
-            "an email or phone), your own entry and rank in `me` (null before your first "
-            "attempt is submitted), and the number of candidates. Only for tests you may sit."
-        ),
-        parameters=[
-            OpenApiParameter("slug", str, OpenApiParameter.PATH, description="Test slug."),
-            OpenApiParameter("limit", int, description="How many entries (1–100, default 10)."),
-        ],
-        responses={
-            200: LeaderboardSerializer,
-            400: error_response(
-                400,
-                (
-                    "invalid",
-                    "Some fields are not valid.",
-                    {"limit": ["Ensure this value is less than or equal to 100."]},
-                ),
-            ),
-            401: _UNAUTH,
-            404: error_response(404, ("not_found", "No such test.")),
-        },
-        examples=[
-            OpenApiExample(
-                "A leaderboard",
-                response_only=True,
-                value={
-                    "test": "sql-mock-1",
-                    "candidates": 120,
-                    "top": [
-                        {
-                            "rank": 1,
-                            "name": "Asha Rao",
-                            "score": "8.00",
-                            "time_taken_seconds": 900,
-                            "is_me": False,
-                        },
-                        {
-                            "rank": 2,
-                            "name": "Learner 9f3a",
-                            "score": "8.00",
-                            "time_taken_seconds": 1100,
-                            "is_me": False,
-                        },
-                    ],
-                    "me": {
-                        "rank": 37,
-                        "name": "Ravi Kumar",
-                        "score": "5.50",
-                        "time_taken_seconds": 1500,
-                        "is_me": True,
-                    },
-                },
-            )
-        ],
-    )
     def get(self, request: Request, slug: str) -> Response:
         query = LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -12,167 +12,22 @@ from uuid import UUID
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.schema import error_response, errors, uuid_id_parameter
 from core.api.views import OwnedViewSet
 from core.request_context import bind_log_context
 from sessions_app import policy, services, timing
+from sessions_app.api import schema
 from sessions_app.api import serializers as s
 from sessions_app.errors import AnswerRejected, SessionClosed, SessionExpired, SessionNotFound
 from sessions_app.models import ExamSession, SessionResponse
 from testengine.models import Test
 from testengine.paper import CENT
 from testengine.scoring import answer_for_client
-
-TAG = ["sessions"]
-
-_SESSION_ID = uuid_id_parameter("The session's id.")
-_QUESTION_ID = OpenApiParameter("question_id", int, OpenApiParameter.PATH)
-
-_E401 = errors(401)[401]
-ACCESS_ENDED = ("no_access", "Your access to this test has ended.")
-E403_ACCESS_ENDED = error_response(
-    403,
-    ACCESS_ENDED,
-    description="Access to the test was withdrawn (a refund or a revoke): the sitting is "
-    "closed to you; or, for a sitting that is over, you may no longer sit its test.",
-)
-_E404_SESSION = error_response(404, ("not_found", "No such session."))
-_E409_CLOSED = error_response(
-    409, ("session_closed", "This session has been submitted; answers can no longer change.")
-)
-_E410_EXPIRED = error_response(
-    410,
-    (
-        "session_expired",
-        "Time is up: the session has been submitted with the answers saved until then.",
-    ),
-)
-_E409_SECTION = (
-    "section_locked",
-    "Section “Quantitative aptitude” is over; its answers can no longer change.",
-    {"question_id": ["Question 1042 is in a locked section."]},
-)
-_E409_NOT_OPEN = (
-    "section_not_open",
-    "This section has not started yet: finish the current section first.",
-)
-_E409_SAVE = error_response(
-    409,
-    ("session_closed", "This session has been submitted; answers can no longer change."),
-    _E409_SECTION,
-    (*_E409_NOT_OPEN, {"question_id": ["Question 1310 is in a later section."]}),
-)
-_E400_SAVE = error_response(
-    400,
-    (
-        "not_current_question",
-        "This test is sequential: only the current question can be answered, not an earlier one.",
-        {"question_id": ["Answer question 988 (the current one)."]},
-    ),
-    (
-        "invalid",
-        "The answer does not fit the question.",
-        {"answer": ["This question takes one choice."]},
-    ),
-    (
-        "invalid",
-        "The answer does not fit the question.",
-        {"question_id": ["Question 7 is not in this paper."]},
-    ),
-    ("invalid", "Some fields are not valid.", {"seq": ["This field is required."]}),
-)
-
-_SAVE_EXAMPLES = [
-    OpenApiExample(
-        "Choice answer",
-        value={
-            "answer": {"choices": [311]},
-            "marked_for_review": False,
-            "time_spent_ms": 42000,
-            "seq": 17,
-        },
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Numeric answer, marked for review",
-        value={
-            "answer": {"value": 9.81},
-            "marked_for_review": True,
-            "time_spent_ms": 65000,
-            "seq": 18,
-        },
-        request_only=True,
-    ),
-    OpenApiExample(
-        "Clear the answer",
-        value={"answer": None, "marked_for_review": False, "time_spent_ms": 70000, "seq": 19},
-        request_only=True,
-    ),
-]
-
-_SAVED_EXAMPLE = {
-    "question_id": 1042,
-    "answer": {"choices": [311]},
-    "marked_for_review": False,
-    "time_spent_ms": 42000,
-    "seq": 17,
-    "saved_at": "2026-11-22T10:15:03.120Z",
-    "applied": True,
-}
-
-_DETAIL_EXAMPLE = {
-    "id": "5f0c3d9e-2b7a-4c61-9d8e-1a2b3c4d5e6f",
-    "status": "in_progress",
-    "test": {
-        "slug": "django-orm-mock-1",
-        "title": "Django ORM mock test 1",
-        "navigation": "free",
-        "duration_seconds": 3600,
-    },
-    "attempt": 1,
-    "started_at": "2026-11-22T10:00:00Z",
-    "deadline_at": "2026-11-22T11:00:00Z",
-    "submitted_at": None,
-    "submit_reason": "",
-    "server_time": "2026-11-22T10:15:04Z",
-    "remaining_seconds": 2696,
-    "question_count": 3,
-    "answered_count": 1,
-    "current_section": None,
-    "sections": [
-        {
-            "id": 7,
-            "title": "ORM basics",
-            "duration_seconds": None,
-            "state": "open",
-            "deadline_at": None,
-            "remaining_seconds": None,
-            "timed": False,
-        },
-        {
-            "id": 8,
-            "title": "Query optimisation",
-            "duration_seconds": None,
-            "state": "open",
-            "deadline_at": None,
-            "remaining_seconds": None,
-            "timed": False,
-        },
-    ],
-    "palette": [
-        {"question_id": 1042, "section": 7, "number": 1, "state": "answered"},
-        {"question_id": 988, "section": 7, "number": 2, "state": "marked_for_review"},
-        {"question_id": 1310, "section": 8, "number": 3, "state": "not_visited"},
-    ],
-}
-
 
 # --- building payloads -------------------------------------------------------------------------
 
@@ -279,9 +134,6 @@ def session_detail_payload(session: ExamSession, *, fresh: bool = False) -> dict
     starting a sitting answers, for other apps that start one (learning's practice).
     ``fresh``: created just now, so there are no saved answers to read."""
     return _detail(session, fresh=fresh)
-
-
-SESSION_DETAIL_EXAMPLE = _DETAIL_EXAMPLE
 
 
 def _detail_data(session: ExamSession, *, fresh: bool = False) -> dict[str, Any]:
@@ -428,38 +280,7 @@ _SAVED_OUTPUT = s.SavedResponseSerializer()
 class SessionStartView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(
-        tags=TAG,
-        summary="Start a test, or resume the open session",
-        description=(
-            "Starts a new sitting (201) with a paper frozen at start and a fixed "
-            "`deadline_at`, or returns the learner's open session of this test (200). "
-            "`attempt_too_soon` carries `Retry-After` (seconds)."
-        ),
-        request=None,
-        responses={
-            201: s.SessionDetailSerializer,
-            200: s.SessionDetailSerializer,
-            401: _E401,
-            403: error_response(
-                403,
-                (
-                    "no_access",
-                    "You do not have access to this test. Enroll in a product that contains it.",
-                ),
-            ),
-            404: error_response(404, ("not_found", "No such test.")),
-            409: error_response(
-                409,
-                ("attempts_exhausted", "You have used every attempt this test allows."),
-                ("attempt_too_soon", "The next attempt opens at 2026-11-23T10:00:00+00:00."),
-                ("test_not_open", "This test opens at 2026-12-01T04:30:00+00:00."),
-                ("paper_unavailable", "A paper cannot be generated for this test."),
-            ),
-            410: error_response(410, ("test_closed", "This test has closed.")),
-        },
-        examples=[OpenApiExample("Session", value=_DETAIL_EXAMPLE, response_only=True)],
-    )
+    @schema.session_start
     def post(self, request: Request, slug: str) -> Response:
         session, created = services.session_start(user=request.user, test_slug=slug)
         bind_log_context(exam_session_id=session.pk)
@@ -493,55 +314,15 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
             session = self.get_queryset().get(pk=pk)
         return session
 
-    @extend_schema(
-        tags=TAG,
-        summary="My exam sessions",
-        description="Newest first; `score` is null until the session is submitted.",
-        responses={200: s.SessionListSerializer(many=True), 401: _E401},
-    )
+    @schema.session_list
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Session status, clock and palette",
-        description=(
-            "`server_time` and `remaining_seconds` come from the server's clock. The palette "
-            "lists every question in paper order with its state: `not_visited` (never "
-            "saved), `not_answered`, `answered`, `marked_for_review`, "
-            "`answered_marked_for_review`. A session past its deadline is finalized first."
-        ),
-        parameters=[_SESSION_ID],
-        responses={
-            200: s.SessionDetailSerializer,
-            401: _E401,
-            404: _E404_SESSION,
-        },
-        examples=[OpenApiExample("Session", value=_DETAIL_EXAMPLE, response_only=True)],
-    )
+    @schema.session_detail
     def retrieve(self, request: Request, pk: UUID) -> Response:
         return Response(_detail(self._session(pk)))
 
-    @extend_schema(
-        tags=TAG,
-        summary="The paper",
-        description=(
-            "Sections and questions in the paper's frozen order (choices too), with the "
-            "learner's saved `answer` and `marked_for_review` so a resumed client restores "
-            "itself. Never the answer key or explanations. For tests with `navigation` "
-            '"sequential", only the questions up to and including the first one without a '
-            "saved answer are returned: save an answer to reveal the next. A submitted "
-            "session answers 409 `session_closed` (see the result and review endpoints)."
-        ),
-        parameters=[_SESSION_ID],
-        responses={
-            200: s.SittingPaperSerializer,
-            401: _E401,
-            403: E403_ACCESS_ENDED,
-            404: _E404_SESSION,
-            409: _E409_CLOSED,
-        },
-    )
+    @schema.session_paper
     @action(detail=True, methods=["get"])
     def questions(self, request: Request, pk: UUID) -> Response:
         session = self._session(pk)
@@ -550,31 +331,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
             raise SessionClosed()
         return Response(_paper(session))
 
-    @extend_schema(
-        tags=TAG,
-        summary="Save one answer (autosave)",
-        description=(
-            "Idempotent and order-proof: a save whose `seq` is not above the stored one "
-            "changes nothing and returns the stored state with `applied: false`. "
-            "`answer: null` clears the answer. After the deadline (plus a short grace) the "
-            "session is finalized and the save refused with 410."
-        ),
-        parameters=[_SESSION_ID, _QUESTION_ID],
-        request=s.ResponseSaveInputSerializer,
-        responses={
-            200: s.SavedResponseSerializer,
-            400: _E400_SAVE,
-            401: _E401,
-            403: E403_ACCESS_ENDED,
-            404: _E404_SESSION,
-            409: _E409_SAVE,
-            410: _E410_EXPIRED,
-        },
-        examples=[
-            *_SAVE_EXAMPLES,
-            OpenApiExample("Saved", value=_SAVED_EXAMPLE, response_only=True),
-        ],
-    )
+    @schema.response_save
     def save_response(self, request: Request, pk: UUID, question_id: int) -> Response:
         values = _SAVE_INPUT.run_validation(request.data)
         result = services.response_save(
@@ -582,63 +339,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
         )
         return Response(_SAVED_OUTPUT.to_representation(_saved_payload(result)))
 
-    @extend_schema(
-        tags=TAG,
-        summary="Save a batch of answers (offline sync)",
-        description=(
-            f"Up to {s.MAX_BATCH} saves, applied in order with the same rules as the single "
-            "save. All or nothing: if any item is refused, none is saved (400 names the item, "
-            "e.g. `responses.3.answer`)."
-        ),
-        parameters=[_SESSION_ID],
-        request=s.BatchInputSerializer,
-        responses={
-            200: s.BatchResultSerializer,
-            400: error_response(
-                400,
-                (
-                    "invalid",
-                    "Some fields are not valid.",
-                    {"responses": ["Ensure this field has no more than 200 elements."]},
-                ),
-                (
-                    "invalid",
-                    "The answer does not fit the question.",
-                    {"responses.3.answer": ["Choice 99 is not a choice of this question."]},
-                ),
-            ),
-            401: _E401,
-            403: E403_ACCESS_ENDED,
-            404: _E404_SESSION,
-            409: _E409_SAVE,
-            410: _E410_EXPIRED,
-        },
-        examples=[
-            OpenApiExample(
-                "Batch",
-                value={
-                    "responses": [
-                        {
-                            "question_id": 1042,
-                            "answer": {"choices": [311]},
-                            "marked_for_review": False,
-                            "time_spent_ms": 42000,
-                            "seq": 17,
-                        },
-                        {
-                            "question_id": 988,
-                            "answer": {"text": "select_related"},
-                            "marked_for_review": True,
-                            "time_spent_ms": 30500,
-                            "seq": 18,
-                        },
-                    ]
-                },
-                request_only=True,
-            ),
-            OpenApiExample("Saved", value={"results": [_SAVED_EXAMPLE]}, response_only=True),
-        ],
-    )
+    @schema.responses_save
     @action(detail=True, methods=["post"], url_path="responses")
     def responses(self, request: Request, pk: UUID) -> Response:
         data = s.BatchInputSerializer(data=request.data)
@@ -667,48 +368,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
             raise
         return Response(s.BatchResultSerializer({"results": results}).data)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Move on to the next section",
-        description=(
-            "Sectionally timed tests only. Locks the current section (its answers can no "
-            "longer change) and starts the next one's clock now; the session's "
-            "`deadline_at` moves earlier when every remaining section is timed. Name the "
-            "section being left: retrying the request is harmless. Time moves the learner "
-            "on by itself, without this call. The last section is finished by submitting."
-        ),
-        parameters=[_SESSION_ID],
-        request=s.SectionAdvanceInputSerializer,
-        responses={
-            200: s.SessionDetailSerializer,
-            400: error_response(
-                400,
-                (
-                    "invalid",
-                    "No such section in this paper.",
-                    {"section": ["Section 99 is not in this paper."]},
-                ),
-            ),
-            401: _E401,
-            403: E403_ACCESS_ENDED,
-            404: _E404_SESSION,
-            409: error_response(
-                409,
-                (
-                    "session_closed",
-                    "This session has been submitted; answers can no longer change.",
-                ),
-                _E409_NOT_OPEN,
-                ("last_section", "This is the last section: submit the test to finish."),
-                (
-                    "not_sectional",
-                    "This test has no sectional time limits; move between questions freely.",
-                ),
-            ),
-            410: _E410_EXPIRED,
-        },
-        examples=[OpenApiExample("Leave section 7", value={"section": 7}, request_only=True)],
-    )
+    @schema.section_next
     @action(detail=True, methods=["post"], url_path="sections/next")
     def next_section(self, request: Request, pk: UUID) -> Response:
         data = s.SectionAdvanceInputSerializer(data=request.data)
@@ -718,22 +378,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
         )
         return Response(_detail(self._session(pk, finalize=False)))
 
-    @extend_schema(
-        tags=TAG,
-        summary="Submit the session",
-        description=(
-            "Scores the session once; submitting again returns the same summary. A submit "
-            "after the deadline is recorded at the deadline. Details: the result endpoint."
-        ),
-        parameters=[_SESSION_ID],
-        request=None,
-        responses={
-            200: s.SubmitSummarySerializer,
-            401: _E401,
-            403: E403_ACCESS_ENDED,
-            404: _E404_SESSION,
-        },
-    )
+    @schema.session_submit
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: UUID) -> Response:
         session = services.session_submit(user=request.user, session_id=pk)

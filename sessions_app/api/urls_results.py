@@ -2,8 +2,11 @@
 
 from django.urls import path
 
+from sessions_app.api import schema
 from sessions_app.api.learner_tests import LearnerTestViewSet
 from sessions_app.api.results import LeaderboardView, SessionResultView, SessionReviewView
+
+schema.document_results_and_tests()
 
 urlpatterns = [
     path("sessions/<uuid:pk>/result/", SessionResultView.as_view(), name="session-result"),

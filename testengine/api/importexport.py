@@ -9,13 +9,7 @@ import json
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-)
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
@@ -24,7 +18,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.parsers import JSONParser
-from core.api.schema import error_response
 from core.api.serializers import StrictInputSerializer
 from testengine.api.permissions import StaffModelPermissions
 from testengine.importexport import (
@@ -40,13 +33,6 @@ from testengine.importexport import (
 from testengine.models import Question, Topic
 from testengine.paper import topic_subtree_ids
 from testengine.services.questions import normalise_tags
-
-TAG = ["testengine"]
-_STAFF_ERRORS = {
-    401: error_response(401),
-    403: error_response(403, description="Not staff, or lacking the model permission."),
-}
-
 
 # --- shapes ------------------------------------------------------------------------------
 
@@ -170,135 +156,11 @@ class _FormatIsNotARenderer(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-_ROWS_EXAMPLE = [
-    {"row": 3, "field": "topic", "message": "Unknown topic 'algebra-2'."},
-    {"row": 7, "field": "marks", "message": "Enter a number."},
-    {
-        "row": 7,
-        "field": "choices",
-        "message": "A single-choice question has exactly one correct choice (2 marked).",
-    },
-    {"row": 12, "field": "external_id", "message": "Row 5 has the same external id."},
-]
-_QUESTION_EXAMPLE = {
-    "external_id": "phy-001",
-    "topic": "kinematics",
-    "type": "single",
-    "body": "A car covers **120 km** in 2 hours. Its average speed is:",
-    "explanation": "Speed = distance ÷ time = 120 ÷ 2.",
-    "difficulty": "easy",
-    "status": "published",
-    "tags": ["speed", "jee-main"],
-    "marks": "4",
-    "negative_marks": "1",
-    "choices": [
-        {"text": "40 km/h", "correct": False},
-        {"text": "60 km/h", "correct": True},
-        {"text": "80 km/h", "correct": False},
-        {"text": "240 km/h", "correct": False},
-    ],
-    "numeric_answer": None,
-    "numeric_tolerance": "0",
-    "tolerance_kind": "absolute",
-    "accepted_answers": [],
-}
-_CSV_EXAMPLE = (
-    "external_id,topic,type,body,explanation,difficulty,status,tags,marks,negative_marks,"
-    "choices,correct,numeric_answer,numeric_tolerance,tolerance_kind,accepted_answers\r\n"
-    "phy-001,kinematics,single,A car covers **120 km** in 2 hours. Its average speed is:,"
-    "Speed = distance ÷ time = 120 ÷ 2.,easy,published,speed|jee-main,4,1,"
-    "40 km/h|60 km/h|80 km/h|240 km/h,2,,0,absolute,\r\n"
-)
-_IMPORT_DESCRIPTION = f"""
-Imports questions from a CSV or JSON file (multipart: `file`, `format`, `dry_run`) or
-from a JSON body (`{{"format": "json", "questions": [...], "dry_run": false}}`).
-
-**All or nothing.** Every row is checked first, with the same rules as creating one
-question; if any row is wrong, nothing is written and the answer is 400 with code
-`import_rejected` listing **every** problem in `fields.rows` as
-`{{"row", "field", "message"}}` objects (sorted by row, then column). CSV rows count from
-2 (the header is row 1); JSON questions from 1; row 0 is the file as a whole (not UTF-8,
-not valid JSON, empty, more than {MAX_ROWS} questions). With `dry_run` nothing is written
-and a clean file answers 200 with the number of questions it would create.
-
-**Columns** (CSV header / JSON keys): `external_id`, `topic` (slug), `type`, `body`,
-`explanation`, `difficulty`, `status`, `tags`, `marks`, `negative_marks`, `choices`,
-`correct` (CSV only), `numeric_answer`, `numeric_tolerance`, `tolerance_kind`,
-`accepted_answers`. Only `topic`, `type` and `body` are required; empty cells take the
-defaults of a new question. In CSV, `tags`, `accepted_answers` and `choices` are
-`|`-separated (write `\\|` for a bar inside a text) and `correct` lists the 1-based
-numbers of the correct choices, e.g. `2` or `1|3`. Unknown columns are refused.
-External ids must be new to the bank and unique in the file.
-
-Request bodies above the API's size limit (`API_MAX_BODY_BYTES`, 1 MB by default: a few
-thousand short questions) are refused with 413; split the file, or use the admin's import
-page, which has no such limit.
-
-Needs a staff account with the `testengine.add_question` permission.
-"""
-
-
 class QuestionImportView(APIView):
     permission_classes = [StaffModelPermissions]
     parser_classes = [MultiPartParser, JSONParser]
     queryset = Question.objects.none()  # the model whose permissions apply
 
-    @extend_schema(
-        tags=TAG,
-        summary="Import questions (CSV or JSON, all or nothing)",
-        description=_IMPORT_DESCRIPTION,
-        request={
-            "multipart/form-data": ImportUploadSerializer,
-            "application/json": ImportJsonSerializer,
-        },
-        responses={
-            201: OpenApiResponse(ImportReportSerializer, description="Imported."),
-            200: OpenApiResponse(
-                ImportReportSerializer, description="Dry run: the file is clean; nothing saved."
-            ),
-            400: error_response(
-                400,
-                (
-                    "import_rejected",
-                    "The file has 4 errors in 3 rows; nothing was imported.",
-                    {"rows": _ROWS_EXAMPLE},
-                ),
-                (
-                    "invalid",
-                    "Some fields are not valid.",
-                    {"format": ["Give the format (csv or json): the file name does not tell."]},
-                ),
-                description=(
-                    "`import_rejected`: the file has errors, each in `fields.rows` as "
-                    '`{"row", "field", "message"}`; nothing was written. `invalid`: the '
-                    "request itself (format, missing file)."
-                ),
-            ),
-            413: error_response(413),
-            415: error_response(415),
-            **_STAFF_ERRORS,
-        },
-        examples=[
-            OpenApiExample(
-                "JSON body",
-                value={"format": "json", "dry_run": False, "questions": [_QUESTION_EXAMPLE]},
-                request_only=True,
-                media_type="application/json",
-            ),
-            OpenApiExample(
-                "Imported",
-                value={"created": 250, "dry_run": False},
-                response_only=True,
-                status_codes=["201"],
-            ),
-            OpenApiExample(
-                "Dry run",
-                value={"created": 250, "dry_run": True},
-                response_only=True,
-                status_codes=["200"],
-            ),
-        ],
-    )
     def post(self, request: Request) -> Response:
         if request.content_type.startswith("multipart/"):
             serializer = ImportUploadSerializer(data=request.data)
@@ -324,40 +186,6 @@ class QuestionExportView(APIView):
     content_negotiation_class = _FormatIsNotARenderer
     queryset = Question.objects.none()  # the model whose permissions apply
 
-    @extend_schema(
-        tags=TAG,
-        summary="Export questions (CSV or JSON file)",
-        description=(
-            "Downloads questions (oldest first) as an attachment in exactly the format the "
-            "import reads: exporting and importing into an empty bank gives the same "
-            "questions. Filters combine; `topic` includes its subtopics. Needs a staff "
-            "account with the `testengine.view_question` permission."
-        ),
-        parameters=[ExportQuerySerializer],
-        responses={
-            (200, "text/csv"): OpenApiResponse(
-                OpenApiTypes.STR,
-                description="`format=csv` (the default): a CSV file with a header row.",
-                examples=[OpenApiExample("CSV", value=_CSV_EXAMPLE)],
-            ),
-            (200, "application/json"): OpenApiResponse(
-                ImportQuestionSerializer(many=True),
-                description="`format=json`: a JSON list of questions.",
-                # drf-spectacular wraps the example of a list response in the list itself.
-                examples=[OpenApiExample("JSON", value=_QUESTION_EXAMPLE)],
-            ),
-            400: error_response(
-                400,
-                ("invalid", "Some fields are not valid.", {"topic": ["Unknown topic 'algebra'."]}),
-                (
-                    "invalid",
-                    "Some fields are not valid.",
-                    {"format": ['"xml" is not a valid choice.']},
-                ),
-            ),
-            **_STAFF_ERRORS,
-        },
-    )
     def get(self, request: Request) -> HttpResponse:
         serializer = ExportQuerySerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)

@@ -8,67 +8,23 @@ from typing import Any
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Count, QuerySet
 from django.db.models.deletion import ProtectedError
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_view,
-)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.schema import error_response, errors
 from core.errors import Conflict
 from testengine import services
+from testengine.api import schema
 from testengine.api import serializers as s
 from testengine.api.permissions import StaffModelPermissions
 from testengine.models import Question, Test, Topic
 from testengine.paper import generate_paper, topic_subtree_ids
 from testengine.services.questions import ChoiceData, QuestionData, question_data_from
 
-TAG = ["testengine"]
-_STAFF_ERRORS = {401: errors(401)[401], 403: errors(403)[403]}
-_NOT_FOUND = error_response(404)
-_QUESTION_INVALID = error_response(
-    400,
-    (
-        "invalid",
-        "The question is not valid.",
-        {"choices": ["A single-choice question has exactly one correct choice (2 marked)."]},
-    ),
-    (
-        "invalid",
-        "The question is not valid.",
-        {"numeric_answer": ["A numeric question needs its answer."]},
-    ),
-    (
-        "invalid",
-        "The question is not valid.",
-        {"body_md": ["Remove the HTML that could run code ('<script'); use Markdown."]},
-    ),
-)
 # Retiring a question, or moving it out of what a published test draws from, is refused
 # while it would leave that test unable to build a paper.
-_BREAKS_PUBLISHED = error_response(
-    409,
-    (
-        "breaks_published_tests",
-        "This change would leave published tests unable to build a paper.",
-        {"tests": ["“SQL basics”: Section “SQL”: 5 easy from Joins needs 5, 4 available."]},
-    ),
-)
-_UNFILLABLE = error_response(
-    409,
-    (
-        "rules_unfillable",
-        "The bank cannot fill every rule of this test.",
-        {"rules": ["Section “SQL”: 25 hard from Indexes needs 25, 12 available."]},
-    ),
-)
 
 
 def _validated(serializer_class, request: Request, **kwargs) -> dict[str, Any]:
@@ -80,16 +36,7 @@ def _validated(serializer_class, request: Request, **kwargs) -> dict[str, Any]:
 # --- topics -----------------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        tags=TAG, summary="List topics", responses={200: s.TopicSerializer, **_STAFF_ERRORS}
-    ),
-    retrieve=extend_schema(
-        tags=TAG,
-        summary="Get a topic",
-        responses={200: s.TopicSerializer, 404: _NOT_FOUND, **_STAFF_ERRORS},
-    ),
-)
+@schema.topics
 class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The subject → chapter → topic tree (flat list; ``parent`` links the nodes)."""
 
@@ -102,74 +49,25 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             "parent_id", "order", "name"
         )
 
-    @extend_schema(
-        tags=TAG,
-        summary="Create a topic",
-        request=s.TopicInputSerializer,
-        responses={
-            201: s.TopicSerializer,
-            400: error_response(
-                400,
-                (
-                    "invalid",
-                    "Some fields are not valid.",
-                    {"slug": ["A topic with this slug already exists."]},
-                ),
-            ),
-            **_STAFF_ERRORS,
-        },
-        examples=[
-            OpenApiExample(
-                "Create",
-                value={"name": "Indexes", "slug": "sql-indexes", "parent": 3, "order": 2},
-                request_only=True,
-            )
-        ],
-    )
+    @schema.topic_create
     def create(self, request: Request) -> Response:
         data = _validated(s.TopicInputSerializer, request)
         topic = services.topic_create(**data)
         return Response(self._out(topic), status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Change a topic",
-        request=s.TopicInputSerializer,
-        responses={200: s.TopicSerializer, 400: errors(400)[400], 404: _NOT_FOUND, **_STAFF_ERRORS},
-    )
+    @schema.topic_update
     def update(self, request: Request, pk: str) -> Response:
         topic = self.get_object()
         data = _validated(s.TopicInputSerializer, request)
         return Response(self._out(services.topic_update(topic=topic, **data)))
 
-    @extend_schema(
-        tags=TAG,
-        summary="Change some fields of a topic",
-        request=s.TopicInputSerializer,
-        responses={200: s.TopicSerializer, 400: errors(400)[400], 404: _NOT_FOUND, **_STAFF_ERRORS},
-    )
+    @schema.topic_partial_update
     def partial_update(self, request: Request, pk: str) -> Response:
         topic = self.get_object()
         data = _validated(s.TopicInputSerializer, request, partial=True)
         return Response(self._out(services.topic_update(topic=topic, **data)))
 
-    @extend_schema(
-        tags=TAG,
-        summary="Delete a topic",
-        description="Only a topic without subtopics, questions or test rules can be deleted.",
-        responses={
-            204: None,
-            404: _NOT_FOUND,
-            409: error_response(
-                409,
-                (
-                    "topic_in_use",
-                    "This topic still has subtopics, questions or test rules; move them first.",
-                ),
-            ),
-            **_STAFF_ERRORS,
-        },
-    )
+    @schema.topic_delete
     def destroy(self, request: Request, pk: str) -> Response:
         services.topic_delete(topic=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -207,45 +105,7 @@ def _question_data(values: dict[str, Any]) -> QuestionData:
     )
 
 
-_QUESTION_EXAMPLE = {
-    "type": "single",
-    "topic": 7,
-    "body_md": "Which HTTP status code means **Not Modified**?",
-    "explanation_md": "`304` answers a conditional request whose cached copy is still fresh.",
-    "difficulty": "easy",
-    "status": "published",
-    "tags": ["http", "caching"],
-    "marks": "4.00",
-    "negative_marks": "1.00",
-    "choices": [
-        {"body_md": "`200`", "is_correct": False},
-        {"body_md": "`304`", "is_correct": True},
-        {"body_md": "`404`", "is_correct": False},
-        {"body_md": "`412`", "is_correct": False},
-    ],
-}
-
-
-@extend_schema_view(
-    list=extend_schema(
-        tags=TAG,
-        summary="List questions",
-        parameters=[
-            OpenApiParameter("topic", str, description="Topic slug (includes its subtopics)."),
-            OpenApiParameter("difficulty", str, enum=Question.Difficulty.values),
-            OpenApiParameter("status", str, enum=Question.Status.values),
-            OpenApiParameter("type", str, enum=Question.Type.values),
-            OpenApiParameter("tag", str, description="Questions carrying this tag."),
-            OpenApiParameter("q", str, description="Full-text search in the question text."),
-        ],
-        responses={200: s.QuestionSerializer, **_STAFF_ERRORS},
-    ),
-    retrieve=extend_schema(
-        tags=TAG,
-        summary="Get a question with its choices and statistics",
-        responses={200: s.QuestionSerializer, 404: _NOT_FOUND, **_STAFF_ERRORS},
-    ),
-)
+@schema.questions
 class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The question bank. Answers and explanations are visible here: staff only."""
 
@@ -281,59 +141,20 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             )
         return queryset
 
-    @extend_schema(
-        tags=TAG,
-        summary="Create a question",
-        description=(
-            "Body, explanation and choices are Markdown, rendered to sanitised HTML. A "
-            "question that cannot be marked correctly (single choice with 0 or 2 correct, "
-            "numeric without answer, text without accepted answers, script-capable HTML) "
-            "is refused with field errors and nothing is saved."
-        ),
-        request=s.QuestionInputSerializer,
-        responses={201: s.QuestionSerializer, 400: _QUESTION_INVALID, **_STAFF_ERRORS},
-        examples=[OpenApiExample("Single choice", value=_QUESTION_EXAMPLE, request_only=True)],
-    )
+    @schema.question_create
     def create(self, request: Request) -> Response:
         values = _validated(s.QuestionInputSerializer, request)
         question = services.question_create(data=_question_data(values), by=request.user)
         return Response(self._out(question), status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Replace a question",
-        description=(
-            "Send choices with their `id` to keep them; choices left out are removed. "
-            "Papers already generated keep the version they were given; a change to what "
-            "learners see bumps `version`."
-        ),
-        request=s.QuestionInputSerializer,
-        responses={
-            200: s.QuestionSerializer,
-            400: _QUESTION_INVALID,
-            404: _NOT_FOUND,
-            409: _BREAKS_PUBLISHED,
-            **_STAFF_ERRORS,
-        },
-    )
+    @schema.question_update
     def update(self, request: Request, pk: str) -> Response:
         question = self.get_object()
         values = _validated(s.QuestionInputSerializer, request)
         question = services.question_update(question=question, data=_question_data(values))
         return Response(self._out(question))
 
-    @extend_schema(
-        tags=TAG,
-        summary="Change some fields of a question",
-        request=s.QuestionInputSerializer,
-        responses={
-            200: s.QuestionSerializer,
-            400: _QUESTION_INVALID,
-            404: _NOT_FOUND,
-            409: _BREAKS_PUBLISHED,
-            **_STAFF_ERRORS,
-        },
-    )
+    @schema.question_partial_update
     def partial_update(self, request: Request, pk: str) -> Response:
         question = self.get_object()
         current = question_data_from(question)
@@ -354,19 +175,7 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         question = services.question_update(question=question, data=_question_data(merged))
         return Response(self._out(question))
 
-    @extend_schema(
-        tags=TAG,
-        summary="Delete a draft question",
-        description="Published or retired questions may be in papers: retire them instead.",
-        responses={
-            204: None,
-            404: _NOT_FOUND,
-            409: error_response(
-                409, ("question_in_use", "Only draft questions can be deleted; retire it instead.")
-            ),
-            **_STAFF_ERRORS,
-        },
-    )
+    @schema.question_delete
     def destroy(self, request: Request, pk: str) -> Response:
         question = self.get_object()
         if question.status != Question.Status.DRAFT:
@@ -382,31 +191,12 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             ) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Publish a question",
-        request=None,
-        responses={200: s.QuestionSerializer, 404: _NOT_FOUND, **_STAFF_ERRORS},
-    )
+    @schema.question_publish
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str) -> Response:
         return self._set_status(Question.Status.PUBLISHED)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Retire a question",
-        description=(
-            "Retired questions are never drawn into new papers; old papers keep them. "
-            "Refused (409) while a published test needs the question to build a paper."
-        ),
-        request=None,
-        responses={
-            200: s.QuestionSerializer,
-            404: _NOT_FOUND,
-            409: _BREAKS_PUBLISHED,
-            **_STAFF_ERRORS,
-        },
-    )
+    @schema.question_retire
     @action(detail=True, methods=["post"])
     def retire(self, request: Request, pk: str) -> Response:
         return self._set_status(Question.Status.RETIRED)
@@ -427,46 +217,7 @@ def _sections(values: list[dict[str, Any]] | None) -> list[dict[str, Any]] | Non
     return None if values is None else [dict(section) for section in values]
 
 
-_TEST_EXAMPLE = {
-    "title": "Backend engineering mock test",
-    "slug": "backend-mock-1",
-    "mode": "random",
-    "duration_seconds": 10800,
-    "max_attempts": 3,
-    "attempt_policy": "highest",
-    "pass_mark_percent": "40.00",
-    "shuffle_questions": True,
-    "shuffle_choices": True,
-    "solution_policy": "after_submit",
-    "sections": [
-        {
-            "title": "SQL",
-            "marking": "fixed",
-            "correct_marks": "4",
-            "wrong_penalty": "1",
-            "rules": [{"topic": 12, "difficulty": "medium", "count": 20}],
-        },
-        {
-            "title": "HTTP",
-            "marking": "fraction",
-            "negative_fraction": "0.3333",
-            "duration_seconds": 1800,
-            "rules": [{"topic": 3, "count": 25, "tags": ["caching"]}],
-        },
-    ],
-}
-
-
-@extend_schema_view(
-    list=extend_schema(
-        tags=TAG, summary="List tests", responses={200: s.TestListSerializer, **_STAFF_ERRORS}
-    ),
-    retrieve=extend_schema(
-        tags=TAG,
-        summary="Get a test with its sections, rules and questions",
-        responses={200: s.TestSerializer, 404: _NOT_FOUND, **_STAFF_ERRORS},
-    ),
-)
+@schema.tests
 class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Tests and their blueprints (staff)."""
 
@@ -484,57 +235,14 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return staff_tests.annotate(section_count=Count("sections")).order_by("-created_at")
         return staff_tests.prefetch_related("sections__rules", "sections__fixed_questions")
 
-    @extend_schema(
-        tags=TAG,
-        summary="Create a test",
-        description=(
-            "Created unpublished. `sections` carry `rules` (random mode) or `questions` "
-            "(fixed mode). Marking per section: `question` (each question's marks), "
-            "`fixed` (+`correct_marks` / −`wrong_penalty`, JEE style) or `fraction` "
-            "(penalty = `negative_fraction` × marks, GATE style)."
-        ),
-        request=s.TestInputSerializer,
-        responses={
-            201: s.TestSerializer,
-            400: error_response(
-                400,
-                (
-                    "invalid",
-                    "The test is not valid.",
-                    {
-                        "sections.0.correct_marks": [
-                            "Fixed marking needs the marks for a correct answer."
-                        ]
-                    },
-                ),
-            ),
-            **_STAFF_ERRORS,
-        },
-        examples=[OpenApiExample("Random mock test", value=_TEST_EXAMPLE, request_only=True)],
-    )
+    @schema.test_create
     def create(self, request: Request) -> Response:
         values = dict(_validated(s.TestInputSerializer, request))
         sections = _sections(values.pop("sections", []))
         test = services.test_create(values=values, sections=sections or [], by=request.user)
         return Response(self._out(test), status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Change a test",
-        description=(
-            "Fields not sent keep their values; `sections`, when sent, replaces all "
-            "sections. Papers already generated do not change. A published test must stay "
-            "fillable (409 otherwise)."
-        ),
-        request=s.TestInputSerializer,
-        responses={
-            200: s.TestSerializer,
-            400: errors(400)[400],
-            404: _NOT_FOUND,
-            409: _UNFILLABLE,
-            **_STAFF_ERRORS,
-        },
-    )
+    @schema.test_update
     def partial_update(self, request: Request, slug: str) -> Response:
         test = self.get_object()
         values = dict(_validated(s.TestInputSerializer, request, patch=True))
@@ -543,20 +251,7 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             self._out(services.test_update(test=test, values=values, sections=sections))
         )
 
-    @extend_schema(
-        tags=TAG,
-        summary="Delete an unpublished test",
-        responses={
-            204: None,
-            404: _NOT_FOUND,
-            409: error_response(
-                409,
-                ("test_published", "Unpublish the test before deleting it."),
-                ("test_in_use", "A product grants this test; remove it from the product first."),
-            ),
-            **_STAFF_ERRORS,
-        },
-    )
+    @schema.test_delete
     def destroy(self, request: Request, slug: str) -> Response:
         test = self.get_object()
         if test.is_published:
@@ -570,65 +265,13 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             ) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Can every rule be filled?",
-        description=(
-            "For each rule: how many published questions match versus how many it needs; "
-            "`problems` also catches rules that overlap and starve each other."
-        ),
-        responses={200: s.CheckReportSerializer, 404: _NOT_FOUND, **_STAFF_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Short",
-                value={
-                    "ok": False,
-                    "problems": [],
-                    "rules": [
-                        {
-                            "section_id": 4,
-                            "section": "SQL",
-                            "rule_id": 9,
-                            "rule": "25 hard from Indexes",
-                            "needed": 25,
-                            "available": 12,
-                            "ok": False,
-                        }
-                    ],
-                },
-                response_only=True,
-            )
-        ],
-    )
+    @schema.test_check
     @action(detail=True, methods=["get"])
     def check(self, request: Request, slug: str) -> Response:
         report = services.test_check(test=self.get_object())
         return Response(report.as_dict())
 
-    @extend_schema(
-        tags=TAG,
-        summary="A sample paper (with answers, for staff)",
-        parameters=[
-            OpenApiParameter(
-                "seed", OpenApiTypes.INT, description="Same seed, same paper; random if absent."
-            )
-        ],
-        responses={
-            200: s.PaperPreviewSerializer,
-            400: error_response(
-                400, ("invalid", "Some fields are not valid.", {"seed": ["Enter a whole number."]})
-            ),
-            404: _NOT_FOUND,
-            409: error_response(
-                409,
-                (
-                    "paper_unavailable",
-                    "Section 4: not enough published questions match (12 of 25).",
-                ),
-            ),
-            **_STAFF_ERRORS,
-        },
-    )
+    @schema.test_preview
     @action(detail=True, methods=["get"])
     def preview(self, request: Request, slug: str) -> Response:
         test = self.get_object()
@@ -646,23 +289,12 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         body["max_score"] = str(paper.max_score)
         return Response(s.PaperPreviewSerializer(body).data)
 
-    @extend_schema(
-        tags=TAG,
-        summary="Publish a test",
-        description="Refused with the shortfall report when the bank cannot fill every rule.",
-        request=None,
-        responses={200: s.TestSerializer, 404: _NOT_FOUND, 409: _UNFILLABLE, **_STAFF_ERRORS},
-    )
+    @schema.test_publish
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, slug: str) -> Response:
         return Response(self._out(services.test_publish(test=self.get_object())))
 
-    @extend_schema(
-        tags=TAG,
-        summary="Unpublish a test",
-        request=None,
-        responses={200: s.TestSerializer, 404: _NOT_FOUND, **_STAFF_ERRORS},
-    )
+    @schema.test_unpublish
     @action(detail=True, methods=["post"])
     def unpublish(self, request: Request, slug: str) -> Response:
         return Response(self._out(services.test_unpublish(test=self.get_object())))

@@ -180,6 +180,95 @@ def test_public_endpoints_need_no_token_and_the_others_need_the_bearer_token(sch
     }
 
 
+# --- error responses built from the errors ---------------------------------------------------
+
+
+def _examples(response) -> list[tuple[str, dict]]:
+    return [(example.name, example.value) for example in response.examples]
+
+
+def test_error_responses_file_each_error_under_its_status_as_the_handler_answers_it():
+    from core.api.schema import error_responses
+    from sessions_app.errors import SectionLocked, SessionClosed, SessionNotFound
+
+    responses = error_responses(
+        401,
+        SessionNotFound,
+        SectionLocked("Section “SQL” is over.", fields={"question_id": ["Question 7 is locked."]}),
+        SessionClosed,
+        descriptions={409: "Closed."},
+    )
+
+    assert sorted(responses) == [401, 404, 409]
+    assert _examples(responses[401]) == [
+        (
+            "401 not_authenticated",
+            {
+                "code": "not_authenticated",
+                "detail": "Authentication credentials were not provided.",
+            },
+        )
+    ]
+    assert _examples(responses[404]) == [
+        ("404 not_found", {"code": "not_found", "detail": "No such session."})
+    ]
+    assert _examples(responses[409]) == [
+        (
+            "409 section_locked (1)",
+            {
+                "code": "section_locked",
+                "detail": "Section “SQL” is over.",
+                "fields": {"question_id": ["Question 7 is locked."]},
+            },
+        ),
+        ("409 session_closed (2)", {"code": SessionClosed.code, "detail": SessionClosed.detail}),
+    ]
+    assert (responses[404].description, responses[409].description) == ("Not found", "Closed.")
+
+
+def test_error_responses_render_drf_validation_errors_as_the_api_answers_them():
+    from rest_framework.exceptions import ValidationError
+
+    from core.api.schema import error_responses
+
+    responses = error_responses(
+        ValidationError({"seq": ["This field is required."]}),
+        ValidationError({"non_field_errors": ["Give one, not both."]}),
+    )
+
+    assert _examples(responses[400]) == [
+        (
+            "400 invalid (1)",
+            {
+                "code": "invalid",
+                "detail": "Some fields are not valid.",
+                "fields": {"seq": ["This field is required."]},
+            },
+        ),
+        (
+            "400 invalid (2)",
+            {
+                "code": "invalid",
+                "detail": "Give one, not both.",
+                "fields": {"non_field_errors": ["Give one, not both."]},
+            },
+        ),
+    ]
+
+
+def test_a_documented_error_is_the_error_class_the_operation_raises(schema):
+    # The save's 410 comes from SessionExpired itself: renaming its code renames the schema's.
+    from sessions_app.errors import SessionExpired
+
+    response = schema["paths"]["/api/v1/sessions/{id}/responses/{question_id}/"]["put"][
+        "responses"
+    ]["410"]
+
+    assert [
+        example["value"] for example in response["content"]["application/json"]["examples"].values()
+    ] == [{"code": SessionExpired.code, "detail": SessionExpired.detail}]
+
+
 # --- the docs pages ------------------------------------------------------------------------
 
 ASSET = re.compile(r"""\b(?:src|href)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
