@@ -17,11 +17,11 @@ from rest_framework.response import Response
 
 from catalogue import selectors, services
 from catalogue.models import Category, Plan, Product, ProductTest
+from core.api.permissions import StaffModelPermissions
 from core.api.schema import error_response, errors
 from core.api.serializers import StrictInputSerializer
 from core.errors import Conflict
 from core.images import media_url, validate_image
-from testengine.api.permissions import StaffModelPermissions
 from testengine.models import Test
 
 TAG = ["catalogue-staff"]
