@@ -19,8 +19,11 @@ from learning import selectors, services
 from learning.api import serializers as s
 from learning.models import TopicMastery
 from learning.recommenders import get_recommender
-from sessions_app.api.serializers import SessionDetailSerializer
-from sessions_app.api.sitting import SESSION_DETAIL_EXAMPLE, session_detail_payload
+from sessions_app.detail import (
+    SESSION_DETAIL_EXAMPLE,
+    SessionDetailSerializer,
+    session_detail_payload,
+)
 from sessions_app.models import ExamSession
 
 TAG = ["learning"]
