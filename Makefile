@@ -52,9 +52,10 @@ e2e: install  ## only the end-to-end journeys (tests/e2e) against a live gunicor
 test-browser: install  ## only the browser tests (Playwright + Debian's chromium), required
 	$(WITH_DB) env BROWSER_TESTS=required $(PY) -m pytest tests/e2e/chromium $(PYTEST_ARGS)
 
-lint: install
+lint: install  ## ruff check and format, and the app boundaries (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -32,6 +32,7 @@ from catalogue.services import plans_validate
 from core.admin import ServiceErrorsMixin
 from core.images import ImageValidator
 from core.markdown import unsafe_markup
+from core.money import rupees
 from core.spreadsheets import formula_neutralised
 
 EMPTY = "—"
@@ -40,19 +41,6 @@ REVOKED_BY_STAFF = "revoked by staff"
 
 
 # --- shared helpers -----------------------------------------------------------------------------
-
-
-def rupees(paise: int) -> str:
-    """₹ with Indian digit grouping (₹1,00,000), paise only when there are some."""
-    whole, fraction = divmod(paise, 100)
-    digits = str(whole)
-    head, tail = digits[:-3], digits[-3:]
-    groups = []
-    while head:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    text = ",".join([*groups, tail])
-    return f"₹{text}.{fraction:02d}" if fraction else f"₹{text}"
 
 
 def price_range(low: int | None, high: int | None) -> str:

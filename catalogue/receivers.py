@@ -3,14 +3,17 @@ whichever door a catalogue row is written through (service, admin, shell), anony
 catalogue responses are invalidated, and a product's denormalised price range follows
 its plans. The receiver writes no product field itself: it calls
 ``catalogue.services.product_sync_derived``, the one writer of those fields, at once (in
-the plan's transaction), so a plan written by hand is reflected before that commits."""
+the plan's transaction), so a plan written by hand is reflected before that commits.
+A test's changes (its question counts show in a product's detail) arrive as
+the test engine's domain signal ``tests_changed``, not as its models' signals."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from catalogue.cache import catalogue_changed
 from catalogue.models import Category, Plan, Product, ProductTest
-from testengine.models import SectionQuestion, SectionRule, Test
+from catalogue.services import product_sync_derived
+from testengine.signals import tests_changed
 
 
 @receiver(post_save, sender=Category, dispatch_uid="catalogue-category-saved")
@@ -19,13 +22,9 @@ from testengine.models import SectionQuestion, SectionRule, Test
 @receiver(post_delete, sender=Product, dispatch_uid="catalogue-product-deleted")
 @receiver(post_save, sender=ProductTest, dispatch_uid="catalogue-producttest-saved")
 @receiver(post_delete, sender=ProductTest, dispatch_uid="catalogue-producttest-deleted")
-@receiver(post_save, sender=Test, dispatch_uid="catalogue-test-saved")
 # A product's detail shows each test's question count, which rules and hand-picked
 # questions decide.
-@receiver(post_save, sender=SectionRule, dispatch_uid="catalogue-rule-saved")
-@receiver(post_delete, sender=SectionRule, dispatch_uid="catalogue-rule-deleted")
-@receiver(post_save, sender=SectionQuestion, dispatch_uid="catalogue-sq-saved")
-@receiver(post_delete, sender=SectionQuestion, dispatch_uid="catalogue-sq-deleted")
+@receiver(tests_changed, dispatch_uid="catalogue-tests-changed")
 def _catalogue_changed(sender, **kwargs) -> None:
     catalogue_changed()
 
@@ -33,8 +32,6 @@ def _catalogue_changed(sender, **kwargs) -> None:
 @receiver(post_save, sender=Plan, dispatch_uid="catalogue-plan-saved")
 @receiver(post_delete, sender=Plan, dispatch_uid="catalogue-plan-deleted")
 def _plan_changed(sender, instance: Plan, **kwargs) -> None:
-    from catalogue.services import product_sync_derived
-
     if Product.objects.filter(pk=instance.product_id).exists():
         product_sync_derived(product_ids=[instance.product_id])
     catalogue_changed()

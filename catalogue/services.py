@@ -279,6 +279,20 @@ def category_save(*, category: Category | None = None, **values) -> Category:
     return category
 
 
+@transaction.atomic
+def category_delete(*, category: Category) -> None:
+    """Only an empty category can be deleted: none of its products or subcategories may be
+    left without it (409 ``category_in_use``). The row is locked first, so a product or
+    subcategory added meanwhile waits and then finds it gone."""
+    category = Category.objects.select_for_update().get(pk=category.pk)
+    if category.products.exists() or category.children.exists():
+        raise Conflict(
+            "This category still holds products or subcategories; move them first.",
+            code="category_in_use",
+        )
+    category.delete()
+
+
 # --- enrollments -------------------------------------------------------------------------------
 
 

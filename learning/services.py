@@ -21,7 +21,7 @@ from testengine import services as testengine_services
 from testengine.adaptive import get_estimator
 from testengine.errors import PaperUnavailable
 from testengine.models import Question, Test, Topic
-from testengine.paper import topic_subtree_ids
+from testengine.selectors import topic_subtree_ids
 
 # Responses that carry evidence: anything scored except "unattempted" (a saved but
 # cleared answer). "correct" is 1; "wrong" and "partial" are 0 (see docs/learning.md).

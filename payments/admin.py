@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from catalogue.admin import rupees
 from core.admin import fields_text
+from core.money import rupees
 from payments import selectors, services
 from payments.errors import GatewayUnavailable, RefundInvalid
 from payments.models import Coupon, Order, Payment, Refund, WebhookEvent

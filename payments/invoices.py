@@ -46,6 +46,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 
+from core.money import rupees
 from payments.models import Invoice, InvoiceSequence, Order
 
 logger = logging.getLogger(__name__)
@@ -190,15 +191,9 @@ def invoice_for_user(*, order_id: Any, user: Any) -> Invoice | None:
 
 
 def format_inr(paise: int) -> str:
-    """Paise as rupees with Indian digit grouping: 12345678 → ``1,23,456.78``."""
-    rupees, rest = divmod(paise, 100)
-    digits = str(rupees)
-    head, tail = digits[:-3], digits[-3:]
-    groups = []
-    while head:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    return ",".join([*groups, tail]) + f".{rest:02d}"
+    """The invoice's figures: always two places, no ₹ (its column header, or ``INR`` in
+    the PDF and email, names the currency): 12345678 → ``1,23,456.78``."""
+    return rupees(paise, exact=True, symbol=False)
 
 
 _ONES = [

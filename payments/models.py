@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from core.models import PublicIdModel, TimeStampedModel
+from core.money import rupees
 
 
 class Coupon(TimeStampedModel):
@@ -159,7 +160,7 @@ class Order(PublicIdModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.id} · {self.get_status_display()} · ₹{self.total_paise / 100:,.2f}"
+        return f"{self.id} · {self.get_status_display()} · {rupees(self.total_paise)}"
 
 
 class Payment(TimeStampedModel):
@@ -214,7 +215,7 @@ class Refund(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.gateway_refund_id or 'refund'} · ₹{self.amount_paise / 100:,.2f}"
+        return f"{self.gateway_refund_id or 'refund'} · {rupees(self.amount_paise)}"
 
 
 class WebhookEvent(models.Model):

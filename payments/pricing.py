@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from catalogue.models import Category, Plan, Product
+from core.money import rupees
 from payments.errors import CouponExhausted, CouponInvalid
 from payments.models import Coupon, CouponRedemption, Order
 
@@ -145,9 +146,7 @@ def quote(
     if not coupon_applies_to(coupon, product):
         raise _invalid("This coupon does not apply to this product.")
     if base < coupon.min_amount_paise:
-        raise _invalid(
-            f"This coupon needs a plan of at least ₹{coupon.min_amount_paise / 100:.2f}."
-        )
+        raise _invalid(f"This coupon needs a plan of at least {rupees(coupon.min_amount_paise)}.")
     # The learner's own failed orders give their hold to the order being created.
     holding = coupon_holds(coupon, now).exclude(user=user, status=Order.Status.FAILED)
     if exclude_order is not None:

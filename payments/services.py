@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from catalogue import services as catalogue_services
 from catalogue.models import Enrollment, Plan
-from payments import pricing
+from payments import invoices, pricing
 from payments.errors import (
     AlreadyOwned,
     GatewayUnavailable,
@@ -358,9 +358,7 @@ def _fulfil(order: Order, *, payment: Payment | None) -> None:
                 "discount_paise": order.discount_paise,
             },
         )
-    from payments import invoices  # the invoice is numbered in this transaction
-
-    invoices.invoice_issue(order=order)
+    invoices.invoice_issue(order=order)  # numbered in this transaction
 
 
 @transaction.atomic

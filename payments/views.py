@@ -26,7 +26,6 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from catalogue.admin import rupees
 from core.request_context import bind_log_context
 from payments import invoices, services
 from payments.errors import OrderNotFound, PaymentNotVerified, SignatureInvalid
@@ -100,9 +99,6 @@ def _page(
     context: dict[str, Any] = {
         "order": order,
         "token": token,
-        "amount": rupees(order.total_paise),
-        "base_amount": rupees(order.base_paise),
-        "discount_amount": rupees(order.discount_paise) if order.discount_paise else "",
         "display_time_zone": settings.DISPLAY_TIME_ZONE,  # times shown for people: IST
         "invoice": invoice,
         "enrollment": order.enrollment if order.enrollment_id else None,

@@ -30,7 +30,7 @@ from programs.models import (
 )
 from sessions_app import services as sessions
 from sessions_app import timing
-from sessions_app.demo import _answers
+from sessions_app.demo import demo_answers
 from sessions_app.models import ExamSession
 from testengine.models import Test
 from testengine.paper import Paper
@@ -207,7 +207,7 @@ def _sit(user, slug: str, share: float, rng: random.Random) -> None:
         return
     session, _ = sessions.session_start(user=user, test_slug=slug)
     paper = Paper.from_json(session.paper)
-    answers = _answers(paper, share, rng)
+    answers = demo_answers(paper, share, rng)
     seq = 0
     for section in paper.sections:
         for question in section.questions:

@@ -214,14 +214,14 @@ def _figures(count: int, backend, start: tuple) -> dict[str, float]:
 
 def sweep_loop() -> dict[str, float]:
     """The scheduler's loop in this process: its count, wall time and CPU."""
-    from sessions_app import marking, services
+    from sessions_app import marking, services_finalize
 
     marking.markers.clear()
     backend = backend_pid()
     start = (cpu_of(backend), cpu_of(os.getpid()), time.time())
     total = 0
     while True:
-        done = services.finalize_expired_sessions(limit=500)
+        done = services_finalize.finalize_expired_sessions(limit=500)
         total += done
         if done < 500:
             break

@@ -26,7 +26,9 @@ LEARNERS = [
 ]
 
 
-def _answers(paper: Paper, share: float, rng: random.Random) -> dict[int, object]:
+def demo_answers(paper: Paper, share: float, rng: random.Random) -> dict[int, object]:
+    """Answers to ``paper`` of which about ``share`` are right (a demo learner's sitting;
+    also programs' demo milestones)."""
     answers: dict[int, object] = {}
     for question in paper.questions:
         right = rng.random() < share
@@ -58,7 +60,7 @@ def seed(out: TextIO) -> None:
             continue
         session, _ = services.session_start(user=user, test_slug=TEST_SLUG)
         paper = Paper.from_json(session.paper)
-        for seq, (question_id, answer) in enumerate(_answers(paper, share, rng).items(), 1):
+        for seq, (question_id, answer) in enumerate(demo_answers(paper, share, rng).items(), 1):
             services.response_save(
                 user=user, session_id=session.id, question_id=question_id, answer=answer, seq=seq
             )

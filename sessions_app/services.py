@@ -703,23 +703,6 @@ def session_finalize_if_expired(*, session_id) -> ExamSession | None:
     return _finalize(session, at=session.deadline_at, reason=ExamSession.SubmitReason.TIME_UP)
 
 
-def finalize_expired_sessions(*, limit: int = 500) -> int:
-    """The periodic sweep: finalize up to ``limit`` expired open sessions, set-based, a
-    batch of up to 500 per transaction (``services_finalize.sweep_expired``); rows another
-    worker (or a submit) holds are skipped, so two sweeps can run at once. Returns how
-    many sessions were closed."""
-    from sessions_app.services_finalize import BATCH, sweep_expired
-
-    done = 0
-    while done < limit:
-        size = min(BATCH, limit - done)
-        closed = sweep_expired(batch=size).total
-        done += closed
-        if closed < size:
-            break
-    return done
-
-
 # --- access withdrawn or restored ----------------------------------------------------------------
 
 

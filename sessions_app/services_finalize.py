@@ -252,3 +252,18 @@ def _session_row(sitting: _Claimed, result: ScoreResult) -> dict[str, Any]:
             "topics": [_tally(t, id=t.id, name=t.name) for t in result.topics],
         },
     }
+
+
+def finalize_expired_sessions(*, limit: int = 500) -> int:
+    """The periodic sweep: finalize up to ``limit`` expired open sessions, set-based, a
+    batch of up to 500 per transaction (:func:`sweep_expired`); rows another
+    worker (or a submit) holds are skipped, so two sweeps can run at once. Returns how
+    many sessions were closed."""
+    done = 0
+    while done < limit:
+        size = min(BATCH, limit - done)
+        closed = sweep_expired(batch=size).total
+        done += closed
+        if closed < size:
+            break
+    return done

@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from django.core.cache import cache
 from django.db import connection
 
-from testengine.models import SectionRule
+from testengine.models import SectionQuestion, SectionRule
+from testengine.selectors import rule_candidates, topic_subtree_ids
 
 POOL_TIMEOUT = 24 * 3600
 LOCAL_POOLS_MAX = 512
@@ -75,8 +76,6 @@ def candidate_pools(
 ) -> dict[int, array]:
     """Sorted candidate ids per rule id, each an ``array('q')``. ``practice``: the rules
     of a learner's practice test, which may also draw the free practice pool."""
-    from testengine.paper import rule_candidates, topic_subtree_ids
-
     rules = list(rules)
     if not rules:
         return {}
@@ -119,8 +118,6 @@ def questions_in_tests(question_ids: Iterable[int], tests) -> set[int]:
     """Which of ``question_ids`` sit in any of ``tests`` (a queryset of tests): listed in
     a fixed section, or drawable by a rule (from the cached pools). Two queries and the
     pools' lookups, however many tests."""
-    from testengine.models import SectionQuestion
-
     wanted = set(question_ids)
     if not wanted:
         return set()

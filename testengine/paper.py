@@ -22,7 +22,7 @@ from django.db.models import F
 
 from testengine.bank import candidate_pools
 from testengine.errors import PaperUnavailable
-from testengine.models import Choice, Question, Section, SectionRule, Test, Topic
+from testengine.models import Choice, Question, Section, Test
 
 PAPER_FORMAT = 1
 CENT = Decimal("0.01")
@@ -214,49 +214,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-# --- rule → candidates ----------------------------------------------------------------------
-
-
-def topic_subtree_ids(topic_ids: list[int]) -> dict[int, list[int]]:
-    """For each topic, itself and all its descendants (one query for the whole tree)."""
-    children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Topic.objects.values_list("id", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-    result = {}
-    for root in topic_ids:
-        found, stack, seen = [], [root], set()
-        while stack:
-            node = stack.pop()
-            if node in seen:  # a cycle written by racing edits must not loop forever
-                continue
-            seen.add(node)
-            found.append(node)
-            stack.extend(children.get(node, ()))
-        result[root] = found
-    return result
-
-
-def rule_candidates(
-    rule: SectionRule, subtrees: dict[int, list[int]] | None = None, *, practice: bool = False
-):
-    """Published questions a rule may draw from, as a queryset (not yet evaluated). Only
-    a learner's practice test draws free-practice questions."""
-    queryset = Question.objects.filter(status=Question.Status.PUBLISHED)
-    if not practice:
-        queryset = queryset.filter(free_practice=False)
-    if rule.topic_id:
-        if rule.include_subtopics:
-            subtrees = subtrees or topic_subtree_ids([rule.topic_id])
-            queryset = queryset.filter(topic_id__in=subtrees[rule.topic_id])
-        else:
-            queryset = queryset.filter(topic_id=rule.topic_id)
-    if rule.difficulty:
-        queryset = queryset.filter(difficulty=rule.difficulty)
-    if rule.question_type:
-        queryset = queryset.filter(type=rule.question_type)
-    if rule.tags:
-        queryset = queryset.filter(tags__contains=list(rule.tags))
-    return queryset
+# --- filling the rules -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -268,7 +226,9 @@ class RuleShortfall:
     reason: str
 
 
-class _Shortfall(Exception):
+class Shortfall(Exception):
+    """A rule (or a fixed section) cannot be filled: ``shortfall`` says which and by how much."""
+
     def __init__(self, shortfall: RuleShortfall) -> None:
         self.shortfall = shortfall
 
@@ -314,7 +274,7 @@ def pick_question_ids(
 ) -> list[tuple[Section, list[tuple[int, Any]]]]:
     """For each section, the chosen question ids in paper order (with the fixed-question
     row where there is one). Rules never draw a question of ``exclude_ids`` (hand-picked
-    questions are not affected). Raises ``_Shortfall`` naming the first rule that cannot
+    questions are not affected). Raises ``Shortfall`` naming the first rule that cannot
     be filled, counting questions earlier rules already took."""
     pools = (
         candidate_pools(
@@ -333,7 +293,7 @@ def pick_question_ids(
         if test.mode == Test.Mode.FIXED:
             for row in section.fixed_questions.all():
                 if row.question_id in taken:
-                    raise _Shortfall(
+                    raise Shortfall(
                         RuleShortfall(section.id, None, 1, 0, "question used twice in the paper")
                     )
                 taken.add(row.question_id)
@@ -344,7 +304,7 @@ def pick_question_ids(
                 sample = _sample(pool, rule.count, taken, rng)
                 if sample is None:
                     free = sum(1 for pk in pool if pk not in taken)
-                    raise _Shortfall(
+                    raise Shortfall(
                         RuleShortfall(
                             section.id,
                             rule.id,
@@ -376,7 +336,7 @@ def _pick_and_load(
         picked = pick_question_ids(
             test, sections, rng, use_cache=use_cache, exclude_ids=exclude_ids
         )
-    except _Shortfall as exc:
+    except Shortfall as exc:
         raise PaperUnavailable(
             f"Section {exc.shortfall.section_id}: {exc.shortfall.reason} "
             f"({exc.shortfall.available} of {exc.shortfall.needed})."

@@ -6,9 +6,11 @@ came through (API, admin, shell):
   importer, a calibration) call ``bank_changed`` themselves;
 * any saved or deleted section, rule or hand-picked question touches its test's
   ``updated_at``, the other stamp of prepared papers (``testengine.pool``), so a paper
-  prepared from the old blueprint is never given.
+  prepared from the old blueprint is never given;
+* a saved test, and any saved or deleted rule or hand-picked question, sends
+  ``testengine.signals.tests_changed`` for the caches of higher apps (the catalogue's).
 
-Both happen inside the writer's transaction.
+All happen inside the writer's transaction.
 """
 
 from django.db.models.signals import post_delete, post_save
@@ -17,6 +19,7 @@ from django.utils import timezone
 
 from testengine.bank import bank_changed
 from testengine.models import Choice, Question, Section, SectionQuestion, SectionRule, Test, Topic
+from testengine.signals import tests_changed
 
 
 @receiver(post_save, sender=Question, dispatch_uid="testengine-bank-question-saved")
@@ -41,3 +44,9 @@ def _section_changed(sender, instance: Section, **kwargs) -> None:
 @receiver(post_delete, sender=SectionQuestion, dispatch_uid="testengine-blueprint-fixed-deleted")
 def _blueprint_changed(sender, instance: SectionRule | SectionQuestion, **kwargs) -> None:
     Test.objects.filter(sections=instance.section_id).update(updated_at=timezone.now())
+    tests_changed.send(sender=Test)
+
+
+@receiver(post_save, sender=Test, dispatch_uid="testengine-test-saved")
+def _test_saved(sender, **kwargs) -> None:
+    tests_changed.send(sender=Test)

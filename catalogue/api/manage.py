@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -17,10 +16,9 @@ from rest_framework.response import Response
 
 from catalogue import selectors, services
 from catalogue.models import Category, Plan, Product, ProductTest
+from core.api.permissions import StaffModelPermissions
 from core.api.serializers import StrictInputSerializer
-from core.errors import Conflict
 from core.images import media_url, validate_image
-from testengine.api.permissions import StaffModelPermissions
 from testengine.models import Test
 
 _MAX_INT = 2_147_483_647  # PostgreSQL integer
@@ -318,15 +316,7 @@ class StaffCategoryViewSet(
         return Response(self._out(services.category_save(category=category, **values)))
 
     def destroy(self, request: Request, pk: str) -> Response:
-        category = self.get_object()
-        with transaction.atomic():
-            locked = Category.objects.select_for_update().get(pk=category.pk)
-            if locked.products.exists() or locked.children.exists():
-                raise Conflict(
-                    "This category still holds products or subcategories; move them first.",
-                    code="category_in_use",
-                )
-            locked.delete()
+        services.category_delete(category=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _out(self, category: Category) -> dict:

@@ -11,8 +11,7 @@ from core.api.schema import error_responses
 from learning import selectors
 from learning.api import serializers as s
 from learning.errors import NotEnoughQuestions, NoWeakTopics, PracticeInvalid
-from sessions_app.api.schema import SESSION_DETAIL_EXAMPLE
-from sessions_app.api.serializers import SessionDetailSerializer
+from sessions_app.detail import SESSION_DETAIL_EXAMPLE, SessionDetailSerializer
 
 TAG = ["learning"]
 

@@ -18,7 +18,7 @@ from learning.api import schema
 from learning.api import serializers as s
 from learning.models import TopicMastery
 from learning.recommenders import get_recommender
-from sessions_app.api.sitting import session_detail_payload
+from sessions_app.detail import session_detail_payload
 from sessions_app.models import ExamSession
 
 

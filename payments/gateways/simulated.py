@@ -13,10 +13,12 @@ import hmac
 import json
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
@@ -46,9 +48,18 @@ class SimulatedWebhook:
 
 
 # Where the signed webhooks go once the current transaction commits. ``None`` (the default):
-# enqueued as ``payments.tasks.deliver_simulated_webhook``, which hands them to our webhook
-# service. A list (tests): collected there instead, and nothing is delivered.
+# handed to the delivery that ``PaymentsConfig.ready()`` installs (``deliver_webhooks_with``:
+# it enqueues ``payments.tasks.deliver_simulated_webhook``, which hands them to our webhook
+# service). A list (tests): collected there instead, and nothing is delivered. The gateways
+# sit below the services, so this module names neither the task nor the service.
 webhook_outbox: list[SimulatedWebhook] | None = None
+_delivery: Callable[[SimulatedWebhook], None] | None = None
+
+
+def deliver_webhooks_with(delivery: Callable[[SimulatedWebhook], None]) -> None:
+    """Install what delivers the signed webhooks (once, at start-up)."""
+    global _delivery
+    _delivery = delivery
 
 
 def new_id(prefix: str) -> str:
@@ -345,6 +356,6 @@ def _deliver(webhook: SimulatedWebhook) -> None:
     if webhook_outbox is not None:
         webhook_outbox.append(webhook)
         return
-    from payments.tasks import deliver_simulated_webhook
-
-    deliver_simulated_webhook.enqueue(webhook.body.decode(), webhook.headers)
+    if _delivery is None:
+        raise ImproperlyConfigured("no webhook delivery installed (PaymentsConfig.ready())")
+    _delivery(webhook)

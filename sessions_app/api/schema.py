@@ -19,6 +19,7 @@ from rest_framework.exceptions import ValidationError
 from core.api.schema import ErrorCase, error_responses, uuid_id_parameter
 from sessions_app.api import learner_tests, results
 from sessions_app.api import serializers as s
+from sessions_app.detail import SESSION_DETAIL_EXAMPLE
 from sessions_app.errors import (
     AnswerRejected,
     AttemptsExhausted,
@@ -114,52 +115,6 @@ _SAVED_EXAMPLE = {
     "seq": 17,
     "saved_at": "2026-11-22T10:15:03.120Z",
     "applied": True,
-}
-
-SESSION_DETAIL_EXAMPLE = {
-    "id": "5f0c3d9e-2b7a-4c61-9d8e-1a2b3c4d5e6f",
-    "status": "in_progress",
-    "test": {
-        "slug": "django-orm-mock-1",
-        "title": "Django ORM mock test 1",
-        "navigation": "free",
-        "duration_seconds": 3600,
-    },
-    "attempt": 1,
-    "started_at": "2026-11-22T10:00:00Z",
-    "deadline_at": "2026-11-22T11:00:00Z",
-    "submitted_at": None,
-    "submit_reason": "",
-    "server_time": "2026-11-22T10:15:04Z",
-    "remaining_seconds": 2696,
-    "question_count": 3,
-    "answered_count": 1,
-    "current_section": None,
-    "sections": [
-        {
-            "id": 7,
-            "title": "ORM basics",
-            "duration_seconds": None,
-            "state": "open",
-            "deadline_at": None,
-            "remaining_seconds": None,
-            "timed": False,
-        },
-        {
-            "id": 8,
-            "title": "Query optimisation",
-            "duration_seconds": None,
-            "state": "open",
-            "deadline_at": None,
-            "remaining_seconds": None,
-            "timed": False,
-        },
-    ],
-    "palette": [
-        {"question_id": 1042, "section": 7, "number": 1, "state": "answered"},
-        {"question_id": 988, "section": 7, "number": 2, "state": "marked_for_review"},
-        {"question_id": 1310, "section": 8, "number": 3, "state": "not_visited"},
-    ],
 }
 
 # --- the sitting ----------------------------------------------------------------------

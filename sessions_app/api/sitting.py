@@ -23,8 +23,14 @@ from core.request_context import bind_log_context
 from sessions_app import policy, services, timing
 from sessions_app.api import schema
 from sessions_app.api import serializers as s
+from sessions_app.detail import (
+    fast_serialized,
+    paper_questions,
+    saved_answers,
+    session_detail_payload,
+)
 from sessions_app.errors import AnswerRejected, SessionClosed, SessionExpired, SessionNotFound
-from sessions_app.models import ExamSession, SessionResponse
+from sessions_app.models import ExamSession
 from testengine.models import Test
 from testengine.paper import CENT
 from testengine.scoring import answer_for_client
@@ -32,150 +38,13 @@ from testengine.scoring import answer_for_client
 # --- building payloads -------------------------------------------------------------------------
 
 
-def _paper_questions(paper: dict[str, Any]):
-    """(section json, question json, 1-based number) in paper order."""
-    number = 0
-    for section in paper["sections"]:
-        for question in section["questions"]:
-            number += 1
-            yield section, question, number
-
-
-def _state(row: tuple[Any, bool] | None) -> str:
-    if row is None:
-        return "not_visited"
-    answer, marked = row
-    if answer is None:
-        return "marked_for_review" if marked else "not_answered"
-    return "answered_marked_for_review" if marked else "answered"
-
-
-def _saved(session: ExamSession) -> dict[int, tuple[Any, bool]]:
-    """The learner's saved state per question: one query."""
-    return {
-        question_id: (answer, marked)
-        for question_id, answer, marked in SessionResponse.objects.filter(
-            session_id=session.pk
-        ).values_list("question_id", "answer", "marked_for_review")
-    }
-
-
-def _skeleton(session: ExamSession) -> dict[str, Any]:
-    """What the status and palette read of the paper — sections and question ids in
-    order: the paper when it is loaded, else its answer layout (the same keys; a sitting
-    started on a prepared paper leaves the paper unloaded)."""
-    return session.layout if "paper" in session.get_deferred_fields() else session.paper
-
-
-def _sections(
-    session: ExamSession, now, skeleton: dict[str, Any]
-) -> tuple[list[dict[str, Any]], Any]:
-    """Each section's state for the palette, and the current section's clock (None when
-    the test is not sectionally timed: every section is then ``open``)."""
-    clock = None
-    if session.status == ExamSession.Status.IN_PROGRESS:
-        clock = timing.session_clock(session, now=now, paper=skeleton)
-    timed = timing.is_sectional(skeleton)
-    sections = []
-    for index, section in enumerate(skeleton["sections"]):
-        if session.status != ExamSession.Status.IN_PROGRESS:
-            state = "locked"
-        elif clock is None:
-            state = "open"
-        else:
-            state = (
-                "locked"
-                if index < clock.index
-                else "current"
-                if index == clock.index
-                else "upcoming"
-            )
-        current = state == "current"
-        sections.append(
-            {
-                "id": section["id"],
-                "title": section["title"],
-                "duration_seconds": section["duration_seconds"],
-                "state": state,
-                "deadline_at": clock.deadline_at if current else None,
-                "remaining_seconds": _remaining(clock.deadline_at, now) if current else None,
-                "timed": timed,
-            }
-        )
-    return sections, clock
-
-
-def _remaining(deadline, now) -> int:
-    return max(0, int((deadline - now).total_seconds()))
-
-
 def _decimal(value: str) -> str:
     """A paper's marks as the API's DecimalField (two places) writes them."""
     return format(Decimal(value).quantize(CENT), "f")
 
 
-def _fast(serializer_class, data: dict[str, Any], bulky: str) -> dict[str, Any]:
-    """``serializer_class(data).data`` without running the serializer over ``data[bulky]``,
-    a long list (100 questions or palette entries) already built of plain ints and strings
-    exactly as the serializer would give it (tests hold the two equal): DRF's per-field
-    walk over a 100-question paper cost more than the rest of the request."""
-    payload = serializer_class({**data, bulky: []}).data
-    payload[bulky] = data[bulky]
-    return payload
-
-
-def _detail(session: ExamSession, *, fresh: bool = False) -> dict[str, Any]:
-    """``fresh``: the sitting was created in this request (nothing saved yet)."""
-    return _fast(s.SessionDetailSerializer, _detail_data(session, fresh=fresh), "palette")
-
-
-def session_detail_payload(session: ExamSession, *, fresh: bool = False) -> dict[str, Any]:
-    """``SessionDetailSerializer``'s payload for a session (its ``test`` selected): what
-    starting a sitting answers, for other apps that start one (learning's practice).
-    ``fresh``: created just now, so there are no saved answers to read."""
-    return _detail(session, fresh=fresh)
-
-
-def _detail_data(session: ExamSession, *, fresh: bool = False) -> dict[str, Any]:
-    saved = {} if fresh else _saved(session)
-    now = timezone.now()
-    skeleton = _skeleton(session)
-    sections, clock = _sections(session, now, skeleton)
-    current = None
-    if clock is not None and not clock.finished(skeleton["sections"]):
-        current = skeleton["sections"][clock.index]["id"]
-    palette = [
-        {
-            "question_id": question["id"],
-            "section": section["id"],
-            "number": number,
-            "state": _state(saved.get(question["id"])),
-        }
-        for section, question, number in _paper_questions(skeleton)
-    ]
-    return {
-        "id": session.id,
-        "status": session.status,
-        "test": session.test,
-        "attempt": session.attempt,
-        "started_at": session.started_at,
-        "deadline_at": session.deadline_at,
-        "submitted_at": session.submitted_at,
-        "submit_reason": session.submit_reason,
-        "server_time": now,
-        "remaining_seconds": _remaining(session.deadline_at, now)
-        if session.status == ExamSession.Status.IN_PROGRESS
-        else 0,
-        "question_count": session.question_count,
-        "answered_count": sum(1 for answer, _ in saved.values() if answer is not None),
-        "current_section": current,
-        "sections": sections,
-        "palette": palette,
-    }
-
-
 def _paper(session: ExamSession) -> dict[str, Any]:
-    return _fast(s.SittingPaperSerializer, _paper_data(session), "questions")
+    return fast_serialized(s.SittingPaperSerializer, _paper_data(session), "questions")
 
 
 def _learner_question(
@@ -203,7 +72,7 @@ def _learner_question(
 def _paper_data(session: ExamSession) -> dict[str, Any]:
     """The learner's view of the paper: safe fields only, with saved state. Sequential
     navigation stops at (and includes) the first question without a saved answer."""
-    saved = _saved(session)
+    saved = saved_answers(session)
     adaptive_test = session.test.mode == Test.Mode.ADAPTIVE
     sequential = adaptive_test or session.test.navigation == Test.Navigation.SEQUENTIAL
     clock = timing.session_clock(session, now=timezone.now())
@@ -212,7 +81,7 @@ def _paper_data(session: ExamSession) -> dict[str, Any]:
         sections = session.paper["sections"]
         only = sections[clock.index]["id"] if not clock.finished(sections) else -1
     questions = []
-    for section, question, number in _paper_questions(session.paper):
+    for section, question, number in paper_questions(session.paper):
         if only is not None and section["id"] != only:
             continue
         answer, marked = saved.get(question["id"], (None, False))
@@ -287,7 +156,7 @@ class SessionStartView(APIView):
         # The service's row carries its test and every stored value: no re-read. A new
         # sitting has no saved answers yet, so its palette needs no query either.
         return Response(
-            _detail(session, fresh=created),
+            session_detail_payload(session, fresh=created),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -320,7 +189,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
 
     @schema.session_detail
     def retrieve(self, request: Request, pk: UUID) -> Response:
-        return Response(_detail(self._session(pk)))
+        return Response(session_detail_payload(self._session(pk)))
 
     @schema.session_paper
     @action(detail=True, methods=["get"])
@@ -376,7 +245,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
         services.section_advance(
             user=request.user, session_id=pk, section_id=data.validated_data["section"]
         )
-        return Response(_detail(self._session(pk, finalize=False)))
+        return Response(session_detail_payload(self._session(pk, finalize=False)))
 
     @schema.session_submit
     @action(detail=True, methods=["post"])

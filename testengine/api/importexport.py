@@ -18,8 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.parsers import JSONParser
+from core.api.permissions import StaffModelPermissions
 from core.api.serializers import StrictInputSerializer
-from testengine.api.permissions import StaffModelPermissions
 from testengine.importexport import (
     CONTENT_TYPES,
     FORMATS,
@@ -31,7 +31,7 @@ from testengine.importexport import (
     questions_import,
 )
 from testengine.models import Question, Topic
-from testengine.paper import topic_subtree_ids
+from testengine.selectors import topic_subtree_ids
 from testengine.services.questions import normalise_tags
 
 # --- shapes ------------------------------------------------------------------------------

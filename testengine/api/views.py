@@ -14,13 +14,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.permissions import StaffModelPermissions
 from core.errors import Conflict
 from testengine import services
 from testengine.api import schema
 from testengine.api import serializers as s
-from testengine.api.permissions import StaffModelPermissions
 from testengine.models import Question, Test, Topic
-from testengine.paper import generate_paper, topic_subtree_ids
+from testengine.paper import generate_paper
+from testengine.selectors import topic_subtree_ids
 from testengine.services.questions import ChoiceData, QuestionData, question_data_from
 
 # Retiring a question, or moving it out of what a published test draws from, is refused

@@ -15,7 +15,8 @@ from django.utils.text import slugify
 from core.markdown import render_markdown, unsafe_markup
 from testengine.errors import PracticeNotPublishable, RulesUnfillable, TestInvalid
 from testengine.models import Question, Section, SectionQuestion, SectionRule, Test, Topic
-from testengine.paper import _Shortfall, load_blueprint, pick_question_ids, rule_candidates
+from testengine.paper import Shortfall, load_blueprint, pick_question_ids
+from testengine.selectors import rule_candidates
 
 TEST_FIELDS = (
     "title",
@@ -150,7 +151,7 @@ def test_check(*, test: Test) -> CheckReport:
     if report.ok:
         try:
             pick_question_ids(test, sections, random.Random(0))  # noqa: S311
-        except _Shortfall as exc:
+        except Shortfall as exc:
             gap = exc.shortfall
             report.problems.append(
                 f"Rules overlap: rule {gap.rule_id} gets {gap.available} of {gap.needed} "

@@ -16,7 +16,7 @@ from django.utils import timezone
 from PIL import Image
 
 from catalogue import services
-from catalogue.admin import price_range, rupees
+from catalogue.admin import price_range
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
 from core.errors import Conflict
 from tests.accounts.factories import StaffFactory, UserFactory
@@ -180,21 +180,6 @@ def _new_product_post(**fields: str) -> dict[str, str]:
 
 
 # --- money in the admin -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("paise", "text"),
-    [
-        (0, "₹0"),
-        (49900, "₹499"),
-        (49950, "₹499.50"),
-        (149900, "₹1,499"),
-        (10000000, "₹1,00,000"),
-        (1234567800, "₹1,23,45,678"),
-    ],
-)
-def test_rupees_use_indian_digit_grouping(paise, text):
-    assert rupees(paise) == text
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,8 @@ from learning.selectors import practice_question_ids
 from sessions_app.models import ExamSession
 from testengine.bank import forget_local_pools
 from testengine.models import Question, Test
-from testengine.paper import Paper, rule_candidates
+from testengine.paper import Paper
+from testengine.selectors import rule_candidates
 from tests.accounts.factories import UserFactory
 from tests.catalogue.factories import (
     EnrollmentFactory,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalogue import services as catalogue_services
+from sessions_app import detail as session_detail
 from sessions_app.api import serializers as s
 from sessions_app.api import sitting
 from sessions_app.models import ExamSession, SessionResponse
@@ -401,10 +402,10 @@ def test_the_fast_paper_and_palette_are_exactly_what_their_serializers_give():
 
     with time_machine.travel(timezone.now(), tick=False):  # one server_time for both
         paper = sitting._paper(session)
-        detail = sitting._detail(session)
+        detail = session_detail.session_detail_payload(session)
 
         assert paper == s.SittingPaperSerializer(sitting._paper_data(session)).data
-        assert detail == s.SessionDetailSerializer(sitting._detail_data(session)).data
+        assert detail == s.SessionDetailSerializer(session_detail.session_detail_data(session)).data
     assert {q["marks"] for q in paper["questions"]} == {"1.50"}
     assert {e["state"] for e in detail["palette"]} >= {"answered", "not_visited"}
     assert json.loads(json.dumps(paper)) == paper  # plain JSON types only

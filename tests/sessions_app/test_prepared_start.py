@@ -11,9 +11,9 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from sessions_app import detail as session_detail
 from sessions_app import services
 from sessions_app.api import serializers as s
-from sessions_app.api import sitting
 from sessions_app.errors import AttemptsExhausted, NoAccess
 from sessions_app.models import AttemptOverride, ExamSession
 from testengine import pool
@@ -260,8 +260,8 @@ def test_a_pooled_start_answers_what_a_generated_one_does(django_assert_max_num_
     session = ExamSession.objects.select_related("test").get(pk=first["id"])
     with time_machine.travel(timezone.now(), tick=False):
         assert (
-            sitting._detail(session)
-            == s.SessionDetailSerializer(sitting._detail_data(session)).data
+            session_detail.session_detail_payload(session)
+            == s.SessionDetailSerializer(session_detail.session_detail_data(session)).data
         )
     # The paper of a pooled sitting is served as any other.
     paper = client.get(f"/api/v1/sessions/{first['id']}/questions/")

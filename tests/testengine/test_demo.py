@@ -10,8 +10,9 @@ from django.db import transaction
 
 from testengine import demo, demo_bank
 from testengine.models import Choice, Question, Section, SectionQuestion, SectionRule, Test, Topic
-from testengine.paper import generate_paper, rule_candidates
+from testengine.paper import generate_paper
 from testengine.scoring import score
+from testengine.selectors import rule_candidates
 from testengine.services import question_data_from, question_validate, test_check
 
 pytestmark = pytest.mark.django_db

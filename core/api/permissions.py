@@ -1,4 +1,5 @@
-"""Staff-only access with Django model permissions (view permission needed to read)."""
+"""Staff-only access with Django model permissions (view permission needed to read),
+shared by every staff API (the question bank, the catalogue)."""
 
 from rest_framework import permissions
 
