@@ -169,6 +169,9 @@ def demo_database(django_db_setup, django_db_blocker):
         out = io.StringIO()
         _switch_database(name)
         try:
+            # This runs before the test's own clean-up (_isolate_side_channels): a Redis
+            # cache may still hold the last test's pools under the versions this seed uses.
+            cache.clear()
             with override_settings(DEBUG=True):  # as the seeding tests set it
                 call_command("seed_demo", stdout=out)
         finally:
