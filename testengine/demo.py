@@ -1,27 +1,30 @@
 """Demo question bank and tests for ``make run``: a backend-engineering curriculum.
 
-The content lives in ``demo_bank.py``. Seeding is idempotent: topics are found by slug,
-questions by ``external_id`` (``demo-…``) and tests by slug; only what is missing is created,
-so staff edits to demo content survive restarts and a second run costs a few queries.
+The bank is data: ``demo_data/topics.json`` (the topic tree) and ``demo_data/bank.json``
+(the questions, in the JSON format of the question import), both built by
+``scripts/build_demo_bank.py``. The questions go in through ``importexport.questions_import``,
+the path staff imports take. Seeding is idempotent: topics are found by slug, questions by
+``external_id`` (``demo-…``) and tests by slug; only what is missing is created, so staff
+edits to demo content survive restarts and a second run costs a few queries.
 """
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any, TextIO
 
 from django.contrib.auth import get_user_model
 
 from accounts.demo import DEMO_STAFF
-from testengine import demo_bank
 from testengine.bank import candidate_pools
 from testengine.errors import RulesUnfillable
+from testengine.importexport import JSON, questions_import
 from testengine.models import Question, Section, SectionQuestion, SectionRule, Test, Topic
 from testengine.services import (
-    ChoiceData,
-    QuestionData,
     papers_prepare,
-    question_create,
     question_set_free_practice,
     test_create,
     test_publish,
@@ -29,34 +32,37 @@ from testengine.services import (
 )
 
 EXTERNAL_PREFIX = "demo-"
-MARKS = {"easy": Decimal("1"), "medium": Decimal("2"), "hard": Decimal("3")}
-# A wrong answer costs a quarter of the marks where guessing can score; nothing otherwise.
-PENALISED_TYPES = {Question.Type.SINGLE, Question.Type.MULTIPLE, Question.Type.TRUE_FALSE}
+DATA_DIR = Path(__file__).resolve().parent / "demo_data"
+TOPICS_FILE = DATA_DIR / "topics.json"
+BANK_FILE = DATA_DIR / "bank.json"
 
 
-def external_id(item: demo_bank.Item) -> str:
-    return EXTERNAL_PREFIX + item.key
+@cache
+def bank_rows() -> tuple[dict[str, Any], ...]:
+    """The demo questions as import rows (``bank.json``), read once per process."""
+    return tuple(json.loads(BANK_FILE.read_text(encoding="utf-8")))
 
 
 # --- topics -----------------------------------------------------------------------------------
 
 
-def _tree_rows() -> list[tuple[str, str, str | None, str, int]]:
-    """(name, slug, parent slug, chapter slug, order) for every node, parents first."""
-    rows = []
-    for order, (subject, subject_slug, chapters) in enumerate(demo_bank.TOPIC_TREE):
-        rows.append((subject, subject_slug, None, "", order))
-        for chapter_order, (chapter, chapter_slug, topics) in enumerate(chapters):
-            rows.append((chapter, chapter_slug, subject_slug, chapter_slug, chapter_order))
-            for topic_order, (topic, topic_slug) in enumerate(topics):
-                rows.append((topic, topic_slug, chapter_slug, chapter_slug, topic_order))
+def _tree_rows() -> list[tuple[str, str, str | None, int]]:
+    """(name, slug, parent slug, order) for every node of ``topics.json``, parents first."""
+    rows: list[tuple[str, str, str | None, int]] = []
+
+    def walk(nodes: list[dict[str, Any]], parent: str | None) -> None:
+        for order, node in enumerate(nodes):
+            rows.append((node["name"], node["slug"], parent, order))
+            walk(node["children"], node["slug"])
+
+    walk(json.loads(TOPICS_FILE.read_text(encoding="utf-8")), None)
     return rows
 
 
 def ensure_topics() -> dict[str, Topic]:
     rows = _tree_rows()
     topics = {t.slug: t for t in Topic.objects.filter(slug__in=[row[1] for row in rows])}
-    for name, slug, parent_slug, _, order in rows:
+    for name, slug, parent_slug, order in rows:
         if slug in topics:
             continue
         parent = topics[parent_slug] if parent_slug else None
@@ -67,54 +73,23 @@ def ensure_topics() -> dict[str, Topic]:
     return topics
 
 
-def chapter_of() -> dict[str, str]:
-    """Topic slug → the slug of its chapter (used as a tag)."""
-    return {slug: chapter for _, slug, _, chapter, _ in _tree_rows() if chapter}
-
-
 # --- questions --------------------------------------------------------------------------------
 
 
-def question_data(item: demo_bank.Item, topic: Topic, chapter: str) -> QuestionData:
-    marks = MARKS[item.difficulty]
-    penalty = marks / 4 if item.type in PENALISED_TYPES else Decimal("0")
-    return QuestionData(
-        type=item.type,
-        topic=topic,
-        body_md=item.body,
-        explanation_md=item.explanation,
-        difficulty=item.difficulty,
-        status=item.status,
-        tags=(chapter, *item.tags),
-        marks=marks,
-        negative_marks=penalty,
-        numeric_answer=item.answer,
-        numeric_tolerance=item.tolerance,
-        tolerance_kind=(
-            Question.Tolerance.RELATIVE if item.relative else Question.Tolerance.ABSOLUTE
-        ),
-        accepted_answers=item.accepted,
-        choices=tuple(ChoiceData(body_md=text, is_correct=ok) for text, ok in item.choices),
-        external_id=external_id(item),
-    )
-
-
-def ensure_questions(topics: dict[str, Topic]) -> tuple[int, int]:
-    """Create the demo questions that are missing. Returns (present, created)."""
-    items = demo_bank.all_items()
+def ensure_questions() -> tuple[int, int]:
+    """Import the demo questions that are missing (by external id). Returns (present,
+    created)."""
+    rows = bank_rows()
     existing = set(
         Question.objects.filter(external_id__startswith=EXTERNAL_PREFIX).values_list(
             "external_id", flat=True
         )
     )
-    missing = [item for item in items if external_id(item) not in existing]
+    missing = [row for row in rows if row["external_id"] not in existing]
     if missing:
         author = get_user_model().objects.filter(email=DEMO_STAFF["email"]).first()
-        chapters = chapter_of()
-        for item in missing:
-            data = question_data(item, topics[item.topic], chapters[item.topic])
-            question_create(data=data, by=author)
-    return len(items), len(missing)
+        questions_import(content=json.dumps(missing), fmt=JSON, by=author)
+    return len(rows), len(missing)
 
 
 # --- tests ------------------------------------------------------------------------------------
@@ -430,7 +405,7 @@ def ensure_prepared_papers() -> int:
 
 def seed(out: TextIO) -> None:
     topics = ensure_topics()
-    questions, new_questions = ensure_questions(topics)
+    questions, new_questions = ensure_questions()
     tests, new_tests = ensure_tests(topics, out)
     free = ensure_free_practice()
     prepared = ensure_prepared_papers()

@@ -52,12 +52,12 @@ STATIC_CACHE = (
     / f"examforge-live-static-{os.getuid()}-{hashlib.sha256(bytes(ROOT)).hexdigest()[:8]}"
 )
 TEMPLATE_LOCK = 0x6578_616D  # pg_advisory_lock key: "exam"
-_FINGERPRINTED = ("*.py", "requirements.txt")
+_FINGERPRINTED = ("*.py", "requirements.txt", "demo_data/*.json")
 
 
 def _fingerprint(seed: bool) -> str:
-    """A hash of the project's Python code (apps, migrations, demo data, settings) and its
-    requirements: what decides the content of a migrated, seeded database."""
+    """A hash of the project's Python code (apps, migrations, settings), the demo data files
+    and the requirements: what decides the content of a migrated, seeded database."""
     digest = hashlib.sha256(b"seed" if seed else b"bare")
     files = sorted(
         path

@@ -1,4 +1,7 @@
-"""``manage.py seed_demo``: idempotent, and the printed credentials work."""
+"""``manage.py seed_demo``: idempotent, and the printed credentials work.
+
+Most tests start from ``seeded_demo``: the database as the first ``seed_demo`` on a freshly
+migrated one left it (seeded once per test worker), and what that seed printed."""
 
 import re
 from io import StringIO
@@ -27,10 +30,9 @@ def debug(settings):
     settings.DEBUG = True
 
 
-@pytest.mark.django_db
 @pytest.mark.usefixtures("debug")
-def test_seed_demo_creates_the_demo_accounts_and_prints_their_credentials():
-    output = _seed()
+def test_seed_demo_creates_the_demo_accounts_and_prints_their_credentials(seeded_demo):
+    output = seeded_demo
 
     assert _printed_credentials(output) == {
         "staff": (DEMO_STAFF["email"], DEMO_STAFF["password"]),
@@ -44,10 +46,8 @@ def test_seed_demo_creates_the_demo_accounts_and_prints_their_credentials():
     assert learner.phone == "+919800000001"
 
 
-@pytest.mark.django_db
-@pytest.mark.usefixtures("debug")
+@pytest.mark.usefixtures("debug", "seeded_demo")
 def test_seed_demo_twice_creates_nothing_more():
-    _seed()
     users_after_first = sorted(User.objects.values_list("pk", "email"))
 
     _seed()
@@ -57,11 +57,9 @@ def test_seed_demo_twice_creates_nothing_more():
     assert len(users_after_first) == 6
 
 
-@pytest.mark.django_db
-@pytest.mark.usefixtures("debug")
+@pytest.mark.usefixtures("debug", "seeded_demo")
 def test_seed_demo_resets_a_demo_account_someone_changed():
     # given the learner was disabled and given another password since the last seed
-    _seed()
     learner = User.objects.get(email=DEMO_LEARNER["email"])
     learner.is_active = False
     learner.full_name = "Renamed"
@@ -78,10 +76,9 @@ def test_seed_demo_resets_a_demo_account_someone_changed():
     assert learner.check_password(DEMO_LEARNER["password"]) is True
 
 
-@pytest.mark.django_db
 @pytest.mark.usefixtures("debug")
-def test_the_demo_staff_account_can_log_into_the_admin(client):
-    email, password = _printed_credentials(_seed())["staff"]
+def test_the_demo_staff_account_can_log_into_the_admin(client, seeded_demo):
+    email, password = _printed_credentials(seeded_demo)["staff"]
 
     response = client.post("/admin/login/?next=/admin/", {"username": email, "password": password})
 
@@ -92,10 +89,9 @@ def test_the_demo_staff_account_can_log_into_the_admin(client):
     assert index.context["user"].email == DEMO_STAFF["email"]
 
 
-@pytest.mark.django_db
 @pytest.mark.usefixtures("debug")
-def test_the_demo_learner_can_log_in_through_the_api(api_client):
-    email, password = _printed_credentials(_seed())["learner"]
+def test_the_demo_learner_can_log_in_through_the_api(api_client, seeded_demo):
+    email, password = _printed_credentials(seeded_demo)["learner"]
 
     response = api_client.post(
         "/api/v1/auth/token/", {"email": email, "password": password}, format="json"

@@ -8,13 +8,11 @@ from accounts.demo import DEMO_LEARNER
 from learning.models import TopicMastery
 from tests.learning.factories import client_for
 
-pytestmark = pytest.mark.django_db
 
-
+@pytest.mark.usefixtures("seeded_demo")  # the first seed_demo
 def test_the_demo_learner_has_mastery_and_recommendations(settings):
     settings.DEBUG = True
     quiet = open("/dev/null", "w")  # noqa: SIM115
-    call_command("seed_demo", stdout=quiet)
     first = sorted(TopicMastery.objects.values_list("user_id", "topic_id", "theta", "responses"))
     call_command("seed_demo", stdout=quiet)
     second = sorted(TopicMastery.objects.values_list("user_id", "topic_id", "theta", "responses"))

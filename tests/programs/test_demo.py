@@ -8,12 +8,10 @@ from accounts.demo import DEMO_LEARNER
 from programs import selectors
 from programs.models import Certificate, Milestone, Program, ProjectSubmission, Track
 
-pytestmark = pytest.mark.django_db
 
-
+@pytest.mark.usefixtures("seeded_demo")  # the first seed_demo
 def test_the_demo_program_tells_its_story_and_is_idempotent(settings):
     settings.DEBUG = True
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
     program = Program.objects.get()

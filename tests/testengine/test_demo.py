@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from django.db import transaction
 
-from testengine import demo, demo_bank
+from testengine import demo
 from testengine.models import Choice, Question, Section, SectionQuestion, SectionRule, Test, Topic
 from testengine.paper import generate_paper
 from testengine.scoring import score
@@ -16,6 +19,22 @@ from testengine.selectors import rule_candidates
 from testengine.services import question_data_from, question_validate, test_check
 
 pytestmark = pytest.mark.django_db
+
+BUILDER = Path(__file__).resolve().parents[2] / "scripts" / "build_demo_bank.py"
+
+
+@pytest.fixture(scope="module")
+def builder():
+    """``scripts/build_demo_bank.py``, the development script that writes the bank's data
+    files (the app never imports it)."""
+    spec = importlib.util.spec_from_file_location("build_demo_bank", BUILDER)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
 
 
 def _snapshot() -> dict[str, int]:
@@ -67,15 +86,15 @@ def test_seeding_twice_changes_nothing(seeded):
     assert _snapshot() == before
     assert "(0 new)" in out.getvalue()
     assert out.getvalue().count("\n") == 1  # a one-line summary
-    assert before["questions"] == len(demo_bank.all_items())
+    assert before["questions"] == len(demo.bank_rows())
     assert before["tests"] >= len(demo.DEMO_TESTS)
 
 
-def test_bank_covers_every_type_difficulty_and_status(seeded):
+def test_bank_covers_every_type_difficulty_and_status(seeded, builder):
     questions = Question.objects.filter(external_id__startswith="demo-")
 
     assert questions.count() >= 300
-    assert len(demo_bank.HAND) >= 120
+    assert len(builder.HAND) >= 120
     assert set(questions.values_list("type", flat=True)) == set(Question.Type.values)
     assert set(questions.values_list("difficulty", flat=True)) == set(Question.Difficulty.values)
     statuses = Counter(questions.values_list("status", flat=True))
@@ -101,12 +120,17 @@ def test_every_demo_question_passes_validation(seeded):
     assert invalid == {}
 
 
-def test_keys_are_unique_and_generated_answers_are_stable():
-    keys = [item.key for item in demo_bank.all_items()]
+def test_keys_are_unique_and_generated_answers_are_stable(builder):
+    keys = [row["external_id"] for row in demo.bank_rows()]
 
     assert len(keys) == len(set(keys))
-    assert all(len(demo.EXTERNAL_PREFIX + key) <= 64 for key in keys)
-    assert demo_bank.generated() == demo_bank.generated()
+    assert all(key.startswith(demo.EXTERNAL_PREFIX) and len(key) <= 64 for key in keys)
+    assert builder.generated() == builder.generated()
+    # The committed data files are what the script builds from the curriculum today.
+    files = builder.documents()
+    assert set(files) == {demo.TOPICS_FILE, demo.BANK_FILE}
+    for path, text in files.items():
+        assert path.read_text(encoding="utf-8") == text, f"run scripts/build_demo_bank.py ({path})"
 
 
 @pytest.mark.parametrize("seed", [1, 7, 2024])

@@ -1,10 +1,19 @@
-"""The demo question bank: a backend-engineering curriculum written as compact data.
+"""Build the demo question bank's data files from the curriculum written below.
+
+    python scripts/build_demo_bank.py          # rewrite testengine/demo_data/*.json
+    python scripts/build_demo_bank.py --check  # exit 1 when they are not what this builds
+
+``manage.py seed_demo`` loads the committed files (``testengine.demo``): ``topics.json``
+is the topic tree and ``bank.json`` the questions, in the JSON format of the question
+import (``testengine.importexport``), so every seed also exercises the import path. This
+script is a development tool: the app never imports it, and the production image leaves
+it out.
 
 ``HAND`` holds the hand-written questions. ``generated()`` adds drills built from tables of
 facts (status codes, ports, isolation phenomena, Big-O, …) or whose answers Python itself
 computes (join row counts, expression values, availability arithmetic), so every answer is
-checkable. Each item has a stable ``key``; the seeder stores ``"demo-" + key`` as the
-question's ``external_id`` and creates only the missing ones.
+checkable. Each item has a stable ``key``; its question's ``external_id`` is
+``"demo-" + key``, which the seeder uses to create only the missing ones.
 
 Authoring shorthand: a choice starting with ``"* "`` is a correct one; bodies and
 explanations are Markdown and are dedented, so they can be written as indented
@@ -13,14 +22,18 @@ triple-quoted strings.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
+import json
 import math
 import random
+import sys
 import textwrap
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 E, M, H = "easy", "medium", "hard"
 PUBLISHED, DRAFT, RETIRED = "published", "draft", "retired"
@@ -136,7 +149,7 @@ TOPIC_TREE: tuple = (
 
 @dataclass(frozen=True)
 class Item:
-    """One question as data; ``demo.py`` turns it into a ``QuestionData``."""
+    """One question as data; ``question_row`` turns it into a row of ``bank.json``."""
 
     key: str
     topic: str
@@ -5610,3 +5623,108 @@ def generated() -> list[Item]:
 
 def all_items() -> list[Item]:
     return [*HAND, *generated()]
+
+
+# === The data files ==============================================================================
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "testengine" / "demo_data"
+EXTERNAL_PREFIX = "demo-"
+MARKS = {E: Decimal("1"), M: Decimal("2"), H: Decimal("3")}
+# A wrong answer costs a quarter of the marks where guessing can score; nothing otherwise.
+PENALISED_TYPES = {"single", "multiple", "true_false"}
+
+
+def _text(number: Decimal | None) -> str | None:
+    """A number as the shortest text that keeps its value, as the question export writes it."""
+    if number is None:
+        return None
+    text = format(number.normalize(), "f")
+    return "0" if text == "-0" else text
+
+
+def chapter_of() -> dict[str, str]:
+    """Topic slug → the slug of its chapter (every question carries it as its first tag)."""
+    return {
+        topic_slug: chapter_slug
+        for _, _, chapters in TOPIC_TREE
+        for _, chapter_slug, topics in chapters
+        for _, topic_slug in topics
+    }
+
+
+def question_row(item: Item, chapter: str) -> dict:
+    """One question in the import's JSON format; keys a question does not use are left out
+    (the import gives them the defaults of a new question, which are the same)."""
+    marks = MARKS[item.difficulty]
+    penalty = marks / 4 if item.type in PENALISED_TYPES else Decimal("0")
+    row = {
+        "external_id": EXTERNAL_PREFIX + item.key,
+        "topic": item.topic,
+        "type": item.type,
+        "body": item.body,
+        "explanation": item.explanation,
+        "difficulty": item.difficulty,
+        "status": item.status,
+        "tags": [chapter, *item.tags],
+        "marks": _text(marks),
+        "negative_marks": _text(penalty),
+        "choices": [{"text": text, "correct": ok} for text, ok in item.choices],
+        "numeric_answer": _text(item.answer),
+        "numeric_tolerance": _text(item.tolerance),
+        "tolerance_kind": "relative" if item.relative else "absolute",
+        "accepted_answers": list(item.accepted),
+    }
+    if item.type != "numeric":
+        for key in ("numeric_answer", "numeric_tolerance", "tolerance_kind"):
+            del row[key]
+    return {key: value for key, value in row.items() if value not in (None, [])}
+
+
+def topics_document() -> list[dict]:
+    """The topic tree: subject → chapter → topic, each ``{"name", "slug", "children"}``."""
+
+    def node(name: str, slug: str, children: tuple = ()) -> dict:
+        return {"name": name, "slug": slug, "children": [node(*child) for child in children]}
+
+    return [node(*subject) for subject in TOPIC_TREE]
+
+
+def bank_document() -> list[dict]:
+    chapters = chapter_of()
+    return [question_row(item, chapters[item.topic]) for item in all_items()]
+
+
+def _dump(document: list[dict]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+
+
+def documents() -> dict[Path, str]:
+    """Each data file's path and the text this script writes into it."""
+    return {
+        DATA_DIR / "topics.json": _dump(topics_document()),
+        DATA_DIR / "bank.json": _dump(bank_document()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--check", action="store_true", help="only report whether the files are up to date"
+    )
+    args = parser.parse_args(argv)
+    stale = []
+    for path, text in documents().items():
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(path)
+        if not args.check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    for path in stale:
+        verb = "is out of date" if args.check else "written"
+        sys.stdout.write(f"{path.relative_to(DATA_DIR.parent.parent)}: {verb}\n")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
