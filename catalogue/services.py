@@ -18,7 +18,9 @@ from catalogue.errors import (
     NotPublishable,
     PaymentRequired,
     PlanUnavailable,
+    ProductInUse,
     ProductNotFound,
+    ProductPublished,
     TrialUsed,
 )
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
@@ -447,12 +449,9 @@ def product_delete(*, product: Product) -> None:
     """Only an unpublished product nobody enrolled in can be deleted (409 otherwise)."""
     product = Product.objects.select_for_update().get(pk=product.pk)
     if product.is_published:
-        raise Conflict("Unpublish the product before deleting it.", code="product_published")
+        raise ProductPublished()
     if Enrollment.objects.filter(product=product).exists():
-        raise Conflict(
-            "Learners enrolled in this product; unpublish it instead of deleting it.",
-            code="product_in_use",
-        )
+        raise ProductInUse()
     image = product.image.name
     product.delete()
     if image:

@@ -16,9 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalogue import selectors, services
+from catalogue.errors import CategoryInUse
 from catalogue.models import Category, Plan, Product, ProductTest
 from core.api.serializers import StrictInputSerializer
-from core.errors import Conflict
 from core.images import media_url, validate_image
 from testengine.api.permissions import StaffModelPermissions
 from testengine.models import Test
@@ -322,10 +322,7 @@ class StaffCategoryViewSet(
         with transaction.atomic():
             locked = Category.objects.select_for_update().get(pk=category.pk)
             if locked.products.exists() or locked.children.exists():
-                raise Conflict(
-                    "This category still holds products or subcategories; move them first.",
-                    code="category_in_use",
-                )
+                raise CategoryInUse()
             locked.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 

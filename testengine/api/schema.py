@@ -18,15 +18,19 @@ from drf_spectacular.utils import (
 from rest_framework.exceptions import ValidationError
 
 from core.api.schema import ErrorCase, error_responses
-from core.errors import Conflict
 from testengine.api import importexport
 from testengine.api import serializers as s
 from testengine.errors import (
     ImportRejected,
     PaperUnavailable,
+    PublishedTestsBroken,
     QuestionInvalid,
+    QuestionNotDraft,
     RulesUnfillable,
+    TestInUse,
     TestInvalid,
+    TestPublished,
+    TopicInUse,
 )
 from testengine.importexport import MAX_ROWS
 from testengine.models import Question
@@ -50,9 +54,7 @@ _QUESTION_INVALID = (
 )
 # Retiring a question, or moving it out of what a published test draws from, is refused
 # while it would leave that test unable to build a paper.
-_BREAKS_PUBLISHED = RulesUnfillable(
-    "This change would leave published tests unable to build a paper.",
-    code="breaks_published_tests",
+_BREAKS_PUBLISHED = PublishedTestsBroken(
     fields={"tests": ["“SQL basics”: Section “SQL”: 5 easy from Joins needs 5, 4 available."]},
 )
 _UNFILLABLE = RulesUnfillable(
@@ -157,10 +159,7 @@ topic_delete = extend_schema(
         204: None,
         **_staff(
             404,
-            Conflict(
-                "This topic still has subtopics, questions or test rules; move them first.",
-                code="topic_in_use",
-            ),
+            TopicInUse,
         ),
     },
 )
@@ -233,9 +232,7 @@ question_delete = extend_schema(
         204: None,
         **_staff(
             404,
-            Conflict(
-                "Only draft questions can be deleted; retire it instead.", code="question_in_use"
-            ),
+            QuestionNotDraft,
         ),
     },
 )
@@ -319,11 +316,8 @@ test_delete = extend_schema(
         204: None,
         **_staff(
             404,
-            Conflict("Unpublish the test before deleting it.", code="test_published"),
-            Conflict(
-                "A product grants this test; remove it from the product first.",
-                code="test_in_use",
-            ),
+            TestPublished,
+            TestInUse,
         ),
     },
 )
