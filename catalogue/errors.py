@@ -36,3 +36,18 @@ class TrialUsed(Conflict):
 class NotPublishable(Conflict):
     code = "not_publishable"
     detail = "A product needs at least one active plan to be published."
+
+
+class CategoryInUse(Conflict):
+    code = "category_in_use"
+    detail = "This category still holds products or subcategories; move them first."
+
+
+class ProductPublished(Conflict):
+    code = "product_published"
+    detail = "Unpublish the product before deleting it."
+
+
+class ProductInUse(Conflict):
+    code = "product_in_use"
+    detail = "Learners enrolled in this product; unpublish it instead of deleting it."

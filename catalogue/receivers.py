@@ -10,9 +10,9 @@ the test engine's domain signal ``tests_changed``, not as its models' signals.""
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from catalogue import services
 from catalogue.cache import catalogue_changed
 from catalogue.models import Category, Plan, Product, ProductTest
-from catalogue.services import product_sync_derived
 from testengine.signals import tests_changed
 
 
@@ -33,5 +33,5 @@ def _catalogue_changed(sender, **kwargs) -> None:
 @receiver(post_delete, sender=Plan, dispatch_uid="catalogue-plan-deleted")
 def _plan_changed(sender, instance: Plan, **kwargs) -> None:
     if Product.objects.filter(pk=instance.product_id).exists():
-        product_sync_derived(product_ids=[instance.product_id])
+        services.product_sync_derived(product_ids=[instance.product_id])
     catalogue_changed()

@@ -15,10 +15,13 @@ from django.utils.text import slugify
 
 from catalogue.errors import (
     CatalogueInvalid,
+    CategoryInUse,
     NotPublishable,
     PaymentRequired,
     PlanUnavailable,
+    ProductInUse,
     ProductNotFound,
+    ProductPublished,
     TrialUsed,
 )
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
@@ -286,10 +289,7 @@ def category_delete(*, category: Category) -> None:
     subcategory added meanwhile waits and then finds it gone."""
     category = Category.objects.select_for_update().get(pk=category.pk)
     if category.products.exists() or category.children.exists():
-        raise Conflict(
-            "This category still holds products or subcategories; move them first.",
-            code="category_in_use",
-        )
+        raise CategoryInUse()
     category.delete()
 
 
@@ -461,12 +461,9 @@ def product_delete(*, product: Product) -> None:
     """Only an unpublished product nobody enrolled in can be deleted (409 otherwise)."""
     product = Product.objects.select_for_update().get(pk=product.pk)
     if product.is_published:
-        raise Conflict("Unpublish the product before deleting it.", code="product_published")
+        raise ProductPublished()
     if Enrollment.objects.filter(product=product).exists():
-        raise Conflict(
-            "Learners enrolled in this product; unpublish it instead of deleting it.",
-            code="product_in_use",
-        )
+        raise ProductInUse()
     image = product.image.name
     product.delete()
     if image:

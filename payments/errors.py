@@ -78,3 +78,10 @@ class WebhookFailed(ApplicationError):
 class WebhookInProgress(WebhookFailed):
     code = "webhook_in_progress"
     detail = "Another delivery of this event is being processed; retry later."
+
+
+class PlanIsFree(PlanUnavailable):
+    """A free plan is not ordered: the learner enrolls in it."""
+
+    code = "plan_is_free"
+    detail = "This plan is free: enroll with POST catalogue/products/{slug}/enroll/."

@@ -32,6 +32,7 @@ from payments.errors import (
     OrderNotFound,
     PaymentNotVerified,
     PaymentsInvalid,
+    PlanIsFree,
     PlanUnavailable,
     RefundInvalid,
     SignatureInvalid,
@@ -98,10 +99,7 @@ def order_create(
     if not plan.is_active or not plan.product.is_published:
         raise PlanUnavailable()
     if plan.price_paise == 0:
-        raise PlanUnavailable(
-            "This plan is free: enroll with POST catalogue/products/{slug}/enroll/.",
-            code="plan_is_free",
-        )
+        raise PlanIsFree()
     _check_not_owned(user, plan)
     gateway = get_gateway()
     try:

@@ -75,3 +75,18 @@ class LastSection(Conflict):
 class NotSectional(Conflict):
     code = "not_sectional"
     detail = "This test has no sectional time limits; move between questions freely."
+
+
+class AccessEnded(NoAccess):
+    """Access withdrawn (a refund or a revoke) after the sitting started
+    (``policy.require_sitting_access``)."""
+
+    detail = "Your access to this test has ended."
+
+
+class NotCurrentQuestion(AnswerRejected):
+    """A sequential or adaptive test answers only its current question; the detail says why
+    this one is not (an earlier, a later, a committed adaptive item)."""
+
+    code = "not_current_question"
+    detail = "Only the current question can be answered."

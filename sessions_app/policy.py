@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 
 from catalogue.selectors import has_access
 from sessions_app.errors import (
+    AccessEnded,
     AttemptsExhausted,
     AttemptTooSoon,
-    NoAccess,
     TestClosed,
     TestNotOpen,
 )
@@ -51,12 +51,12 @@ def require_sitting_access(session, *, test: Test | None = None) -> None:
     ``session`` is an :class:`ExamSession` or anything with its ``status``,
     ``access_ended_at`` and ``user_id`` (autosave's locked row)."""
     if session.access_ended_at is not None:
-        raise NoAccess("Your access to this test has ended.")
+        raise AccessEnded()
     if session.status == ExamSession.Status.IN_PROGRESS:
         return
     test = test or session.test
     if not may_sit(learner(session.user_id), test):
-        raise NoAccess("Your access to this test has ended.")
+        raise AccessEnded()
 
 
 @dataclass(frozen=True)

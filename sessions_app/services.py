@@ -26,6 +26,7 @@ from sessions_app.errors import (
     AnswerRejected,
     LastSection,
     NoAccess,
+    NotCurrentQuestion,
     NotSectional,
     SectionLocked,
     SectionNotOpen,
@@ -476,17 +477,15 @@ def _adaptive_save(cursor, sitting: _Sitting, question_id, canonical, marked, sp
         if seq <= row[3]:
             stored = _stored_response(sitting.id, question_id, row)
             return SaveResult(stored, applied=False, adaptive=adaptive.summary(session))
-        raise AnswerRejected(
+        raise NotCurrentQuestion(
             "An adaptive test does not go back: this answer is committed.",
-            code="not_current_question",
             fields={"question_id": [f"Answer question {current} (the current one)."]}
             if current
             else {"question_id": ["The test is complete: submit it."]},
         )
     if question_id != current:
-        raise AnswerRejected(
+        raise NotCurrentQuestion(
             "Only the current item of an adaptive test can be answered.",
-            code="not_current_question",
             fields={"question_id": [f"Answer question {current} (the current one)."]},
         )
     if canonical is None:
@@ -594,9 +593,8 @@ def _sequential_check(sitting: _Sitting, question_id: int, seq: int):
     if question_id in answered and seq <= answered[question_id]:
         return SessionResponse.objects.get(session_id=sitting.id, question_id=question_id)
     where = "an earlier" if question_id in answered else "a later"
-    raise AnswerRejected(
+    raise NotCurrentQuestion(
         f"This test is sequential: only the current question can be answered, not {where} one.",
-        code="not_current_question",
         fields={"question_id": [f"Answer question {current} (the current one)."]},
     )
 

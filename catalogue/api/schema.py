@@ -21,10 +21,13 @@ from catalogue.api import manage
 from catalogue.api import serializers as s
 from catalogue.errors import (
     CatalogueInvalid,
+    CategoryInUse,
     NotPublishable,
     PaymentRequired,
     PlanUnavailable,
+    ProductInUse,
     ProductNotFound,
+    ProductPublished,
     TrialUsed,
 )
 from catalogue.models import Product
@@ -277,10 +280,7 @@ staff_category_delete = extend_schema(
         204: None,
         **_staff(
             404,
-            Conflict(
-                "This category still holds products or subcategories; move them first.",
-                code="category_in_use",
-            ),
+            CategoryInUse,
         ),
     },
 )
@@ -368,11 +368,8 @@ staff_product_delete = extend_schema(
         204: None,
         **_staff(
             404,
-            Conflict("Unpublish the product before deleting it.", code="product_published"),
-            Conflict(
-                "Learners enrolled in this product; unpublish it instead of deleting it.",
-                code="product_in_use",
-            ),
+            ProductPublished,
+            ProductInUse,
         ),
     },
 )

@@ -14,6 +14,8 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from payments.api import schema
+from payments.api.serializers import OCTET_STREAM, PDF
 from payments.errors import InvoiceNotFound, OrderNotFound
 from payments.invoices import (
     invoice_filename,
@@ -22,9 +24,6 @@ from payments.invoices import (
     render_invoice_pdf,
 )
 from payments.models import Invoice, Order
-
-PDF = "application/pdf"
-OCTET_STREAM = "application/octet-stream"
 
 
 def pdf_media_type(request: Request) -> str:
@@ -62,6 +61,7 @@ class _InvoiceView(APIView):
 
 
 class InvoicePdfView(_InvoiceView):
+    @schema.invoice_pdf
     def get(self, request: Request, pk: UUID) -> HttpResponse:
         invoice = self._invoice(request, pk)
         response = HttpResponse(render_invoice_pdf(invoice), content_type=pdf_media_type(request))
@@ -70,6 +70,7 @@ class InvoicePdfView(_InvoiceView):
 
 
 class InvoiceHtmlView(_InvoiceView):
+    @schema.invoice_html
     def get(self, request: Request, pk: UUID) -> HttpResponse:
         invoice = self._invoice(request, pk)
         response = HttpResponse(

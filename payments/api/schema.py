@@ -1,9 +1,7 @@
 """OpenAPI documentation of the payments API: orders, coupon preview and the Razorpay
-webhook (``payments.api.views``, applied there as ``@schema.<name>``) and the invoice
-downloads (``payments.api.invoices``, whose media types live in that module: documented
-from here by ``document_invoices``, which ``payments.api.urls_invoices`` calls). Error
-responses are declared with the errors each operation raises
-(core.api.schema.error_responses)."""
+webhook (``payments.api.views``) and the invoice downloads (``payments.api.invoices``),
+applied there as ``@schema.<name>``. Error responses are declared with the errors each
+operation raises (core.api.schema.error_responses)."""
 
 from __future__ import annotations
 
@@ -13,12 +11,10 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_view,
 )
 from rest_framework.exceptions import ValidationError
 
 from core.api.schema import error_responses, uuid_id_parameter
-from payments.api import invoices
 from payments.api import serializers as s
 from payments.errors import (
     AlreadyOwned,
@@ -30,6 +26,7 @@ from payments.errors import (
     OrderNotFound,
     PaymentNotVerified,
     PaymentsInvalid,
+    PlanIsFree,
     PlanUnavailable,
     SignatureInvalid,
     WebhookFailed,
@@ -99,10 +96,7 @@ order_create = extend_schema(
             _COUPON_INVALID,
             401,
             PlanUnavailable,
-            PlanUnavailable(
-                "This plan is free: enroll with POST catalogue/products/{slug}/enroll/.",
-                code="plan_is_free",
-            ),
+            PlanIsFree,
             AlreadyOwned("You already have lifetime access to this product."),
             CouponExhausted,
             IdempotencyKeyReused,
@@ -266,10 +260,8 @@ invoice_pdf = extend_schema(
     ),
     parameters=[_ORDER_ID],
     responses={
-        (200, invoices.PDF): OpenApiResponse(OpenApiTypes.BINARY, description=_PDF_DESCRIPTION),
-        (200, invoices.OCTET_STREAM): OpenApiResponse(
-            OpenApiTypes.BINARY, description=_PDF_DESCRIPTION
-        ),
+        (200, s.PDF): OpenApiResponse(OpenApiTypes.BINARY, description=_PDF_DESCRIPTION),
+        (200, s.OCTET_STREAM): OpenApiResponse(OpenApiTypes.BINARY, description=_PDF_DESCRIPTION),
         **_INVOICE_ERRORS,
     },
 )
@@ -286,11 +278,3 @@ invoice_html = extend_schema(
         **_INVOICE_ERRORS,
     },
 )
-
-
-def document_invoices() -> None:
-    """Attach the documentation above to the invoice views, whose media types live in
-    their own module (so it cannot import this one). Called by
-    ``payments.api.urls_invoices``."""
-    extend_schema_view(get=invoice_pdf)(invoices.InvoicePdfView)
-    extend_schema_view(get=invoice_html)(invoices.InvoiceHtmlView)

@@ -9,6 +9,11 @@ from rest_framework import serializers
 from core.api.serializers import StrictInputSerializer
 from payments.models import Order
 
+# The media types of the invoice PDF download (payments.api.invoices): PDF, or the same bytes
+# as a generic binary for generated clients that read any download as a file.
+PDF = "application/pdf"
+OCTET_STREAM = "application/octet-stream"
+
 
 class OrderInputSerializer(serializers.Serializer):
     """The plan to buy and an optional coupon. Other fields are ignored, amounts included

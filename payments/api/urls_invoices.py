@@ -2,9 +2,7 @@
 
 from django.urls import path
 
-from payments.api import invoices, schema
-
-schema.document_invoices()
+from payments.api import invoices
 
 urlpatterns = [
     path("orders/<uuid:pk>/invoice/", invoices.InvoicePdfView.as_view(), name="order-invoice"),

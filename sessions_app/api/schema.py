@@ -21,11 +21,13 @@ from sessions_app.api import learner_tests, results
 from sessions_app.api import serializers as s
 from sessions_app.detail import SESSION_DETAIL_EXAMPLE
 from sessions_app.errors import (
+    AccessEnded,
     AnswerRejected,
     AttemptsExhausted,
     AttemptTooSoon,
     LastSection,
     NoAccess,
+    NotCurrentQuestion,
     NotSectional,
     SectionLocked,
     SectionNotOpen,
@@ -41,13 +43,9 @@ from testengine.errors import PaperUnavailable
 TAG = ["sessions"]
 RESULTS_TAG = ["results"]
 
-# Access withdrawn (a refund or a revoke) after the sitting started: policy.require_sitting_access.
-ACCESS_ENDED = NoAccess("Your access to this test has ended.")
-
 _SAVE_INVALID = (
-    AnswerRejected(
+    NotCurrentQuestion(
         "This test is sequential: only the current question can be answered, not an earlier one.",
-        code="not_current_question",
         fields={"question_id": ["Answer question 988 (the current one)."]},
     ),
     AnswerRejected(fields={"answer": ["This question takes one choice."]}),
@@ -183,7 +181,7 @@ session_paper = extend_schema(
     parameters=[_SESSION_ID],
     responses={
         200: s.SittingPaperSerializer,
-        **_sitting_errors(401, ACCESS_ENDED, SessionNotFound, SessionClosed),
+        **_sitting_errors(401, AccessEnded, SessionNotFound, SessionClosed),
     },
 )
 
@@ -201,7 +199,7 @@ response_save = extend_schema(
     responses={
         200: s.SavedResponseSerializer,
         **_sitting_errors(
-            *_SAVE_INVALID, 401, ACCESS_ENDED, SessionNotFound, *_SAVE_REFUSED, SessionExpired
+            *_SAVE_INVALID, 401, AccessEnded, SessionNotFound, *_SAVE_REFUSED, SessionExpired
         ),
     },
     examples=[
@@ -228,7 +226,7 @@ responses_save = extend_schema(
                 fields={"responses.3.answer": ["Choice 99 is not a choice of this question."]}
             ),
             401,
-            ACCESS_ENDED,
+            AccessEnded,
             SessionNotFound,
             *_SAVE_REFUSED,
             SessionExpired,
@@ -281,7 +279,7 @@ section_next = extend_schema(
                 fields={"section": ["Section 99 is not in this paper."]},
             ),
             401,
-            ACCESS_ENDED,
+            AccessEnded,
             SessionNotFound,
             SessionClosed,
             SectionNotOpen,
@@ -304,7 +302,7 @@ session_submit = extend_schema(
     request=None,
     responses={
         200: s.SubmitSummarySerializer,
-        **_sitting_errors(401, ACCESS_ENDED, SessionNotFound),
+        **_sitting_errors(401, AccessEnded, SessionNotFound),
     },
 )
 
@@ -387,7 +385,7 @@ result = extend_schema(
     parameters=[_SESSION_ID],
     responses={
         200: results.ResultSerializer,
-        **_sitting_errors(401, ACCESS_ENDED, SessionNotFound, results.SessionNotSubmitted),
+        **_sitting_errors(401, AccessEnded, SessionNotFound, results.SessionNotSubmitted),
     },
     examples=[
         OpenApiExample("A result", value=_RESULT, response_only=True),
@@ -419,7 +417,7 @@ review = extend_schema(
             401,
             results.SolutionsHidden,
             results.SolutionsHidden("Solutions are shown after 2026-12-01T18:30:00+00:00."),
-            ACCESS_ENDED,
+            AccessEnded,
             SessionNotFound,
             results.SessionNotSubmitted,
         ),

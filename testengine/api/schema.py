@@ -1,9 +1,7 @@
 """OpenAPI documentation of the test engine's staff API: topics, questions and tests
-(``testengine.api.views``, applied there as ``@schema.<name>``) and question import and
-export (``testengine.api.importexport``, whose serializers live in that module: documented
-from here by ``document_import_export``, which ``testengine.api.urls_importexport`` calls).
-Error responses are declared with the errors each operation raises
-(core.api.schema.error_responses)."""
+(``testengine.api.views``) and question import and export (``testengine.api.importexport``),
+applied there as ``@schema.<name>``. Error responses are declared with the errors each
+operation raises (core.api.schema.error_responses)."""
 
 from __future__ import annotations
 
@@ -18,15 +16,18 @@ from drf_spectacular.utils import (
 from rest_framework.exceptions import ValidationError
 
 from core.api.schema import ErrorCase, error_responses
-from core.errors import Conflict
-from testengine.api import importexport
 from testengine.api import serializers as s
 from testengine.errors import (
     ImportRejected,
     PaperUnavailable,
+    PublishedTestsBroken,
     QuestionInvalid,
+    QuestionNotDraft,
     RulesUnfillable,
+    TestInUse,
     TestInvalid,
+    TestPublished,
+    TopicInUse,
 )
 from testengine.importexport import MAX_ROWS
 from testengine.models import Question
@@ -50,9 +51,7 @@ _QUESTION_INVALID = (
 )
 # Retiring a question, or moving it out of what a published test draws from, is refused
 # while it would leave that test unable to build a paper.
-_BREAKS_PUBLISHED = RulesUnfillable(
-    "This change would leave published tests unable to build a paper.",
-    code="breaks_published_tests",
+_BREAKS_PUBLISHED = PublishedTestsBroken(
     fields={"tests": ["“SQL basics”: Section “SQL”: 5 easy from Joins needs 5, 4 available."]},
 )
 _UNFILLABLE = RulesUnfillable(
@@ -157,10 +156,7 @@ topic_delete = extend_schema(
         204: None,
         **_staff(
             404,
-            Conflict(
-                "This topic still has subtopics, questions or test rules; move them first.",
-                code="topic_in_use",
-            ),
+            TopicInUse,
         ),
     },
 )
@@ -233,9 +229,7 @@ question_delete = extend_schema(
         204: None,
         **_staff(
             404,
-            Conflict(
-                "Only draft questions can be deleted; retire it instead.", code="question_in_use"
-            ),
+            QuestionNotDraft,
         ),
     },
 )
@@ -319,11 +313,8 @@ test_delete = extend_schema(
         204: None,
         **_staff(
             404,
-            Conflict("Unpublish the test before deleting it.", code="test_published"),
-            Conflict(
-                "A product grants this test; remove it from the product first.",
-                code="test_in_use",
-            ),
+            TestPublished,
+            TestInUse,
         ),
     },
 )
@@ -484,13 +475,13 @@ question_import = extend_schema(
     summary="Import questions (CSV or JSON, all or nothing)",
     description=_IMPORT_DESCRIPTION,
     request={
-        "multipart/form-data": importexport.ImportUploadSerializer,
-        "application/json": importexport.ImportJsonSerializer,
+        "multipart/form-data": s.ImportUploadSerializer,
+        "application/json": s.ImportJsonSerializer,
     },
     responses={
-        201: OpenApiResponse(importexport.ImportReportSerializer, description="Imported."),
+        201: OpenApiResponse(s.ImportReportSerializer, description="Imported."),
         200: OpenApiResponse(
-            importexport.ImportReportSerializer,
+            s.ImportReportSerializer,
             description="Dry run: the file is clean; nothing saved.",
         ),
         **_import_export(
@@ -541,7 +532,7 @@ question_export = extend_schema(
         "questions. Filters combine; `topic` includes its subtopics. Needs a staff "
         "account with the `testengine.view_question` permission."
     ),
-    parameters=[importexport.ExportQuerySerializer],
+    parameters=[s.ExportQuerySerializer],
     responses={
         (200, "text/csv"): OpenApiResponse(
             OpenApiTypes.STR,
@@ -549,7 +540,7 @@ question_export = extend_schema(
             examples=[OpenApiExample("CSV", value=_CSV_EXAMPLE)],
         ),
         (200, "application/json"): OpenApiResponse(
-            importexport.ImportQuestionSerializer(many=True),
+            s.ImportQuestionSerializer(many=True),
             description="`format=json`: a JSON list of questions.",
             # drf-spectacular wraps the example of a list response in the list itself.
             examples=[OpenApiExample("JSON", value=_IMPORT_QUESTION_EXAMPLE)],
@@ -560,11 +551,3 @@ question_export = extend_schema(
         ),
     },
 )
-
-
-def document_import_export() -> None:
-    """Attach the documentation above to the import and export views, whose serializers
-    live in their own module (so it cannot import this one). Called by
-    ``testengine.api.urls_importexport``."""
-    extend_schema_view(post=question_import)(importexport.QuestionImportView)
-    extend_schema_view(get=question_export)(importexport.QuestionExportView)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.serializers import NoneAsNullChoiceField, StrictInputSerializer
+from testengine.importexport import FORMATS, JSON, MAX_ROWS, format_from_filename
 from testengine.models import (
     Choice,
     Question,
@@ -409,3 +411,114 @@ class PaperPreviewSerializer(serializers.Serializer):
     question_count = serializers.IntegerField()
     max_score = serializers.DecimalField(max_digits=14, decimal_places=2)
     sections = PaperSectionSerializer(many=True)
+
+
+# --- import and export (testengine.api.importexport) -------------------------------------
+
+
+class ImportChoiceSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="The choice, in Markdown.")
+    correct = serializers.BooleanField(default=False)
+
+
+class ImportQuestionSerializer(serializers.Serializer):
+    """One question of an import or export file (JSON). The CSV format has the same
+    columns, with lists ``|``-separated and ``correct`` as choice numbers."""
+
+    external_id = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_null=True,
+        help_text="Your stable id; unique in the bank. Optional.",
+    )
+    topic = serializers.SlugField(help_text="Slug of an existing topic.")
+    type = serializers.ChoiceField(choices=Question.Type.choices)
+    body = serializers.CharField(help_text="The question, in Markdown (no script-capable HTML).")
+    explanation = serializers.CharField(required=False, allow_blank=True, default="")
+    difficulty = serializers.ChoiceField(
+        choices=Question.Difficulty.choices, default=Question.Difficulty.MEDIUM
+    )
+    status = serializers.ChoiceField(choices=Question.Status.choices, default=Question.Status.DRAFT)
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), default=list)
+    marks = serializers.DecimalField(max_digits=6, decimal_places=2, default="1")
+    negative_marks = serializers.DecimalField(
+        max_digits=6, decimal_places=2, default="0", help_text="A positive penalty; 0 for none."
+    )
+    choices = ImportChoiceSerializer(
+        many=True, default=list, help_text="Single, multiple and true/false questions only."
+    )
+    numeric_answer = serializers.DecimalField(
+        max_digits=20, decimal_places=6, allow_null=True, default=None
+    )
+    numeric_tolerance = serializers.DecimalField(max_digits=20, decimal_places=6, default="0")
+    tolerance_kind = serializers.ChoiceField(
+        choices=Question.Tolerance.choices, default=Question.Tolerance.ABSOLUTE
+    )
+    accepted_answers = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        default=list,
+        help_text="Short-text questions only.",
+    )
+
+
+@extend_schema_field(ImportQuestionSerializer(many=True))
+class _QuestionsField(serializers.ListField):
+    """A list, checked row by row by the importer (so every bad row is reported with its
+    number) rather than by a nested serializer that would stop at the shape."""
+
+    child = serializers.JSONField()
+
+
+class ImportUploadSerializer(StrictInputSerializer):
+    """A file upload (multipart/form-data)."""
+
+    file = serializers.FileField(help_text=f"A CSV or JSON file of at most {MAX_ROWS} questions.")
+    format = serializers.ChoiceField(
+        choices=FORMATS,
+        required=False,
+        help_text="csv or json; by default told from the file name's extension.",
+    )
+    dry_run = serializers.BooleanField(default=False, help_text="Check everything, write nothing.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        fmt = attrs.get("format") or format_from_filename(attrs["file"].name or "")
+        if fmt is None:
+            raise serializers.ValidationError(
+                {"format": ["Give the format (csv or json): the file name does not tell."]}
+            )
+        return {**attrs, "format": fmt}
+
+
+class ImportJsonSerializer(StrictInputSerializer):
+    """Questions sent as a JSON body instead of a file."""
+
+    format = serializers.ChoiceField(choices=[JSON], default=JSON)
+    questions = _QuestionsField(help_text=f"At most {MAX_ROWS} questions.")
+    dry_run = serializers.BooleanField(default=False, help_text="Check everything, write nothing.")
+
+
+class ImportReportSerializer(serializers.Serializer):
+    """What a clean import did (or, on a dry run, would do)."""
+
+    created = serializers.IntegerField(
+        help_text="Questions created; on a dry run, the number that would be created."
+    )
+    dry_run = serializers.BooleanField()
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    """Query parameters of the export; filters combine."""
+
+    format = serializers.ChoiceField(choices=FORMATS, default="csv")
+    topic = serializers.SlugField(
+        required=False, help_text="Only this topic (by slug) and its subtopics."
+    )
+    status = serializers.ChoiceField(choices=Question.Status.choices, required=False)
+    difficulty = serializers.ChoiceField(choices=Question.Difficulty.choices, required=False)
+    tag = serializers.CharField(required=False, max_length=50, help_text="Only questions with it.")
+
+    def validate_topic(self, slug: str) -> Topic:
+        topic = Topic.objects.filter(slug=slug).first()
+        if topic is None:
+            raise serializers.ValidationError(f"Unknown topic {slug!r}.")
+        return topic

@@ -3,10 +3,7 @@ whose ``questions/<pk>/`` would otherwise take these paths."""
 
 from django.urls import path
 
-from testengine.api import schema
 from testengine.api.importexport import QuestionExportView, QuestionImportView
-
-schema.document_import_export()
 
 urlpatterns = [
     path("questions/import/", QuestionImportView.as_view(), name="question-import"),

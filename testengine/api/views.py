@@ -15,10 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.permissions import StaffModelPermissions
-from core.errors import Conflict
 from testengine import services
 from testengine.api import schema
 from testengine.api import serializers as s
+from testengine.errors import QuestionInUse, QuestionNotDraft, TestInUse, TestPublished
 from testengine.models import Question, Test, Topic
 from testengine.paper import generate_paper
 from testengine.selectors import topic_subtree_ids
@@ -180,16 +180,11 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def destroy(self, request: Request, pk: str) -> Response:
         question = self.get_object()
         if question.status != Question.Status.DRAFT:
-            raise Conflict(
-                "Only draft questions can be deleted; retire it instead.", code="question_in_use"
-            )
+            raise QuestionNotDraft()
         try:
             question.delete()
         except ProtectedError as exc:  # a fixed test lists it
-            raise Conflict(
-                "A test lists this question; remove it from the test first.",
-                code="question_in_use",
-            ) from exc
+            raise QuestionInUse() from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @schema.question_publish
@@ -256,14 +251,11 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def destroy(self, request: Request, slug: str) -> Response:
         test = self.get_object()
         if test.is_published:
-            raise Conflict("Unpublish the test before deleting it.", code="test_published")
+            raise TestPublished()
         try:
             test.delete()
         except ProtectedError as exc:  # a product grants it
-            raise Conflict(
-                "A product grants this test; remove it from the product first.",
-                code="test_in_use",
-            ) from exc
+            raise TestInUse() from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @schema.test_check

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.markdown import render_markdown, unsafe_markup
-from testengine.errors import QuestionInvalid, RulesUnfillable
+from testengine.errors import PublishedTestsBroken, QuestionInvalid
 from testengine.models import Choice, Question, QuestionStatistics, Topic
 
 MAX_CHOICES = 10
@@ -505,11 +505,7 @@ def _keep_published_tests_fillable(questions: list[Question], *, old_topic_ids: 
         question_ids={q.pk for q in questions},
     )
     if broken:
-        raise RulesUnfillable(
-            "This change would leave published tests unable to build a paper.",
-            code="breaks_published_tests",
-            fields={"tests": broken},
-        )
+        raise PublishedTestsBroken(fields={"tests": broken})
 
 
 def question_data_from(question: Question) -> QuestionData:

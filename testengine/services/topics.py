@@ -7,7 +7,7 @@ from django.db.models.deletion import ProtectedError
 from django.utils.text import slugify
 
 from core.errors import Conflict
-from testengine.errors import QuestionInvalid
+from testengine.errors import QuestionInvalid, TopicInUse
 from testengine.models import Topic
 
 
@@ -68,7 +68,4 @@ def topic_delete(*, topic: Topic) -> None:
     try:
         topic.delete()
     except ProtectedError as exc:
-        raise Conflict(
-            "This topic still has subtopics, questions or test rules; move them first.",
-            code="topic_in_use",
-        ) from exc
+        raise TopicInUse() from exc
