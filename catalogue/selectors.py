@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import (
     Count,
-    Exists,
     F,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -25,8 +19,6 @@ from django.utils import timezone
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
 from catalogue.vocabulary import WORD, Vocabulary, vocabulary
 from core.images import media_url
-from core.sql import prepared_cursor
-from testengine.models import Test
 
 
 def live_enrollments(*, user, at: datetime | None = None) -> QuerySet[Enrollment]:
@@ -34,89 +26,6 @@ def live_enrollments(*, user, at: datetime | None = None) -> QuerySet[Enrollment
     return Enrollment.objects.filter(
         user_id=user.pk, revoked_at__isnull=True, starts_at__lte=at
     ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
-
-
-def accessible_tests(*, user, now: datetime | None = None) -> QuerySet[Test]:
-    """The access rule, written once: published tests (never a learner's practice test)
-    that ``user`` may sit at ``now``. A test is open to a learner when a product containing
-    it grants it — the learner holds a live enrollment of that product, or the product is
-    published and free outright (no active paid plan: a ₹0 trial plan next to paid plans
-    gives access through its expiring enrollment, not to all) — and that product's unlock
-    date for it has passed. Anonymous callers get the free tests only. One ``EXISTS`` per
-    test row."""
-    now = now or timezone.now()
-    unlocked = Q(unlock_at__isnull=True) | Q(unlock_at__lte=now)
-    paid_plan = Plan.objects.filter(
-        product_id=OuterRef("product_id"), is_active=True, price_paise__gt=0
-    )
-    grant = Q(product__is_published=True, product__is_free=True) & ~Exists(paid_plan)
-    if user is not None and user.is_authenticated:
-        owned = live_enrollments(user=user, at=now).filter(product_id=OuterRef("product_id"))
-        grant |= Q(Exists(owned))
-    grants = ProductTest.objects.filter(unlocked, grant, test_id=OuterRef("pk"))
-    return Test.objects.filter(Exists(grants), is_published=True, practice_owner__isnull=True)
-
-
-def has_access(user, test, *, now: datetime | None = None) -> bool:
-    """May ``user`` sit ``test`` now? :func:`accessible_tests` for one test (one query).
-
-    Asked by every start at the opening of a mock, so the query is compiled once per
-    process (:func:`_access_statement`) and run as a prepared statement: building the
-    ORM query cost more than the rest of a start. Same SQL, same rule."""
-    authenticated = user is not None and user.is_authenticated
-    sql, slots = _access_statement(authenticated)
-    values = {
-        _USER: user.pk if authenticated else None,
-        _TEST: test.pk,
-        _NOW: now or timezone.now(),
-    }
-    params = [slot.value if isinstance(slot, _Constant) else values[slot] for slot in slots]
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone() is not None
-
-
-@dataclass(frozen=True)
-class _Constant:
-    value: Any
-
-
-@dataclass(frozen=True)
-class _Learner:
-    pk: int
-    is_authenticated: bool = True
-
-
-_USER, _TEST, _NOW = "user", "test", "now"
-# Values no real row or clock holds, standing in for the three inputs while compiling.
-_SENTINELS = {
-    -7_300_000_000_000_001: _USER,
-    -7_300_000_000_000_002: _TEST,
-    datetime(1971, 2, 3, 4, 5, 6, 789_012, tzinfo=UTC): _NOW,
-}
-
-
-@functools.cache
-def _access_statement(authenticated: bool) -> tuple[str, tuple[Any, ...]]:
-    """``has_access``'s SQL as the ORM compiles it from :func:`accessible_tests`, and per
-    parameter either the input it takes (user, test, now) or the constant it holds."""
-    user_pk, test_pk, now = list(_SENTINELS)
-    queryset = accessible_tests(user=_Learner(user_pk) if authenticated else None, now=now)
-    query = queryset.filter(pk=test_pk).query.exists(limit=True)
-    sql, params = query.get_compiler(DEFAULT_DB_ALIAS).as_sql()
-    slots = tuple(
-        _SENTINELS[param] if _is_sentinel(param) else _Constant(param) for param in params
-    )
-    if {_TEST, _NOW} - set(slots) or (authenticated and _USER not in slots):
-        raise RuntimeError("has_access: an input did not reach the compiled query")
-    return sql, slots
-
-
-def _is_sentinel(param: Any) -> bool:
-    try:
-        return param in _SENTINELS
-    except TypeError:  # unhashable constants (lists) are never inputs
-        return False
 
 
 def category_descendant_ids(category: Category) -> list[int]:

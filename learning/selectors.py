@@ -68,7 +68,7 @@ def practice_question_ids(*, user, now: datetime) -> frozenset[int]:
             )
         )
     wanted = free | revealed
-    closed = Test.objects.filter(practice_owner__isnull=True).exclude(pk__in=open_tests)
+    closed = Test.objects.curated().exclude(pk__in=open_tests)
     return frozenset(wanted - questions_in_tests(wanted, closed))
 
 
@@ -79,11 +79,10 @@ def enrolled_tests(*, user, now: datetime) -> QuerySet[Test]:
     owned = live_enrollments(user=user, at=now).filter(product_id=OuterRef("product_id"))
     unlocked = Q(unlock_at__isnull=True) | Q(unlock_at__lte=now)
     grants = ProductTest.objects.filter(unlocked, Exists(owned), test_id=OuterRef("pk"))
-    return Test.objects.filter(
+    return Test.objects.curated().filter(
         Exists(grants),
         Q(available_until__isnull=True) | Q(available_until__gt=now),
         is_published=True,
-        practice_owner__isnull=True,
     )
 
 

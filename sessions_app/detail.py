@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from sessions_app import timing
 from sessions_app.api.serializers import SessionDetailSerializer
-from sessions_app.models import ExamSession, SessionResponse
+from sessions_app.models import ExamSession
+from sessions_app.policy import paper_questions
+from sessions_app.selectors import saved_answers
 
 __all__ = [
     "SESSION_DETAIL_EXAMPLE",
@@ -70,15 +72,6 @@ SESSION_DETAIL_EXAMPLE = {
 }
 
 
-def paper_questions(paper: dict[str, Any]):
-    """(section json, question json, 1-based number) in paper order."""
-    number = 0
-    for section in paper["sections"]:
-        for question in section["questions"]:
-            number += 1
-            yield section, question, number
-
-
 def _state(row: tuple[Any, bool] | None) -> str:
     if row is None:
         return "not_visited"
@@ -86,16 +79,6 @@ def _state(row: tuple[Any, bool] | None) -> str:
     if answer is None:
         return "marked_for_review" if marked else "not_answered"
     return "answered_marked_for_review" if marked else "answered"
-
-
-def saved_answers(session: ExamSession) -> dict[int, tuple[Any, bool]]:
-    """The learner's saved state per question: one query."""
-    return {
-        question_id: (answer, marked)
-        for question_id, answer, marked in SessionResponse.objects.filter(
-            session_id=session.pk
-        ).values_list("question_id", "answer", "marked_for_review")
-    }
 
 
 def _skeleton(session: ExamSession) -> dict[str, Any]:

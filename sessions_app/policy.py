@@ -1,11 +1,17 @@
 """The rules of sitting a test, each written once: may this learner sit this test (access),
-may they start or resume it now (the start rule), may they still use a sitting (the
-sitting rule), and may they see a sitting's solutions (the solution rule). Starting, the
-learner's test list, the paper, autosave, submit, the result, the review and practice all
-ask these functions; none re-states them.
+may they start or resume it now (the start rule, and the list's ``?status=`` built on it),
+may they still use a sitting (the sitting rule), which questions of the paper they may see
+(the paper rule), and may they see a sitting's solutions (the solution rule). Starting,
+the learner's test list and detail, the paper, autosave, submit, the result, the review,
+the leaderboard and practice all ask these functions; none re-states them.
 
-Access itself is the catalogue's rule (``catalogue.selectors.accessible_tests``); a
-learner's personal practice test is its owner's alone.
+The rules are pure functions of facts: a learner's standing with a test
+(:class:`SittingFacts`, gathered by ``sessions_app.selectors.learner_tests`` for the list
+and the detail, and by the start under its lock), a sitting's row, its paper. Where a read
+must run in the database, ``sessions_app.policy_sql`` holds the rule as SQL: the access
+rule itself (a queryset, compiled once into the start's prepared statement) and the
+list's status filter, each tested equal to the rule here. A learner's personal practice
+test is its owner's alone.
 
 Access withdrawn — a full refund or a staff revoke — closes the learner's open sittings of
 every test they can no longer sit (abandoned, answers kept for staff) and takes their
@@ -17,10 +23,14 @@ need live access again. The reasons are in docs/sessions.md ("Access").
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
 
-from catalogue.selectors import has_access
+from django.conf import settings
+
 from sessions_app.errors import (
     AccessEnded,
     AttemptsExhausted,
@@ -29,14 +39,24 @@ from sessions_app.errors import (
     TestNotOpen,
 )
 from sessions_app.models import ExamSession
+from sessions_app.policy_sql import has_access, learner
+from sessions_app.timing import SectionClock
 from testengine.models import Test
+
+
+def grace() -> timedelta:
+    """Saves this long after the deadline still count (network latency): until then an
+    open sitting resumes, saves and submits on time."""
+    return timedelta(seconds=settings.SESSION_SAVE_GRACE_SECONDS)
+
 
 # --- access ----------------------------------------------------------------------------------
 
 
 def may_sit(user, test: Test, *, now: datetime | None = None) -> bool:
-    """The access rule: a practice test is its owner's; any other test follows the
-    catalogue (a live enrollment of a product that contains it, or a free product)."""
+    """The access rule: a practice test is its owner's; any other test follows
+    ``policy_sql.accessible_tests`` (a live enrollment of a product that contains it, or
+    a free product)."""
     if test.practice_owner_id is not None:
         return user is not None and test.practice_owner_id == user.pk
     return has_access(user, test, now=now)
@@ -57,17 +77,6 @@ def require_sitting_access(session, *, test: Test | None = None) -> None:
     test = test or session.test
     if not may_sit(learner(session.user_id), test):
         raise AccessEnded()
-
-
-@dataclass(frozen=True)
-class _Learner:
-    pk: int
-    is_authenticated: bool = True
-
-
-def learner(user_id: int) -> _Learner:
-    """A learner by id, as the access rule needs one (no query for the user row)."""
-    return _Learner(user_id)
 
 
 # --- the solution rule -----------------------------------------------------------------------
@@ -99,6 +108,20 @@ def solutions_visible(session, *, now: datetime, test: Test | None = None) -> bo
 
 
 @dataclass(frozen=True)
+class SittingFacts:
+    """What the start rule reads of a learner's standing with a test: their sittings of it
+    (any status), extra attempts granted, when the latest attempt ended (submitted, else
+    its deadline), the open sitting that would resume (None once its time is up) and
+    whether any attempt was submitted."""
+
+    attempts_used: int = 0
+    extra_attempts: int = 0
+    last_ended_at: datetime | None = None
+    open_session: UUID | None = None
+    has_submitted: bool = False
+
+
+@dataclass(frozen=True)
 class Refusal:
     error: type[Exception]
     next_attempt_at: datetime | None = None
@@ -108,15 +131,7 @@ class Refusal:
         return self.error.code
 
 
-def start_refusal(
-    test: Test,
-    *,
-    attempts_used: int,
-    extra_attempts: int,
-    last_ended_at: datetime | None,
-    resumable: bool,
-    now: datetime,
-) -> Refusal | None:
+def start_refusal(test: Test, facts: SittingFacts, *, now: datetime) -> Refusal | None:
     """Why the learner may not start (or resume) ``test`` now, in the order starting
     checks: the availability window, then — unless an open sitting resumes — attempts
     left (the test's plus any granted to the learner) and the minimum gap since the last
@@ -125,23 +140,63 @@ def start_refusal(
         return Refusal(TestNotOpen)
     if test.available_until and now >= test.available_until:
         return Refusal(TestClosed)
-    if resumable:
+    if facts.open_session is not None:
         return None
-    left = attempts_left(test, attempts_used=attempts_used, extra_attempts=extra_attempts)
-    if left == 0:
+    if attempts_left(test, facts) == 0:
         return Refusal(AttemptsExhausted)
-    if last_ended_at is not None and test.min_gap_seconds:
-        opens = last_ended_at + timedelta(seconds=test.min_gap_seconds)
+    if facts.last_ended_at is not None and test.min_gap_seconds:
+        opens = facts.last_ended_at + timedelta(seconds=test.min_gap_seconds)
         if now < opens:
             return Refusal(AttemptTooSoon, opens)
     return None
 
 
-def attempts_left(test: Test, *, attempts_used: int, extra_attempts: int) -> int | None:
+def attempts_left(test: Test, facts: SittingFacts) -> int | None:
     """Attempts the learner has left (None: unlimited)."""
     if test.max_attempts is None:
         return None
-    return max(0, test.max_attempts + extra_attempts - attempts_used)
+    return max(0, test.max_attempts + facts.extra_attempts - facts.attempts_used)
+
+
+@dataclass(frozen=True)
+class SittingState:
+    """The start rule as the learner's test list and detail show it: may they start (or
+    resume) now and, if not, the code starting would refuse with."""
+
+    attempts_used: int
+    attempts_left: int | None
+    open_session: UUID | None
+    can_start: bool
+    reason: str | None
+    next_attempt_at: datetime | None
+
+
+def sitting_state(test: Test, facts: SittingFacts, *, now: datetime) -> SittingState:
+    refusal = start_refusal(test, facts, now=now)
+    return SittingState(
+        attempts_used=facts.attempts_used,
+        attempts_left=attempts_left(test, facts),
+        open_session=facts.open_session,
+        can_start=refusal is None,
+        reason=refusal.code if refusal else None,
+        next_attempt_at=refusal.next_attempt_at if refusal else None,
+    )
+
+
+LISTING_STATUSES = ("open", "available", "completed")
+
+
+def in_status(status: str, test: Test, facts: SittingFacts, *, now: datetime) -> bool:
+    """The learner's test list's ``?status=``: ``open``, a sitting to resume;
+    ``completed``, at least one submitted attempt; ``available``, starting would succeed
+    now (``can_start``). Run in the database as ``policy_sql.status_filter``."""
+    if status == "open":
+        return facts.open_session is not None
+    if status == "completed":
+        return facts.has_submitted
+    if status == "available":
+        return start_refusal(test, facts, now=now) is None
+    raise ValueError(f"no such status: {status!r}")
 
 
 def raise_refusal(refusal: Refusal, test: Test, *, now: datetime) -> None:
@@ -155,3 +210,53 @@ def raise_refusal(refusal: Refusal, test: Test, *, now: datetime) -> None:
             headers={"Retry-After": str(wait)},
         )
     raise refusal.error()
+
+
+# --- the paper rule --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisibleQuestion:
+    section_id: int
+    question: dict[str, Any]  # the frozen paper's question (key included: never send it as is)
+    number: int  # 1-based, in paper order
+    answer: Any
+    marked_for_review: bool
+
+
+def visible_questions(
+    paper: dict[str, Any],
+    saved: dict[int, tuple[Any, bool]],
+    *,
+    mode: str,
+    navigation: str,
+    clock: SectionClock | None,
+) -> Iterator[VisibleQuestion]:
+    """The questions of an open sitting's paper the learner may see now, with their saved
+    answer and mark. A sectionally timed paper shows its current section only (none once
+    every section is over); a sequential paper stops at (and includes) the first question
+    without a saved answer; an adaptive sitting shows its current item only."""
+    adaptive_test = mode == Test.Mode.ADAPTIVE
+    sequential = adaptive_test or navigation == Test.Navigation.SEQUENTIAL
+    only = None
+    if clock is not None:
+        sections = paper["sections"]
+        only = sections[clock.index]["id"] if not clock.finished(sections) else -1
+    for section, question, number in paper_questions(paper):
+        if only is not None and section["id"] != only:
+            continue
+        answer, marked = saved.get(question["id"], (None, False))
+        if adaptive_test and answer is not None:
+            continue  # an adaptive sitting shows the current item only
+        yield VisibleQuestion(section["id"], question, number, answer, marked)
+        if sequential and answer is None:
+            return
+
+
+def paper_questions(paper: dict[str, Any]) -> Iterator[tuple[dict, dict, int]]:
+    """(section json, question json, 1-based number) in paper order."""
+    number = 0
+    for section in paper["sections"]:
+        for question in section["questions"]:
+            number += 1
+            yield section, question, number

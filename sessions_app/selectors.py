@@ -1,4 +1,5 @@
-"""Reads of exam sessions: results, rank and percentile, counted grade, leaderboards.
+"""Reads of exam sessions: the facts the sitting rules read (the learner's tests, a
+sitting's paper), results, rank and percentile, counted grade, leaderboards.
 
 Rankings look only at submitted *first* attempts of a test (``sessions_ranking_idx``) and
 use aggregate queries, never a Python loop over every sitting.
@@ -7,20 +8,109 @@ use aggregate queries, never a Python loop over every sitting.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from catalogue.selectors import accessible_tests
-from sessions_app import policy
+from sessions_app import policy, timing
 from sessions_app.errors import SessionNotFound
-from sessions_app.models import ExamSession, SessionResponse
+from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
+from sessions_app.policy_sql import accessible_tests, status_filter
 from testengine.models import Test
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
+
+
+# --- the facts of the sitting rules ----------------------------------------------------------
+
+
+def learner_tests(*, user, now: datetime, status: str | None = None) -> QuerySet[Test]:
+    """The tests ``user`` may sit (``policy_sql.accessible_tests``), newest first, each
+    annotated with the facts of the start rule (:func:`sitting_facts` reads them): one
+    query, however many enrollments. ``status`` keeps the tests ``policy.in_status``
+    allows, filtered in the database (``policy_sql.status_filter``)."""
+    mine = ExamSession.objects.filter(user=user, test_id=OuterRef("pk"))
+    used = mine.order_by().values("test_id").annotate(n=Count("id")).values("n")
+    extra = AttemptOverride.objects.filter(user=user, test_id=OuterRef("pk")).values(
+        "extra_attempts"
+    )
+    last_end = (
+        mine.order_by("-attempt")
+        .annotate(end=Coalesce("submitted_at", "deadline_at"))
+        .values("end")[:1]
+    )
+    resumable = mine.filter(
+        status=ExamSession.Status.IN_PROGRESS, deadline_at__gte=now - policy.grace()
+    ).values("id")[:1]
+    tests = (
+        accessible_tests(user=user, now=now)
+        .annotate(
+            attempts_used=Coalesce(Subquery(used, output_field=IntegerField()), 0),
+            extra_attempts=Coalesce(Subquery(extra, output_field=IntegerField()), 0),
+            last_ended_at=Subquery(last_end, output_field=DateTimeField()),
+            open_session=Subquery(resumable),
+            has_submitted=Exists(mine.filter(status=ExamSession.Status.SUBMITTED)),
+        )
+        .defer("instructions_md", "adaptive_config")
+        .order_by("-published_at", "-id")
+    )
+    if status is not None:
+        tests = tests.filter(status_filter(status, now=now))
+    return tests
+
+
+def sitting_facts(test: Test) -> policy.SittingFacts:
+    """The start rule's facts of a row of :func:`learner_tests`."""
+    return policy.SittingFacts(
+        attempts_used=test.attempts_used,
+        extra_attempts=test.extra_attempts,
+        last_ended_at=test.last_ended_at,
+        open_session=test.open_session,
+        has_submitted=test.has_submitted,
+    )
+
+
+def saved_answers(session: ExamSession) -> dict[int, tuple[Any, bool]]:
+    """The learner's saved answer and mark per question of a sitting: one query."""
+    return {
+        question_id: (answer, marked)
+        for question_id, answer, marked in SessionResponse.objects.filter(
+            session_id=session.pk
+        ).values_list("question_id", "answer", "marked_for_review")
+    }
+
+
+def visible_paper(session: ExamSession) -> list[policy.VisibleQuestion]:
+    """The questions of an open sitting the learner may see now (``policy
+    .visible_questions``), with their saved state (one query)."""
+    return list(
+        policy.visible_questions(
+            session.paper,
+            saved_answers(session),
+            mode=session.test.mode,
+            navigation=session.test.navigation,
+            clock=timing.session_clock(session, now=timezone.now()),
+        )
+    )
+
+
+# --- results and rankings --------------------------------------------------------------------
 
 
 def first_attempts(test_id: int) -> QuerySet[ExamSession]:
@@ -206,7 +296,7 @@ def solution_open_sittings(*, user, now) -> tuple[set[int], set[int]]:
         user_id=user.pk,
         status=ExamSession.Status.SUBMITTED,
         access_ended_at=None,
-        test__practice_owner__isnull=True,
+        test__in=Test.objects.curated(),
     )
     tests = (
         accessible_tests(user=user, now=now)

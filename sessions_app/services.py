@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from catalogue.models import ProductTest
-from catalogue.selectors import accessible_tests
 from core.locks import lock_user_sql
-from core.sql import prepared_cursor
+from core.sql import compile_query, prepared_cursor
 from sessions_app import adaptive, marking, policy, timing
 from sessions_app.errors import (
     AnswerRejected,
@@ -36,18 +34,14 @@ from sessions_app.errors import (
     TestNotFound,
 )
 from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
+from sessions_app.policy import grace
+from sessions_app.policy_sql import accessible_tests
 from sessions_app.signals import session_scored
 from sessions_app.tasks import schedule_item_statistics
 from testengine import pool
 from testengine.models import Test
 from testengine.paper import Paper, answer_layout, generate_paper, layout_question
 from testengine.scoring import AnswerInvalid, score, validate_answer
-
-
-def grace() -> timedelta:
-    """Saves this long after the deadline still count (network latency)."""
-    return timedelta(seconds=settings.SESSION_SAVE_GRACE_SECONDS)
-
 
 # --- start -----------------------------------------------------------------------------------
 
@@ -82,10 +76,11 @@ def practice_start(
 
 
 def _published_test(slug: str) -> Test | None:
-    """The published (non-practice) test of that slug: a prepared statement, as a start
-    at the opening of a mock asks it thousands of times a minute."""
+    """The published curated test of that slug: the ORM's query compiled once and run as a
+    prepared statement, as a start at the opening of a mock asks it thousands of times a
+    minute."""
     with prepared_cursor() as cursor:
-        cursor.execute(_TEST_BY_SLUG, [slug])
+        cursor.execute(_TEST_BY_SLUG.sql, _TEST_BY_SLUG.params(slug=slug))
         row = cursor.fetchone()
     if row is None:
         return None
@@ -99,10 +94,11 @@ def _published_test(slug: str) -> Test | None:
 _TEST_FIELDS = [field.attname for field in Test._meta.concrete_fields]
 # What the ORM applies to a raw value (the JSON fields: psycopg hands jsonb over as text).
 _TEST_CONVERTERS = [getattr(field, "from_db_value", None) for field in Test._meta.concrete_fields]
-_TEST_BY_SLUG = (
-    f"SELECT {', '.join(connection.ops.quote_name(f.column) for f in Test._meta.concrete_fields)} "  # noqa: S608 — our names
-    f"FROM {Test._meta.db_table} "
-    "WHERE slug = %s AND is_published AND practice_owner_id IS NULL"
+_SLUG = "\x00slug"  # no slug holds a NUL: it stands in for the input while compiling
+_TEST_BY_SLUG = compile_query(
+    Test.objects.curated().filter(slug=_SLUG, is_published=True).order_by().query,
+    {_SLUG: "slug"},
+    required={"slug"},
 )
 
 # What deciding a start reads, in one statement once the learner is locked: the staff
@@ -147,14 +143,13 @@ def _start(
                 .values_list("attempt", "submitted_at", "deadline_at")
             )
     last = previous[0] if previous else None
-    refusal = policy.start_refusal(
-        test,
+    facts = policy.SittingFacts(
         attempts_used=len(previous),
         extra_attempts=extra_attempts,
         last_ended_at=(last[1] or last[2]) if last else None,
-        resumable=current is not None,
-        now=now,
+        open_session=current.pk if current is not None else None,
     )
+    refusal = policy.start_refusal(test, facts, now=now)
     if refusal is not None:
         policy.raise_refusal(refusal, test, now=now)
     if current is not None:
@@ -463,6 +458,32 @@ def response_save(
             return SaveResult(response=response, applied=applied)
     session_finalize_if_expired(session_id=session_id)
     raise SessionExpired()
+
+
+def responses_save(*, user, session_id, items: list[dict[str, Any]]) -> list[SaveResult]:
+    """Save a batch of answers (an offline client syncing), in order, each by the rules of
+    :func:`response_save`. All or nothing: a refused item saves none, and its error names
+    it (``responses.3.answer``). A batch that finds the time up finalizes the session and
+    is refused (410), as a single save is."""
+    results = []
+    try:
+        with transaction.atomic():
+            for index, item in enumerate(items):
+                try:
+                    results.append(response_save(user=user, session_id=session_id, **item))
+                except AnswerRejected as exc:
+                    raise AnswerRejected(
+                        exc.detail,
+                        fields={
+                            f"responses.{index}.{name}": messages
+                            for name, messages in (exc.fields or {}).items()
+                        },
+                    ) from exc
+    except SessionExpired:
+        # The save finalized the session inside the batch's (now rolled back) transaction.
+        session_finalize_if_expired(session_id=session_id)
+        raise
+    return results
 
 
 def _adaptive_save(cursor, sitting: _Sitting, question_id, canonical, marked, spent, seq, now):

@@ -588,12 +588,7 @@ class TestAdmin(FillableTestMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Test]:
         # Learners' personal practice tests are theirs, not content: staff never list,
         # publish or add them to a product (autocompletes read this queryset too).
-        return (
-            super()
-            .get_queryset(request)
-            .filter(practice_owner__isnull=True)
-            .annotate(_sections=Count("sections"))
-        )
+        return super().get_queryset(request).curated().annotate(_sections=Count("sections"))
 
     @admin.display(description="Duration", ordering="duration_seconds")
     def duration(self, obj: Test) -> str:

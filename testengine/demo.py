@@ -355,7 +355,7 @@ def ensure_free_practice() -> int:
     rules = list(
         SectionRule.objects.filter(section__test__is_published=True)
         .exclude(section__test__mode=Test.Mode.FIXED)
-        .filter(section__test__practice_owner__isnull=True)
+        .filter(section__test__in=Test.objects.curated())
     )
     pools = {rule_id: set(pool) for rule_id, pool in candidate_pools(rules).items()}
     slack = {rule.id: len(pools[rule.id]) - rule.count - SPARE_PER_RULE for rule in rules}

@@ -222,6 +222,14 @@ class Choice(models.Model):
         return self.body_md[:60]
 
 
+class TestQuerySet(models.QuerySet):
+    def curated(self) -> TestQuerySet:
+        """Tests staff write: never a learner's personal practice test
+        (``Test.practice_owner``), which is its owner's alone. Every query that lists or
+        reads tests for anyone but that owner starts here, so none can forget it."""
+        return self.filter(practice_owner__isnull=True)
+
+
 class Test(TimeStampedModel):
     __test__ = False  # "test" is our word for an exam; pytest must not collect this class
 
@@ -309,6 +317,8 @@ class Test(TimeStampedModel):
         help_text="A learner's personal practice test (learning app): only they sit it; "
         "never published, sold, listed or ranked. Empty for every other test.",
     )
+
+    objects = TestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -165,7 +165,7 @@ class StaffPlanInputSerializer(StrictInputSerializer):
 class StaffProductTestInputSerializer(StrictInputSerializer):
     test = serializers.SlugRelatedField(
         slug_field="slug",
-        queryset=Test.objects.filter(practice_owner__isnull=True),
+        queryset=Test.objects.curated(),
         help_text="The test's slug.",
     )
     unlock_at = serializers.DateTimeField(

@@ -1,36 +1,28 @@
 """The learner's tests: ``GET tests/`` (what I may sit) and ``GET tests/{slug}/``.
 
-Access is the catalogue's rule (``catalogue.selectors.accessible_tests``), as one queryset
-so a learner with many enrollments costs the same few queries as one with none. Whether a
-test can be started is ``policy.start_refusal``, the rule starting itself applies, so
-``reason`` is the code that starting would answer. Nothing here reads questions:
+The rows are ``sessions_app.selectors.learner_tests``: the access rule as one queryset, so
+a learner with many enrollments costs the same few queries as one with none, annotated
+with the facts of the start rule. Whether a test can be started is
+``policy.sitting_state``, the rule starting itself applies, so ``reason`` is the code that
+starting would answer; ``?status=`` is ``policy.in_status``. Nothing here reads questions:
 no answer key, no explanation can leak.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from django.db.models import (
-    Count,
-    DateTimeField,
-    Exists,
-    IntegerField,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-)
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalogue.selectors import accessible_tests, question_counts
-from sessions_app import policy
+from catalogue.selectors import question_counts
+from sessions_app import policy, selectors
 from sessions_app.errors import (
     AttemptsExhausted,
     AttemptTooSoon,
@@ -38,8 +30,7 @@ from sessions_app.errors import (
     TestNotFound,
     TestNotOpen,
 )
-from sessions_app.models import AttemptOverride, ExamSession
-from sessions_app.services import grace
+from sessions_app.models import ExamSession
 from testengine.errors import PaperUnavailable
 from testengine.models import Section, SectionQuestion, SectionRule, Test
 
@@ -52,81 +43,10 @@ REASONS = [
     AttemptsExhausted.code,
     AttemptTooSoon.code,
 ]
-STATUS_FILTERS = ["open", "available", "completed"]
+STATUS_FILTERS = list(policy.LISTING_STATUSES)
 
 
 # --- reads -----------------------------------------------------------------------------------
-
-
-def learner_tests(*, user, now: datetime) -> QuerySet[Test]:
-    """Accessible tests annotated with the learner's sitting state (one query): attempts
-    used, extra attempts granted, when the latest attempt ended, the resumable session."""
-    mine = ExamSession.objects.filter(user=user, test_id=OuterRef("pk"))
-    used = mine.order_by().values("test_id").annotate(n=Count("id")).values("n")
-    extra = AttemptOverride.objects.filter(user=user, test_id=OuterRef("pk")).values(
-        "extra_attempts"
-    )
-    last_end = (
-        mine.order_by("-attempt")
-        .annotate(end=Coalesce("submitted_at", "deadline_at"))
-        .values("end")[:1]
-    )
-    resumable = mine.filter(
-        status=ExamSession.Status.IN_PROGRESS, deadline_at__gte=now - grace()
-    ).values("id")[:1]
-    return (
-        accessible_tests(user=user, now=now)
-        .annotate(
-            attempts_used=Coalesce(Subquery(used, output_field=IntegerField()), 0),
-            extra_attempts=Coalesce(Subquery(extra, output_field=IntegerField()), 0),
-            last_ended_at=Subquery(last_end, output_field=DateTimeField()),
-            open_session=Subquery(resumable),
-            has_submitted=Exists(mine.filter(status=ExamSession.Status.SUBMITTED)),
-        )
-        .defer("instructions_md", "adaptive_config")
-        .order_by("-published_at", "-id")
-    )
-
-
-def filter_status(
-    tests: QuerySet[Test], status: str, *, now: datetime
-) -> list[Test] | QuerySet[Test]:
-    """``open``: a session to resume; ``completed``: a submitted attempt; ``available``:
-    ``can_start`` is true — decided by the start rule itself (``policy.start_refusal``)
-    over the learner's tests, never by a second copy of it in SQL."""
-    if status == "open":
-        return tests.filter(open_session__isnull=False)
-    if status == "completed":
-        return tests.filter(has_submitted=True)
-    return [test for test in tests if _refusal(test, now=now) is None]
-
-
-def _refusal(test: Test, *, now: datetime) -> policy.Refusal | None:
-    return policy.start_refusal(
-        test,
-        attempts_used=test.attempts_used,
-        extra_attempts=test.extra_attempts,
-        last_ended_at=test.last_ended_at,
-        resumable=test.open_session is not None,
-        now=now,
-    )
-
-
-def sitting_state(test: Test, *, now: datetime) -> dict[str, Any]:
-    """May the learner start (or resume) ``test`` now, and if not, the code
-    ``session_start`` would refuse with (the same rule: ``policy.start_refusal``).
-    ``test`` carries :func:`learner_tests`' annotations."""
-    refusal = _refusal(test, now=now)
-    return {
-        "attempts_used": test.attempts_used,
-        "attempts_left": policy.attempts_left(
-            test, attempts_used=test.attempts_used, extra_attempts=test.extra_attempts
-        ),
-        "open_session": test.open_session,
-        "can_start": refusal is None,
-        "reason": refusal.code if refusal else None,
-        "next_attempt_at": refusal.next_attempt_at if refusal else None,
-    }
 
 
 _RESULT_FIELDS = ("test_id", "id", "attempt", "score", "max_score", "percentage", "submitted_at")
@@ -159,7 +79,7 @@ def _row(test: Test, *, now: datetime, results: dict[str, Any], count: int) -> d
         "available_from": test.available_from,
         "available_until": test.available_until,
         "max_attempts": test.max_attempts,
-        **sitting_state(test, now=now),
+        **asdict(policy.sitting_state(test, selectors.sitting_facts(test), now=now)),
         "best_result": results.get("best"),
         "last_result": results.get("last"),
     }
@@ -310,7 +230,7 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Test]:
         if getattr(self, "swagger_fake_view", False):
             return Test.objects.none()
-        return learner_tests(user=self.request.user, now=self.now)
+        return selectors.learner_tests(user=self.request.user, now=self.now)
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         self.now = timezone.now()  # one clock for the access check and every row's state
@@ -319,9 +239,9 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         query = LearnerTestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        tests = self.get_queryset()
-        if "status" in query.validated_data:
-            tests = filter_status(tests, query.validated_data["status"], now=self.now)
+        tests = selectors.learner_tests(
+            user=request.user, now=self.now, status=query.validated_data.get("status")
+        )
         page = self.paginate_queryset(tests)
         ids = [test.id for test in page]
         counts = question_counts(ids)

@@ -276,9 +276,7 @@ class LeaderboardView(APIView):
     def get(self, request: Request, slug: str) -> Response:
         query = LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        test = Test.objects.filter(
-            slug=slug, is_published=True, practice_owner__isnull=True
-        ).first()
+        test = Test.objects.curated().filter(slug=slug, is_published=True).first()
         if test is None or not (request.user.is_staff or policy.may_sit(request.user, test)):
             raise TestNotFound()
         data = selectors.leaderboard(

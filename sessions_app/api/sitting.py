@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import mixins, permissions, status
@@ -20,18 +19,12 @@ from rest_framework.views import APIView
 
 from core.api.views import OwnedViewSet
 from core.request_context import bind_log_context
-from sessions_app import policy, services, timing
+from sessions_app import policy, selectors, services
 from sessions_app.api import schema
 from sessions_app.api import serializers as s
-from sessions_app.detail import (
-    fast_serialized,
-    paper_questions,
-    saved_answers,
-    session_detail_payload,
-)
-from sessions_app.errors import AnswerRejected, SessionClosed, SessionExpired, SessionNotFound
+from sessions_app.detail import fast_serialized, session_detail_payload
+from sessions_app.errors import SessionClosed, SessionNotFound
 from sessions_app.models import ExamSession
-from testengine.models import Test
 from testengine.paper import CENT
 from testengine.scoring import answer_for_client
 
@@ -70,26 +63,18 @@ def _learner_question(
 
 
 def _paper_data(session: ExamSession) -> dict[str, Any]:
-    """The learner's view of the paper: safe fields only, with saved state. Sequential
-    navigation stops at (and includes) the first question without a saved answer."""
-    saved = saved_answers(session)
-    adaptive_test = session.test.mode == Test.Mode.ADAPTIVE
-    sequential = adaptive_test or session.test.navigation == Test.Navigation.SEQUENTIAL
-    clock = timing.session_clock(session, now=timezone.now())
-    only = None
-    if clock is not None:
-        sections = session.paper["sections"]
-        only = sections[clock.index]["id"] if not clock.finished(sections) else -1
-    questions = []
-    for section, question, number in paper_questions(session.paper):
-        if only is not None and section["id"] != only:
-            continue
-        answer, marked = saved.get(question["id"], (None, False))
-        if adaptive_test and answer is not None:
-            continue  # an adaptive sitting shows the current item only
-        questions.append(_learner_question(section["id"], question, number, answer, marked))
-        if sequential and answer is None:
-            break
+    """The learner's view of the paper: the questions the paper rule shows now
+    (``policy.visible_questions``), safe fields only, with their saved state."""
+    questions = [
+        _learner_question(
+            visible.section_id,
+            visible.question,
+            visible.number,
+            visible.answer,
+            visible.marked_for_review,
+        )
+        for visible in selectors.visible_paper(session)
+    ]
     return {
         "session": session.id,
         "navigation": session.test.navigation,
@@ -213,28 +198,10 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
     def responses(self, request: Request, pk: UUID) -> Response:
         data = s.BatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        session_id = pk
-        results = []
-        try:
-            with transaction.atomic():
-                for index, item in enumerate(data.validated_data["responses"]):
-                    try:
-                        result = services.response_save(
-                            user=request.user, session_id=session_id, **item
-                        )
-                    except AnswerRejected as exc:
-                        raise AnswerRejected(
-                            exc.detail,
-                            fields={
-                                f"responses.{index}.{name}": messages
-                                for name, messages in (exc.fields or {}).items()
-                            },
-                        ) from exc
-                    results.append(_saved_payload(result))
-        except SessionExpired:
-            # The service finalized the session inside our (now rolled back) transaction.
-            services.session_finalize_if_expired(session_id=session_id)
-            raise
+        saved = services.responses_save(
+            user=request.user, session_id=pk, items=data.validated_data["responses"]
+        )
+        results = [_saved_payload(result) for result in saved]
         return Response(s.BatchResultSerializer({"results": results}).data)
 
     @schema.section_next

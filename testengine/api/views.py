@@ -226,7 +226,7 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return s.TestListSerializer if self.action == "list" else s.TestSerializer
 
     def get_queryset(self) -> QuerySet[Test]:
-        staff_tests = Test.objects.filter(practice_owner__isnull=True)  # not learners' practice
+        staff_tests = Test.objects.curated()  # not learners' practice
         if self.action == "list":
             return staff_tests.annotate(section_count=Count("sections")).order_by("-created_at")
         return staff_tests.prefetch_related("sections__rules", "sections__fixed_questions")

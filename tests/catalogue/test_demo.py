@@ -15,7 +15,8 @@ import testengine.demo
 from accounts.models import User
 from catalogue import demo
 from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
-from catalogue.selectors import has_access, live_enrollments, public_products
+from catalogue.selectors import live_enrollments, public_products
+from sessions_app.policy_sql import has_access
 from testengine.models import Test
 
 pytestmark = pytest.mark.django_db

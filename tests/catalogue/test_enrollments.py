@@ -8,9 +8,10 @@ from django.db import IntegrityError, connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from catalogue import selectors, services
+from catalogue import services
 from catalogue.errors import CatalogueInvalid
 from catalogue.models import Enrollment, Product
+from sessions_app.policy_sql import has_access
 from tests.accounts.factories import StaffFactory, UserFactory
 from tests.catalogue.factories import (
     EnrollmentFactory,
@@ -171,7 +172,7 @@ def test_a_lifetime_plan_makes_access_lifetime():
 def test_revoking_ends_access_and_a_later_purchase_starts_afresh():
     enrollment = EnrollmentFactory()
     row = ProductTestFactory(product=enrollment.product)
-    assert selectors.has_access(enrollment.user, row.test)
+    assert has_access(enrollment.user, row.test)
 
     services.enrollment_revoke(enrollment=enrollment, reason="refund")
     fresh, created = services.enrollment_add(
@@ -208,17 +209,17 @@ def test_has_access_rules():
     PlanFactory(product=draft_free, price_paise=0)
     hidden_row = ProductTestFactory(product=draft_free)
 
-    assert not selectors.has_access(learner, open_row.test)
-    assert selectors.has_access(learner, free_row.test)
-    assert selectors.has_access(None, free_row.test)
-    assert not selectors.has_access(learner, hidden_row.test)
+    assert not has_access(learner, open_row.test)
+    assert has_access(learner, free_row.test)
+    assert has_access(None, free_row.test)
+    assert not has_access(learner, hidden_row.test)
     EnrollmentFactory(user=learner, plan=paid.plans.get())
-    assert selectors.has_access(learner, open_row.test)
-    assert not selectors.has_access(learner, locked.test)
+    assert has_access(learner, open_row.test)
+    assert not has_access(learner, locked.test)
     Enrollment.objects.filter(user=learner).update(
         starts_at=timezone.now() - timedelta(days=31), expires_at=timezone.now() - timedelta(days=1)
     )
-    assert not selectors.has_access(learner, open_row.test)
+    assert not has_access(learner, open_row.test)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -297,8 +298,8 @@ def test_a_free_trial_plan_beside_paid_plans_does_not_open_the_product_to_everyo
     PlanFactory(product=product, price_paise=0, validity_days=7)
     row = ProductTestFactory(product=product)
 
-    assert not selectors.has_access(None, row.test)
-    assert not selectors.has_access(UserFactory(), row.test)
+    assert not has_access(None, row.test)
+    assert not has_access(UserFactory(), row.test)
 
 
 def test_draft_tests_are_not_accessible_even_in_a_free_product():
@@ -307,7 +308,7 @@ def test_draft_tests_are_not_accessible_even_in_a_free_product():
     row.test.is_published = False
     row.test.save()
 
-    assert not selectors.has_access(UserFactory(), row.test)
+    assert not has_access(UserFactory(), row.test)
 
 
 def _lapse(enrollment):

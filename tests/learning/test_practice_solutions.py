@@ -229,7 +229,7 @@ def test_no_practice_review_ever_reveals_a_question_of_a_closed_test(tests, free
 
         def tests_holding(question_id: int) -> set[int]:
             holding = set()
-            for test in Test.objects.filter(practice_owner__isnull=True):
+            for test in Test.objects.curated():
                 if test.sections.filter(fixed_questions__question_id=question_id).exists():
                     holding.add(test.pk)
                 for section in test.sections.all():

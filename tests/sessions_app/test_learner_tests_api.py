@@ -10,9 +10,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalogue.models import Enrollment, Product, ProductTest
-from catalogue.selectors import accessible_tests, has_access
 from sessions_app import services
 from sessions_app.models import AttemptOverride, ExamSession
+from sessions_app.policy_sql import accessible_tests, has_access
 from testengine.models import Section, Test
 from tests.accounts.factories import UserFactory
 from tests.catalogue.factories import (

@@ -36,9 +36,11 @@ class Command(BaseCommand):
         if options["all"] == bool(options["slug"]):
             raise CommandError("Give a test's slug or --all (not both).")
         if options["all"]:
-            tests = Test.objects.filter(
-                is_published=True, practice_owner__isnull=True, mode__in=POOLED_MODES
-            ).order_by("slug")
+            tests = (
+                Test.objects.curated()
+                .filter(is_published=True, mode__in=POOLED_MODES)
+                .order_by("slug")
+            )
         else:
             tests = Test.objects.filter(slug=options["slug"])
             if not tests.exists():
