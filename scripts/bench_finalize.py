@@ -11,7 +11,7 @@ answers, half with ~100, 60 % of them right), then closes them:
 2. the same data rebuilt, two processes at once (two schedulers), checking every sitting
    was closed exactly once (the processes' counts add up to N, none is left open, every
    sitting has a score);
-3. for comparison, the per-sitting path (``services._finalize`` in one transaction per
+3. for comparison, the per-sitting path (``sitting_services._finalize`` in one transaction per
    sitting, as a submit closes one) over ``BENCH_FINALIZE_LEGACY`` sittings (0: skipped).
 
 For each it prints sittings per second (wall) and CPU per sitting of the Python process
@@ -214,14 +214,14 @@ def _figures(count: int, backend, start: tuple) -> dict[str, float]:
 
 def sweep_loop() -> dict[str, float]:
     """The scheduler's loop in this process: its count, wall time and CPU."""
-    from sessions_app import marking, services_finalize
+    from sessions_app import marking, services
 
     marking.markers.clear()
     backend = backend_pid()
     start = (cpu_of(backend), cpu_of(os.getpid()), time.time())
     total = 0
     while True:
-        done = services_finalize.finalize_expired_sessions(limit=500)
+        done = services.finalize_expired_sessions(limit=500)
         total += done
         if done < 500:
             break
@@ -230,12 +230,13 @@ def sweep_loop() -> dict[str, float]:
 
 def legacy_loop(limit: int) -> dict[str, float]:
     """The per-sitting path over ``limit`` sittings: one transaction each, the row claimed
-    with SKIP LOCKED, closed by ``services._finalize`` (what a submit does)."""
+    with SKIP LOCKED, closed by ``sitting_services._finalize`` (what a submit does)."""
     from django.db import transaction
     from django.utils import timezone
 
     from sessions_app import services
     from sessions_app.models import ExamSession
+    from sessions_app.services import sittings as sitting_services
 
     backend = backend_pid()
     start = (cpu_of(backend), cpu_of(os.getpid()), time.time())
@@ -251,7 +252,7 @@ def legacy_loop(limit: int) -> dict[str, float]:
             )
             if session is None:
                 break
-            services._finalize(
+            sitting_services._finalize(
                 session, at=session.deadline_at, reason=ExamSession.SubmitReason.TIME_UP
             )
         total += 1

@@ -72,12 +72,12 @@ def script(mode: str) -> str:
     from django.contrib.auth import get_user_model
 
     from accounts.authentication import _user_query
-    from sessions_app import services
+    from sessions_app.services import sittings as sitting_services
 
     user = _numbered(_user_query(get_user_model()), ["public_id"])
-    lock = _numbered(services._LOCK_FOR_SAVE, ["session_id", "user_id"])
+    lock = _numbered(sitting_services._LOCK_FOR_SAVE, ["session_id", "user_id"])
     upsert = _numbered(
-        services._UPSERT, ["session_id", "qid", "answer", "marked", "spent", "seq", "now"]
+        sitting_services._UPSERT, ["session_id", "qid", "answer", "marked", "spent", "seq", "now"]
     )
     return "\n".join(
         [

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from sessions_app.services_calibration import calibrate_items
-from sessions_app.services_stats import update_item_statistics
+from sessions_app.services.calibration import calibrate_items
+from sessions_app.services.item_statistics import update_item_statistics
 
 
 def _pending_key(test_id: int) -> str:
@@ -47,7 +47,7 @@ def schedule_item_statistics(test_id: int) -> None:
 
 @task()
 def calibrate_item_parameters(test_id: int | None = None, min_responses: int | None = None) -> dict:
-    """Fit and store IRT item parameters (``services_calibration.calibrate_items``): one
+    """Fit and store IRT item parameters (``services.calibration.calibrate_items``): one
     run at a time (an advisory lock; a second returns ``ran: false``), same values when
     repeated. Returns the run's report."""
     return asdict(calibrate_items(test_id=test_id, min_responses=min_responses))

@@ -1,4 +1,4 @@
-"""The set-based expiry sweep (``sessions_app.services_finalize``): the same results as the
+"""The set-based expiry sweep (``sessions_app.services.finalize``): the same results as the
 per-sitting path for random sittings, exactly one close per sitting when sweeps and submits
 race, the abandon policy, a fixed number of queries, and one batch task per sweep for the
 learning and programs apps."""
@@ -22,7 +22,8 @@ from learning.models import TopicMastery
 from programs import selectors as program_selectors
 from sessions_app import marking, services
 from sessions_app.models import ExamSession, SessionResponse
-from sessions_app.services_finalize import sweep_expired
+from sessions_app.services import sittings as sitting_services
+from sessions_app.services import sweep_expired
 from sessions_app.signals import session_scored, sittings_scored
 from testengine import services as testengine_services
 from testengine.adaptive_bank import forget_pools
@@ -187,7 +188,7 @@ def _per_sitting_results(session_ids) -> tuple[dict, dict]:
     try:
         with transaction.atomic():
             for session in ExamSession.objects.select_related("test").filter(pk__in=session_ids):
-                services._finalize(
+                sitting_services._finalize(
                     session, at=session.deadline_at, reason=ExamSession.SubmitReason.TIME_UP
                 )
             captured["state"] = _state(session_ids)

@@ -16,6 +16,7 @@ from sessions_app import services
 from sessions_app.api import serializers as s
 from sessions_app.errors import AttemptsExhausted, NoAccess
 from sessions_app.models import AttemptOverride, ExamSession
+from sessions_app.services import sittings as sitting_services
 from testengine import pool
 from testengine import services as testengine_services
 from testengine.models import PreparedPaper, Question, SectionRule, Test
@@ -162,7 +163,9 @@ def test_the_rules_of_starting_run_before_any_claim():
 def test_a_practice_style_start_with_excluded_questions_never_takes_the_pool():
     test = sittable_test(questions=8, draw=2)
     testengine_services.papers_prepare(test=test, count=2)
-    session, _ = services._start(user=UserFactory(), test=test, exclude_question_ids=frozenset({1}))
+    session, _ = sitting_services._start(
+        user=UserFactory(), test=test, exclude_question_ids=frozenset({1})
+    )
 
     assert session.seed not in _prepared_seeds(test)
     assert pool.fresh_count(test.pk) == 2
@@ -272,10 +275,10 @@ def test_a_pooled_start_answers_what_a_generated_one_does(django_assert_max_num_
 def test_the_start_reads_the_test_as_the_orm_does():
     test = sittable_test(adaptive_config={"max_items": 7}, pass_mark_percent="40.50")
 
-    loaded = services._published_test(test.slug)
+    loaded = sitting_services._published_test(test.slug)
 
     expected = Test.objects.get(pk=test.pk)
     fields = [field.attname for field in Test._meta.concrete_fields]
     assert [getattr(loaded, f) for f in fields] == [getattr(expected, f) for f in fields]
     assert loaded.adaptive_config == {"max_items": 7}
-    assert services._published_test("no-such-test") is None
+    assert sitting_services._published_test("no-such-test") is None

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from sessions_app import services, services_finalize
+from sessions_app import services
 from sessions_app.errors import (
     AnswerRejected,
     AttemptsExhausted,
@@ -313,8 +313,8 @@ def test_the_sweep_finalizes_expired_sessions_at_their_deadline_only():
         started_at=deadline - timedelta(hours=1), deadline_at=deadline
     )
 
-    assert services_finalize.finalize_expired_sessions() == 1
-    assert services_finalize.finalize_expired_sessions() == 0
+    assert services.finalize_expired_sessions() == 1
+    assert services.finalize_expired_sessions() == 0
 
     expired.refresh_from_db()
     running.refresh_from_db()

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from rest_framework.test import APIClient
 
 from catalogue import services as catalogue_services
-from sessions_app import services, services_finalize
+from sessions_app import services
 from sessions_app.errors import (
     LastSection,
     NotSectional,
@@ -120,7 +120,7 @@ def test_a_touch_after_expiry_finalizes_and_the_sweep_stamps_the_deadline_not_it
 
     with _at(T0 + timedelta(minutes=30)):
         touched = client.get(f"/api/v1/sessions/{sessions[0].id}/")
-        swept = services_finalize.finalize_expired_sessions()
+        swept = services.finalize_expired_sessions()
         call_command("finalize_expired_sessions", verbosity=0)  # a second sweep: no-op
 
     assert touched.status_code == 200
@@ -154,7 +154,7 @@ def test_the_abandon_policy_closes_an_expired_attempt_unscored_and_keeps_its_ans
         _save(learner, session, question, seq=1)
 
     with _at(T0 + timedelta(minutes=20)):
-        services_finalize.finalize_expired_sessions()
+        services.finalize_expired_sessions()
         session.refresh_from_db()
         client = APIClient()
         client.force_authenticate(learner)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from sessions_app import services as session_services
 from sessions_app import tasks as session_tasks
-from sessions_app.services_calibration import LOCK_NAME, calibrate_items
+from sessions_app.services import LOCK_NAME, calibrate_items
 from testengine import services
 from testengine.calibration import ResponseData, fit_items, responses_from_matrix
 from testengine.models import Question

@@ -4,7 +4,7 @@ stops — and to repeat (same responses, same values)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions_app.services_calibration import calibrate_items
+from sessions_app.services import calibrate_items
 from testengine.models import Test
 
 

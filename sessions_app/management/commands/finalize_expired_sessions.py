@@ -3,7 +3,7 @@ deadline. Safe to run several at once (rows are claimed with SKIP LOCKED)."""
 
 from django.core.management.base import BaseCommand
 
-from sessions_app.services_finalize import finalize_expired_sessions
+from sessions_app.services import finalize_expired_sessions
 
 
 class Command(BaseCommand):

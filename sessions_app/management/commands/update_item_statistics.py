@@ -4,7 +4,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from sessions_app.models import ExamSession
-from sessions_app.services_stats import update_item_statistics
+from sessions_app.services import update_item_statistics
 from testengine.models import Test
 
 

@@ -38,7 +38,8 @@ from django.utils import timezone
 from core.sql import prepared_cursor
 from sessions_app import marking
 from sessions_app.models import ExamSession
-from sessions_app.services import _finalize, _from_jsonb, _tally, grace
+from sessions_app.policy import grace
+from sessions_app.services.sittings import _finalize, _from_jsonb, _tally
 from sessions_app.signals import sittings_scored
 from sessions_app.tasks import schedule_item_statistics
 from testengine.models import Test
