@@ -105,7 +105,7 @@ MILESTONES = {
     ),
 }
 # plan name → milestones in order with this track's week (None: the milestone's own)
-TRACKS = {
+TRACKS: dict[str, list[tuple[str, int | None]]] = {
     "1 month": [
         ("diagnostic", None),
         ("django", None),
@@ -187,14 +187,13 @@ def _enrol(user, product: Product, plan_name: str, staff, *, days_ago: int) -> E
         user=user, product=product, revoked_at__isnull=True
     ).first()
     if enrollment is None:
-        enrollment = enrollment_grant(
-            user=user, product=product, by=staff, plan=product.plans.get(name=plan_name)
-        )
+        plan = product.plans.get(name=plan_name)
+        enrollment = enrollment_grant(user=user, product=product, by=staff, plan=plan)
         # The demo story started a while ago: due dates count from here.
         started = timezone.now() - timedelta(days=days_ago)
         Enrollment.objects.filter(pk=enrollment.pk).update(
             starts_at=started,
-            expires_at=started + timedelta(days=enrollment.plan.validity_days or 365),
+            expires_at=started + timedelta(days=plan.validity_days or 365),
         )
         enrollment.refresh_from_db()
     return enrollment
@@ -287,7 +286,7 @@ def seed(out: TextIO) -> None:
         staff,
         accept=True,
     )
-    certificate = Certificate.objects.filter(user=ananya, track=enrollment.plan.track).first()
+    certificate = Certificate.objects.filter(user=ananya, track__plan=enrollment.plan_id).first()
     out.write(
         f"demo program: {product.title} — 3 tracks; the demo learner is part-way through "
         f"(GET /api/v1/me/programs/{product.slug}/); 1 project waiting for review; "
