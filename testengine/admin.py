@@ -428,7 +428,7 @@ class QuestionAdmin(ImportExportMixin, ServiceErrorsMixin, admin.ModelAdmin):
         if change:
             saved = services.question_update(question=form.instance, data=data)
         else:
-            saved = services.question_create(data=data, by=request.user)
+            saved = services.question_create(data=data, by=request.user)  # type: ignore[arg-type]  # signed-in staff
         _adopt(form.instance, saved)
         # The admin's change message reads what formsets saved; the service saved it.
         for formset in formsets:
@@ -647,7 +647,7 @@ class TestAdmin(FillableTestMixin, admin.ModelAdmin):
         if change:
             saved = services.test_update(test=obj, values=values)
         else:
-            saved = services.test_create(values=values, sections=[], by=request.user)
+            saved = services.test_create(values=values, sections=[], by=request.user)  # type: ignore[arg-type]  # signed-in staff
         _adopt(obj, saved)
 
     def save_related(
