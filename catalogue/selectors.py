@@ -6,7 +6,7 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import DEFAULT_DB_ALIAS
@@ -28,15 +28,31 @@ from core.images import media_url
 from core.sql import prepared_cursor
 from testengine.models import Test
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
 
-def live_enrollments(*, user, at: datetime | None = None) -> QuerySet[Enrollment]:
+
+class Learner(Protocol):
+    """Whoever the access rule is asked about: a user, an anonymous visitor, or a
+    stand-in that carries only the id (``sessions_app.policy.learner``)."""
+
+    @property
+    def pk(self) -> int | None: ...
+    @property
+    def is_authenticated(self) -> bool: ...
+
+
+def live_enrollments(*, user: Learner, at: datetime | None = None) -> QuerySet[Enrollment]:
     at = at or timezone.now()
     return Enrollment.objects.filter(
-        user_id=user.pk, revoked_at__isnull=True, starts_at__lte=at
+        user_id=user.pk,  # type: ignore[misc]  # a signed-in learner's
+        revoked_at__isnull=True,
+        starts_at__lte=at,
     ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
 
 
-def accessible_tests(*, user, now: datetime | None = None) -> QuerySet[Test]:
+def accessible_tests(*, user: Learner | None, now: datetime | None = None) -> QuerySet[Test]:
     """The access rule, written once: published tests (never a learner's practice test)
     that ``user`` may sit at ``now``. A test is open to a learner when a product containing
     it grants it — the learner holds a live enrollment of that product, or the product is
@@ -52,12 +68,12 @@ def accessible_tests(*, user, now: datetime | None = None) -> QuerySet[Test]:
     grant = Q(product__is_published=True, product__is_free=True) & ~Exists(paid_plan)
     if user is not None and user.is_authenticated:
         owned = live_enrollments(user=user, at=now).filter(product_id=OuterRef("product_id"))
-        grant |= Q(Exists(owned))
+        grant |= Q(Exists(owned))  # type: ignore[assignment]  # Q & ~Exists is a Q
     grants = ProductTest.objects.filter(unlocked, grant, test_id=OuterRef("pk"))
     return Test.objects.filter(Exists(grants), is_published=True, practice_owner__isnull=True)
 
 
-def has_access(user, test, *, now: datetime | None = None) -> bool:
+def has_access(user: Learner | None, test: Test, *, now: datetime | None = None) -> bool:
     """May ``user`` sit ``test`` now? :func:`accessible_tests` for one test (one query).
 
     Asked by every start at the opening of a mock, so the query is compiled once per
@@ -66,7 +82,7 @@ def has_access(user, test, *, now: datetime | None = None) -> bool:
     authenticated = user is not None and user.is_authenticated
     sql, slots = _access_statement(authenticated)
     values = {
-        _USER: user.pk if authenticated else None,
+        _USER: user.pk if authenticated else None,  # type: ignore[union-attr]
         _TEST: test.pk,
         _NOW: now or timezone.now(),
     }
@@ -89,7 +105,7 @@ class _Learner:
 
 _USER, _TEST, _NOW = "user", "test", "now"
 # Values no real row or clock holds, standing in for the three inputs while compiling.
-_SENTINELS = {
+_SENTINELS: dict[Any, str] = {
     -7_300_000_000_000_001: _USER,
     -7_300_000_000_000_002: _TEST,
     datetime(1971, 2, 3, 4, 5, 6, 789_012, tzinfo=UTC): _NOW,
@@ -221,13 +237,15 @@ LIST_FIELDS = (
 )
 
 
-def product_list_rows(rows: list[dict], request) -> list[dict]:
+def product_list_rows(
+    rows: list[dict[str, Any]], request: HttpRequest | Request
+) -> list[dict[str, Any]]:
     """The public list's JSON for a page of ``.values(*LIST_FIELDS)`` rows, with their
     active plans (one query). Plain dicts, no model instances or serializer machinery:
     this is the catalogue's hottest read. Its shape is ``ProductListSerializer``'s (a test
     holds the two equal)."""
     ids = [row["id"] for row in rows]
-    plans: dict[int, list[dict]] = {pk: [] for pk in ids}
+    plans: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
     for plan in (
         Plan.objects.filter(product_id__in=ids, is_active=True)
         .order_by("order", "price_paise", "id")
@@ -258,14 +276,14 @@ def product_list_rows(rows: list[dict], request) -> list[dict]:
     ]
 
 
-def _iso(value) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def active_plans_prefetch() -> Prefetch:
+def active_plans_prefetch() -> Prefetch[str]:
     return Prefetch(
         "plans",
         queryset=Plan.objects.filter(is_active=True)
@@ -274,7 +292,7 @@ def active_plans_prefetch() -> Prefetch:
     )
 
 
-def tests_prefetch() -> Prefetch:
+def tests_prefetch() -> Prefetch[str]:
     return Prefetch(
         "product_tests",
         queryset=ProductTest.objects.select_related("test").order_by("order", "id"),

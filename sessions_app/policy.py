@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from catalogue.selectors import has_access
+from catalogue.selectors import Learner, has_access
+from core.errors import ApplicationError
 from sessions_app.errors import (
     AttemptsExhausted,
     AttemptTooSoon,
@@ -34,7 +35,7 @@ from testengine.models import Test
 # --- access ----------------------------------------------------------------------------------
 
 
-def may_sit(user, test: Test, *, now: datetime | None = None) -> bool:
+def may_sit(user: Learner | None, test: Test, *, now: datetime | None = None) -> bool:
     """The access rule: a practice test is its owner's; any other test follows the
     catalogue (a live enrollment of a product that contains it, or a free product)."""
     if test.practice_owner_id is not None:
@@ -42,7 +43,7 @@ def may_sit(user, test: Test, *, now: datetime | None = None) -> bool:
     return has_access(user, test, now=now)
 
 
-def require_sitting_access(session, *, test: Test | None = None) -> None:
+def require_sitting_access(session: ExamSession, *, test: Test | None = None) -> None:
     """The sitting rule, asked by the paper, autosave, submit, result and review: 403
     ``no_access`` when the sitting's access was withdrawn (refund or revoke), and, for a
     sitting that is over, when the learner may no longer sit its test. An open sitting
@@ -84,7 +85,7 @@ def solutions_open(test: Test, *, now: datetime) -> bool:
     return True
 
 
-def solutions_visible(session, *, now: datetime, test: Test | None = None) -> bool:
+def solutions_visible(session: ExamSession, *, now: datetime, test: Test | None = None) -> bool:
     """The solution rule, asked by every payload that could encode correctness: may this
     sitting's per-question outcomes, marks, answer key and explanations be shown? Only
     for a submitted sitting, and only once its test's policy opens. Until then a result
@@ -100,7 +101,7 @@ def solutions_visible(session, *, now: datetime, test: Test | None = None) -> bo
 
 @dataclass(frozen=True)
 class Refusal:
-    error: type[Exception]
+    error: type[ApplicationError]
     next_attempt_at: datetime | None = None
 
     @property
@@ -147,11 +148,11 @@ def attempts_left(test: Test, *, attempts_used: int, extra_attempts: int) -> int
 def raise_refusal(refusal: Refusal, test: Test, *, now: datetime) -> None:
     """Raise the error a refusal names, with its message (and ``Retry-After``)."""
     if refusal.error is TestNotOpen:
-        raise TestNotOpen(f"This test opens at {test.available_from.isoformat()}.")
+        raise TestNotOpen(f"This test opens at {test.available_from.isoformat()}.")  # type: ignore[union-attr]
     if refusal.error is AttemptTooSoon:
-        wait = int((refusal.next_attempt_at - now).total_seconds()) + 1
+        wait = int((refusal.next_attempt_at - now).total_seconds()) + 1  # type: ignore[operator]
         raise AttemptTooSoon(
-            f"The next attempt opens at {refusal.next_attempt_at.isoformat()}.",
+            f"The next attempt opens at {refusal.next_attempt_at.isoformat()}.",  # type: ignore[union-attr]
             headers={"Retry-After": str(wait)},
         )
     raise refusal.error()
