@@ -47,7 +47,7 @@ def rupees(paise: int) -> str:
     whole, fraction = divmod(paise, 100)
     digits = str(whole)
     head, tail = digits[:-3], digits[-3:]
-    groups = []
+    groups: list[str] = []
     while head:
         groups.insert(0, head[-2:])
         head = head[:-2]
@@ -109,7 +109,7 @@ class CategoryAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     @admin.display(description="Products", ordering="_products")
     def product_count(self, obj: Category) -> int:
-        return obj._products
+        return obj._products  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def save_model(self, request: HttpRequest, obj: Category, form, change: bool) -> None:
         values = {name: form.cleaned_data[name] for name in CategoryAdminForm.Meta.fields}
@@ -144,7 +144,7 @@ class PlanInlineForm(forms.ModelForm):
         fields = services.PLAN_FIELDS
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # never None here
         # The service's own rules, shown on the row and field they concern. Run here,
         # before the model's check constraints, so that those (the same rules, in generic
         # words) skip the fields already reported.
@@ -161,7 +161,7 @@ def _kept_forms(formset: BaseInlineFormSet) -> list[forms.ModelForm]:
         form
         for form in formset.forms
         if (form.has_changed() or not form.instance._state.adding)
-        and not formset._should_delete_form(form)
+        and not formset._should_delete_form(form)  # type: ignore[attr-defined]
     ]
 
 
@@ -464,7 +464,7 @@ class EnrollmentGrantForm(forms.ModelForm):
         help_texts = {"plan": "Optional; one of the product's plans."}
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # never None here
         plan, product = cleaned.get("plan"), cleaned.get("product")
         if plan is not None and product is not None and plan.product_id != product.pk:
             self.add_error("plan", f"“{plan.name}” is a plan of another product.")
@@ -551,7 +551,7 @@ class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Enrollment | None = None):
         if obj is None:
             return ((None, {"fields": ("user", "product", "plan", "days")}),)
-        fieldsets = [(None, {"fields": ENROLLMENT_FIELDS})]
+        fieldsets: list[tuple[str | None, dict[str, Any]]] = [(None, {"fields": ENROLLMENT_FIELDS})]
         if obj.revoked_at is None:
             fieldsets.append(("Revoke", {"fields": ("revoke", "reason")}))
         return fieldsets
@@ -559,10 +559,16 @@ class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Enrollment | None = None):
         return () if obj is None else ENROLLMENT_FIELDS
 
-    def get_form(self, request: HttpRequest, obj: Enrollment | None = None, **kwargs: Any):
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Enrollment | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm[Enrollment]]:
         if obj is None:
             kwargs["form"] = EnrollmentGrantForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def has_delete_permission(self, request: HttpRequest, obj: Enrollment | None = None) -> bool:
         return False  # kept for the record: revoke instead
@@ -591,12 +597,14 @@ class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
                 product=data["product"],
                 plan=data.get("plan"),
                 days=data.get("days"),
-                by=request.user,
+                by=request.user,  # type: ignore[arg-type]  # signed-in staff
             )
             _adopt(obj, saved)
         elif data.get("revoke"):
             services.enrollment_revoke(
-                enrollment=obj, reason=data.get("reason") or REVOKED_BY_STAFF, by=request.user
+                enrollment=obj,
+                reason=data.get("reason") or REVOKED_BY_STAFF,
+                by=request.user,  # type: ignore[arg-type]  # signed-in staff
             )
             obj.refresh_from_db()
 
@@ -608,7 +616,9 @@ class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
         with transaction.atomic():
             for enrollment in current:
                 services.enrollment_revoke(
-                    enrollment=enrollment, reason=REVOKED_BY_STAFF, by=request.user
+                    enrollment=enrollment,
+                    reason=REVOKED_BY_STAFF,
+                    by=request.user,  # type: ignore[arg-type]  # signed-in staff
                 )
         self.message_user(request, f"Revoked {len(current)} enrollment(s).", messages.SUCCESS)
 
