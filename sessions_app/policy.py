@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from catalogue.selectors import Learner, has_access
 from core.errors import ApplicationError
@@ -43,7 +44,20 @@ def may_sit(user: Learner | None, test: Test, *, now: datetime | None = None) ->
     return has_access(user, test, now=now)
 
 
-def require_sitting_access(session: ExamSession, *, test: Test | None = None) -> None:
+class Sitting(Protocol):
+    """What the sitting rule reads: an ``ExamSession`` or autosave's locked row."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def access_ended_at(self) -> datetime | None: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def test(self) -> Test: ...
+
+
+def require_sitting_access(session: Sitting, *, test: Test | None = None) -> None:
     """The sitting rule, asked by the paper, autosave, submit, result and review: 403
     ``no_access`` when the sitting's access was withdrawn (refund or revoke), and, for a
     sitting that is over, when the learner may no longer sit its test. An open sitting
