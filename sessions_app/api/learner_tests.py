@@ -46,7 +46,7 @@ from testengine.errors import PaperUnavailable
 from testengine.models import Section, SectionQuestion, SectionRule, Test
 
 TAG = ["sessions"]
-_DEC = {"max_digits": 10, "decimal_places": 2}
+_DEC: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
 
 REASONS = [
     PaperUnavailable.code,
