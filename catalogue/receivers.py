@@ -3,6 +3,9 @@ whichever door a catalogue row is written through (service, admin, shell), anony
 catalogue responses are invalidated, and a product's denormalised price range follows
 its plans."""
 
+from typing import Any
+
+from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -24,13 +27,13 @@ from testengine.models import SectionQuestion, SectionRule, Test
 @receiver(post_delete, sender=SectionRule, dispatch_uid="catalogue-rule-deleted")
 @receiver(post_save, sender=SectionQuestion, dispatch_uid="catalogue-sq-saved")
 @receiver(post_delete, sender=SectionQuestion, dispatch_uid="catalogue-sq-deleted")
-def _catalogue_changed(sender, **kwargs) -> None:
+def _catalogue_changed(sender: type[Model], **kwargs: Any) -> None:
     catalogue_changed()
 
 
 @receiver(post_save, sender=Plan, dispatch_uid="catalogue-plan-saved")
 @receiver(post_delete, sender=Plan, dispatch_uid="catalogue-plan-deleted")
-def _plan_changed(sender, instance: Plan, **kwargs) -> None:
+def _plan_changed(sender: type[Plan], instance: Plan, **kwargs: Any) -> None:
     from catalogue.services import product_sync_derived
 
     if Product.objects.filter(pk=instance.product_id).exists():

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -23,6 +24,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from catalogue.models import Category, Plan, Product
 from payments.errors import CouponExhausted, CouponInvalid
 from payments.models import Coupon, CouponRedemption, Order
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 MIN_CHARGE_PAISE = 100  # Razorpay's minimum order amount (₹1)
 
@@ -118,7 +122,7 @@ def discount_for(coupon: Coupon, base_paise: int) -> int:
 
 def quote(
     *,
-    user,
+    user: User,
     plan: Plan,
     coupon_code: str | None,
     now: datetime,

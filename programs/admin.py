@@ -3,6 +3,7 @@ plan), the review queue of project submissions, and certificates (search, revoke
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
@@ -32,6 +33,8 @@ from programs.models import (
 )
 
 if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
+    from django.contrib.admin.views.main import ChangeList
     from django_stubs_ext import WithAnnotations
 
     from accounts.authentication import AuthenticatedHttpRequest
@@ -261,10 +264,12 @@ class WaitingFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "queue"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [("waiting", "Waiting for review"), ("reviewed", "Reviewed"), ("all", "All")]
 
-    def choices(self, changelist):
+    def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
         value = self.value() or "waiting"
         for lookup, title in self.lookup_choices:
             yield {
@@ -273,7 +278,9 @@ class WaitingFilter(admin.SimpleListFilter):
                 "display": title,
             }
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[ProjectSubmission]
+    ) -> QuerySet[ProjectSubmission]:
         value = self.value() or "waiting"
         if value == "waiting":
             return queryset.filter(status=ProjectSubmission.Status.SUBMITTED).order_by("created_at")

@@ -2,6 +2,8 @@
 count). Enrollments expire by the clock, not by a write, so popularity drifts until this
 runs. Safe to run twice at once (each product is one idempotent UPDATE)."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from catalogue.cache import catalogue_changed
@@ -14,7 +16,7 @@ BATCH = 500
 class Command(BaseCommand):
     help = "Recompute every product's price range, free flag and live-enrollment count."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         ids = list(Product.objects.order_by("id").values_list("id", flat=True))
         for start in range(0, len(ids), BATCH):
             product_sync_derived(product_ids=ids[start : start + BATCH])
