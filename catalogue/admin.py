@@ -70,7 +70,7 @@ def _adopt(obj: Any, saved: Any) -> None:
     obj.refresh_from_db()
 
 
-def _forget_formset_saves(formsets) -> None:
+def _forget_formset_saves(formsets: list[BaseInlineFormSet[Any, Any, Any]]) -> None:
     # The admin's change message reads what formsets saved; the service saved it.
     for formset in formsets:
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -111,7 +111,9 @@ class CategoryAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     def product_count(self, obj: Category) -> int:
         return obj._products  # type: ignore[attr-defined]  # annotated by get_queryset
 
-    def save_model(self, request: HttpRequest, obj: Category, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Category, form: forms.ModelForm[Category], change: bool
+    ) -> None:
         values = {name: form.cleaned_data[name] for name in CategoryAdminForm.Meta.fields}
         saved = services.category_save(category=obj if change else None, **values)
         _adopt(obj, saved)
@@ -324,10 +326,18 @@ class ProductAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     # -- saving: the product, its plans and its tests are one service call
 
-    def save_model(self, request: HttpRequest, obj: Product, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Product, form: forms.ModelForm[Product], change: bool
+    ) -> None:
         """Written in ``save_related``, where the plans and tests are known too."""
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[Product],
+        formsets: list[BaseInlineFormSet[Any, Any, Any]],
+        change: bool,
+    ) -> None:
         plans = tests = None
         for formset in formsets:
             if isinstance(formset, PlanInlineFormSet) and formset.has_changed():
@@ -432,7 +442,9 @@ class EnrollmentStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [("live", "Live"), ("expired", "Expired"), ("revoked", "Revoked")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -589,7 +601,9 @@ class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     # -- saving: grants and revocations through the services
 
-    def save_model(self, request: HttpRequest, obj: Enrollment, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Enrollment, form: forms.ModelForm[Enrollment], change: bool
+    ) -> None:
         data = form.cleaned_data
         if not change:
             saved = services.enrollment_grant(

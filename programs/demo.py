@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -34,6 +34,9 @@ from sessions_app.demo import _answers
 from sessions_app.models import ExamSession
 from testengine.models import Test
 from testengine.paper import Paper
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # key: (phase, title, Markdown, default week, sign-off, tests)
 MILESTONES = {
@@ -175,14 +178,16 @@ def _curriculum(product: Product) -> Program:
     return program
 
 
-def _learner(email: str, name: str):
+def _learner(email: str, name: str) -> User:
     users = get_user_model().objects
     return users.filter(email=email).first() or users.create_user(
         email=email, password=None, full_name=name
     )
 
 
-def _enrol(user, product: Product, plan_name: str, staff, *, days_ago: int) -> Enrollment:
+def _enrol(
+    user: User, product: Product, plan_name: str, staff: User, *, days_ago: int
+) -> Enrollment:
     enrollment = Enrollment.objects.filter(
         user=user, product=product, revoked_at__isnull=True
     ).first()
@@ -199,7 +204,7 @@ def _enrol(user, product: Product, plan_name: str, staff, *, days_ago: int) -> E
     return enrollment
 
 
-def _sit(user, slug: str, share: float, rng: random.Random) -> None:
+def _sit(user: User, slug: str, share: float, rng: random.Random) -> None:
     """A scored sitting of ``slug`` unless the learner already has one (sectionally timed
     tests are sat section by section, as a learner would)."""
     if ExamSession.objects.filter(user=user, test__slug=slug, status="submitted").exists():
@@ -224,7 +229,7 @@ def _sit(user, slug: str, share: float, rng: random.Random) -> None:
 
 
 def _submit_and_review(
-    user, product: Product, key_title: str, url: str, staff, *, accept: bool | None
+    user: User, product: Product, key_title: str, url: str, staff: User, *, accept: bool | None
 ) -> None:
     milestone = Milestone.objects.get(phase__program__product=product, title=key_title)
     if ProjectSubmission.objects.filter(user=user, milestone=milestone).exists():
@@ -249,7 +254,7 @@ def seed(out: TextIO) -> None:
         return
     _curriculum(product)
     users = get_user_model().objects
-    staff = users.filter(email=DEMO_STAFF["email"]).first()
+    staff: User = users.filter(email=DEMO_STAFF["email"]).first()  # type: ignore[assignment]  # seeded by accounts
     rng = random.Random(7)  # noqa: S311 - reproducible demo data, not security
 
     learner = users.filter(email=DEMO_LEARNER["email"]).first()
