@@ -10,7 +10,7 @@ form field: a product is published only with an active plan.
 from __future__ import annotations
 
 import csv
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -33,6 +33,10 @@ from core.admin import ServiceErrorsMixin
 from core.images import ImageValidator
 from core.markdown import unsafe_markup
 from core.spreadsheets import formula_neutralised
+
+if TYPE_CHECKING:
+    # What the admin hands save_related: the inline formsets of the page.
+    _Formsets = list[BaseInlineFormSet[Any, Any, Any]]
 
 EMPTY = "—"
 TIMESTAMPS = ("created_at", "updated_at")
@@ -70,7 +74,7 @@ def _adopt(obj: Any, saved: Any) -> None:
     obj.refresh_from_db()
 
 
-def _forget_formset_saves(formsets: list[BaseInlineFormSet[Any, Any, Any]]) -> None:
+def _forget_formset_saves(formsets: _Formsets) -> None:
     # The admin's change message reads what formsets saved; the service saved it.
     for formset in formsets:
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -335,7 +339,7 @@ class ProductAdmin(ServiceErrorsMixin, admin.ModelAdmin):
         self,
         request: HttpRequest,
         form: forms.ModelForm[Product],
-        formsets: list[BaseInlineFormSet[Any, Any, Any]],
+        formsets: _Formsets,
         change: bool,
     ) -> None:
         plans = tests = None

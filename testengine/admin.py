@@ -9,7 +9,7 @@ so a save that breaks it is rolled back whole.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -51,6 +51,10 @@ from testengine.paper import generate_paper
 from testengine.pool import poolable
 from testengine.services.questions import MAX_CHOICES
 from testengine.tasks import schedule_prepare_papers
+
+if TYPE_CHECKING:
+    # What the admin hands save_related: the inline formsets of the page.
+    _Formsets = list[BaseInlineFormSet[Any, Any, Any]]
 
 EMPTY = "—"
 TIMESTAMPS = ("created_at", "updated_at")
@@ -413,11 +417,7 @@ class QuestionAdmin(ImportExportMixin, ServiceErrorsMixin, admin.ModelAdmin):
         """Written in ``save_related``, where the choices are known too."""
 
     def save_related(
-        self,
-        request: HttpRequest,
-        form: ModelForm[Any],
-        formsets: list[BaseInlineFormSet[Any, Any, Any]],
-        change: bool,
+        self, request: HttpRequest, form: ModelForm[Any], formsets: _Formsets, change: bool
     ) -> None:
         choice_formset = next(fs for fs in formsets if isinstance(fs, ChoiceInlineFormSet))
         data = question_data(
@@ -651,11 +651,7 @@ class TestAdmin(FillableTestMixin, admin.ModelAdmin):
         _adopt(obj, saved)
 
     def save_related(
-        self,
-        request: HttpRequest,
-        form: ModelForm[Any],
-        formsets: list[BaseInlineFormSet[Any, Any, Any]],
-        change: bool,
+        self, request: HttpRequest, form: ModelForm[Any], formsets: _Formsets, change: bool
     ) -> None:
         super().save_related(request, form, formsets, change)
         self.ensure_fillable(form.instance)
@@ -813,11 +809,7 @@ class SectionAdmin(FillableTestMixin, admin.ModelAdmin):
         return availability_html(report, section_id=obj.pk)
 
     def save_related(
-        self,
-        request: HttpRequest,
-        form: ModelForm[Any],
-        formsets: list[BaseInlineFormSet[Any, Any, Any]],
-        change: bool,
+        self, request: HttpRequest, form: ModelForm[Any], formsets: _Formsets, change: bool
     ) -> None:
         super().save_related(request, form, formsets, change)
         self.ensure_fillable(form.instance.test)
