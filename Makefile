@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 WITH_DB := $(if $(DATABASE_URL),,$(PY) scripts/devdb.py exec --)
 
-.PHONY: install install-local run test e2e test-browser lint format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed bench-start bench-mock bench-pg bench-finalize fuzz faults contract clean db-stop
+.PHONY: install install-local run test e2e test-browser lint typecheck format check-migrations schema http-file models-diagram bench bench-engine bench-import bench-catalogue bench-sessions bench-calibration bench-adaptive bench-metrics bench-mixed bench-start bench-mock bench-pg bench-finalize fuzz faults contract clean db-stop
 
 # A new venv gets a current pip straight from the host's pip (ensurepip's older one takes
 # several times as long to resolve these requirements); ensurepip when the host has none.
@@ -52,10 +52,14 @@ e2e: install  ## only the end-to-end journeys (tests/e2e) against a live gunicor
 test-browser: install  ## only the browser tests (Playwright + Debian's chromium), required
 	$(WITH_DB) env BROWSER_TESTS=required $(PY) -m pytest tests/e2e/chromium $(PYTEST_ARGS)
 
-lint: install  ## ruff check and format, and the app boundaries (lint-imports)
+lint: install  ## ruff check and format, the app boundaries (lint-imports), then mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+typecheck: install  ## mypy with django-stubs over the app code (config: pyproject.toml [tool.mypy]; no database)
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -1,9 +1,13 @@
 """Back office for accounts: users, their device sessions and OTP challenges."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from accounts import services
 from accounts.models import Device, OTPChallenge, User, normalize_email
@@ -12,6 +16,8 @@ from accounts.models import Device, OTPChallenge, User, normalize_email
 class _PhoneCleaningMixin:
     """Staff type numbers the way people write them; store E.164 like the API does."""
 
+    cleaned_data: dict[str, Any]  # the form's, which this mixes into
+
     def clean_phone(self) -> str | None:
         raw = (self.cleaned_data.get("phone") or "").strip()
         if not raw:
@@ -19,7 +25,7 @@ class _PhoneCleaningMixin:
         try:
             return services.normalize_phone(raw)
         except services.FieldError as exc:
-            raise forms.ValidationError(exc.fields["phone"]) from exc
+            raise forms.ValidationError(exc.fields["phone"]) from exc  # type: ignore[index]
 
     def clean_email(self) -> str | None:
         email = self.cleaned_data.get("email")
@@ -54,7 +60,7 @@ class DeviceInline(admin.TabularInline):
     ordering = ("-last_used_at",)
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return False
 
 
@@ -103,7 +109,7 @@ class UserAdmin(DjangoUserAdmin):
     actions = ["logout_everywhere"]
 
     @admin.action(description="Log selected users out of every device")
-    def logout_everywhere(self, request, queryset) -> None:
+    def logout_everywhere(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         total = sum(services.auth_logout_all(user=user) for user in queryset)
         self.message_user(request, f"Revoked {total} device session(s).", messages.SUCCESS)
 
@@ -136,11 +142,11 @@ class DeviceAdmin(admin.ModelAdmin):
     exclude = ("current_jti",)
     actions = ["revoke"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.action(description="Log out the selected devices")
-    def revoke(self, request, queryset) -> None:
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
         for device in queryset.select_related("user"):
             services.device_revoke(user=device.user, device_id=device.pk)
         self.message_user(request, f"Revoked {queryset.count()} device(s).", messages.SUCCESS)
@@ -173,8 +179,8 @@ class OTPChallengeAdmin(admin.ModelAdmin):
         "user",
     )
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: OTPChallenge | None = None) -> bool:
         return False

@@ -11,13 +11,14 @@ bucket counts whatever email was typed.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
 
 from accounts.api import throttles
@@ -29,16 +30,16 @@ class _AdminLoginAccountThrottle(throttles.LoginAccountThrottle):
     """The API's per-account bucket, fed from the admin form's ``username`` field (the
     email): both logins spend the same bucket for the same account."""
 
-    def get_cache_key(self, request, view) -> str | None:
+    def get_cache_key(self, request: HttpRequest, view: object) -> str | None:
         raw = request.POST.get("username")
         if not isinstance(raw, str) or not raw.strip():
             return None
         # The API throttle reads request.data["email"]; give it the same field.
-        return super().get_cache_key(_FieldsOnly({"email": raw}), view)
+        return super().get_cache_key(_FieldsOnly({"email": raw}), view)  # type: ignore[arg-type]
 
 
 class _FieldsOnly:
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, str]) -> None:
         self.data = data
 
 
@@ -47,20 +48,22 @@ def _throttle_wait(request: HttpRequest) -> int | None:
     waits = [
         throttle.wait() or 1
         for throttle in (throttles.LoginIPThrottle(), _AdminLoginAccountThrottle())
-        if not throttle.allow_request(request, None)
+        if not throttle.allow_request(request, None)  # type: ignore[arg-type]  # a Django request
     ]
     return math.ceil(max(waits)) if waits else None
 
 
 def _locked_out_form(wait: int) -> type[AdminAuthenticationForm]:
     class LockedOutForm(AdminAuthenticationForm):
-        def clean(self):
+        def clean(self) -> dict[str, Any]:
             raise ValidationError(LOCKED_OUT.format(wait=wait), code="throttled")
 
     return LockedOutForm
 
 
-def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+def admin_login(
+    request: HttpRequest, extra_context: dict[str, Any] | None = None
+) -> HttpResponseBase:
     """``admin.site.login`` behind the login throttles."""
     wait = _throttle_wait(request) if request.method == "POST" else None
     if wait is None:

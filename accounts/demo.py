@@ -1,6 +1,6 @@
 """Demo accounts. Their passwords are public: they exist for ``make run`` only."""
 
-from typing import TextIO
+from typing import Any, TextIO
 
 from accounts.models import User
 
@@ -8,7 +8,7 @@ DEMO_STAFF = {"email": "admin@examforge.local", "password": "examforge-admin-dem
 DEMO_LEARNER = {"email": "learner@examforge.local", "password": "learner-demo-pass"}
 
 
-def _ensure(email: str, password: str, **fields) -> User:
+def _ensure(email: str, password: str, **fields: Any) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(email=email, password=password, **fields)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -25,7 +26,7 @@ class UserManager(BaseUserManager["User"]):
     def get_by_natural_key(self, username: str | None) -> User:
         return self.get(email=normalize_email(username or ""))
 
-    def _create_user(self, email: str | None, password: str | None, **extra) -> User:
+    def _create_user(self, email: str | None, password: str | None, **extra: Any) -> User:
         if not email and not extra.get("phone"):
             raise ValueError("An email address or a phone number is required.")
         user = self.model(email=normalize_email(email) if email else None, **extra)
@@ -34,12 +35,12 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str | None, password: str | None = None, **extra) -> User:
+    def create_user(self, email: str | None, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra["is_staff"] = True
         extra["is_superuser"] = True
         return self._create_user(email, password, **extra)

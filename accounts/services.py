@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, TypeGuard, TypeVar
 
 import phonenumbers
 from django.apps import apps as django_apps
@@ -18,10 +20,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import sms
 from accounts.errors import (
@@ -50,6 +53,7 @@ from core.errors import ApplicationError, NotFound
 from core.locks import lock_user
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,9 @@ def _validate_new_password(password: str, user: User) -> None:
         raise FieldError(fields={"password": list(exc.messages)}) from exc
 
 
-def _user_conflicts(*, email: str | None, phone: str | None, exclude_pk: int | None = None):
+def _user_conflicts(
+    *, email: str | None, phone: str | None, exclude_pk: int | None = None
+) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
     if email and others.filter(email=normalize_email(email)).exists():
@@ -136,11 +142,11 @@ def device_login(*, user: User, method: str, client: ClientInfo) -> AuthResult:
             created_at=timezone.now(),
             expires_at=device.expires_at,
         )
-        update_last_login(None, user)
+        update_last_login(None, user)  # type: ignore[arg-type]  # Django's signal receiver
     return AuthResult(user=user, device=device, tokens=pair(refresh))
 
 
-def _client_fields(client: ClientInfo) -> dict:
+def _client_fields(client: ClientInfo) -> dict[str, Any]:
     return {"user_agent": client.user_agent, "ip_address": client.ip_address}
 
 
@@ -158,7 +164,7 @@ def token_refresh(*, refresh: str) -> TokenPair:
     return _rotate(_parse_or_revoke_on_reuse(refresh))
 
 
-def _parse_or_revoke_on_reuse(raw: str):
+def _parse_or_revoke_on_reuse(raw: str) -> RefreshToken:
     """The valid refresh token, or a 401; a rotated one also revokes its device (committed
     before the 401, outside any caller's transaction)."""
     try:
@@ -181,7 +187,7 @@ def _revoke_family_on_reuse(raw: str) -> None:
 
 
 @transaction.atomic
-def _rotate(token) -> TokenPair:
+def _rotate(token: RefreshToken) -> TokenPair:
     device = (
         Device.objects.select_for_update()
         .select_related("user")
@@ -214,7 +220,7 @@ def _rotate(token) -> TokenPair:
     return pair(token)
 
 
-def _is_uuid(value) -> bool:
+def _is_uuid(value: object) -> TypeGuard[str | uuid.UUID]:
     try:
         uuid.UUID(str(value))
     except ValueError:
@@ -222,7 +228,7 @@ def _is_uuid(value) -> bool:
     return True
 
 
-def _revoke(devices) -> int:
+def _revoke(devices: Iterable[Device]) -> int:
     """Revoke the given device rows (already locked by the caller)."""
     now = timezone.now()
     count = 0
@@ -241,7 +247,7 @@ def auth_logout(*, refresh: str) -> None:
 
 
 @transaction.atomic
-def _logout_device(token) -> None:
+def _logout_device(token: RefreshToken) -> None:
     device = (
         Device.objects.select_for_update().filter(pk=token.get(DEVICE_CLAIM)).first()
         if _is_uuid(token.get(DEVICE_CLAIM))
@@ -260,7 +266,7 @@ def auth_logout_all(*, user: User) -> int:
 
 
 @transaction.atomic
-def device_revoke(*, user: User, device_id) -> Device:
+def device_revoke(*, user: User, device_id: uuid.UUID | str) -> Device:
     """Revoke one of the user's own devices. Another user's device is simply not found."""
     device = (
         Device.objects.select_for_update().filter(pk=device_id, user=user).first()
@@ -324,7 +330,7 @@ PHONE_CHANGE_HINT = "Add or change the phone with POST auth/me/contact/: a code 
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, **changes) -> User:
+def user_update_profile(*, user: User, **changes: Any) -> User:
     """Change the learner's own name, or remove their phone (when they have an email).
 
     A new phone (or email) never lands on the profile from here: it goes through
@@ -368,7 +374,7 @@ def contact_change_verify(*, user: User, destination: OTPDestination, code: str)
     holds, is refused with ``contact_in_use`` — told only to whoever just proved they
     hold the address."""
 
-    def move(now) -> User:
+    def move(now: datetime) -> User:
         me = lock_user(user.pk)
         if destination.channel == OTPChallenge.Channel.EMAIL:
             if User.objects.filter(email=destination.value).exclude(pk=me.pk).exists():
@@ -493,7 +499,7 @@ def otp_request(
     return challenge
 
 
-def _open_challenges(destination: OTPDestination, user: User | None):
+def _open_challenges(destination: OTPDestination, user: User | None) -> QuerySet[OTPChallenge]:
     mine = {"user": user} if user is not None else {"user__isnull": True}
     return OTPChallenge.objects.filter(
         destination=destination.value, consumed_at__isnull=True, **mine
@@ -503,7 +509,7 @@ def _open_challenges(destination: OTPDestination, user: User | None):
 def otp_verify(*, destination: OTPDestination, code: str, client: ClientInfo) -> AuthResult:
     """Check a code and log in, creating the learner's account on first verify."""
 
-    def login(now) -> AuthResult:
+    def login(now: datetime) -> AuthResult:
         user = _otp_user(destination, now)
         if not user.is_active:
             raise AccountDisabled()  # the code is closed all the same; nothing minted
@@ -512,7 +518,13 @@ def otp_verify(*, destination: OTPDestination, code: str, client: ClientInfo) ->
     return _otp_redeem(destination=destination, code=code, user=None, on_verified=login)
 
 
-def _otp_redeem(*, destination: OTPDestination, code: str, user: User | None, on_verified):
+def _otp_redeem(
+    *,
+    destination: OTPDestination,
+    code: str,
+    user: User | None,
+    on_verified: Callable[[datetime], _T],
+) -> _T:
     """Check the open code of (destination, purpose) and, when right, close it and return
     ``on_verified(now)`` in the same transaction.
 
@@ -554,7 +566,7 @@ def _otp_redeem(*, destination: OTPDestination, code: str, user: User | None, on
     raise verdict
 
 
-def _otp_user(destination: OTPDestination, now) -> User:
+def _otp_user(destination: OTPDestination, now: datetime) -> User:
     """The account the destination belongs to, created (verified) on first use.
 
     Proving an address that an account holds *unverified* must not log the prover into

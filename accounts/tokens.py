@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.state import token_backend
@@ -22,7 +23,7 @@ class TokenPair:
     refresh: str
 
 
-def new_refresh_token(*, user, device_id: str) -> RefreshToken:
+def new_refresh_token(*, user: AbstractBaseUser, device_id: str) -> RefreshToken:
     """A refresh token for ``user`` on one device, not yet recorded anywhere."""
     token = RefreshToken()
     token[api_settings.USER_ID_CLAIM] = str(getattr(user, api_settings.USER_ID_FIELD))
@@ -33,7 +34,7 @@ def new_refresh_token(*, user, device_id: str) -> RefreshToken:
 def parse_refresh_token(raw: str) -> RefreshToken:
     """Signature, expiry, type and blacklist checked; any failure is one clear 401."""
     try:
-        return RefreshToken(raw)
+        return RefreshToken(raw)  # type: ignore[arg-type]  # simplejwt takes the string
     except TokenError as exc:
         raise TokenInvalid() from exc
 
@@ -43,7 +44,7 @@ def rotated_refresh_device(raw: str) -> str | None:
     out (its jti is blacklisted), else None. Signature and expiry are checked, so a forged
     token can never revoke anybody's device."""
     try:
-        payload = token_backend.decode(raw, verify=True)
+        payload = token_backend.decode(raw, verify=True)  # type: ignore[arg-type]  # likewise
     except TokenBackendError:
         return None
     if payload.get(api_settings.TOKEN_TYPE_CLAIM) != RefreshToken.token_type:

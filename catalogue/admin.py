@@ -10,7 +10,7 @@ form field: a product is published only with an active plan.
 from __future__ import annotations
 
 import csv
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -35,6 +35,10 @@ from core.markdown import unsafe_markup
 from core.money import rupees
 from core.spreadsheets import formula_neutralised
 
+if TYPE_CHECKING:
+    # What the admin hands save_related: the inline formsets of the page.
+    _Formsets = list[BaseInlineFormSet[Any, Any, Any]]
+
 EMPTY = "—"
 TIMESTAMPS = ("created_at", "updated_at")
 REVOKED_BY_STAFF = "revoked by staff"
@@ -58,7 +62,7 @@ def _adopt(obj: Any, saved: Any) -> None:
     obj.refresh_from_db()
 
 
-def _forget_formset_saves(formsets) -> None:
+def _forget_formset_saves(formsets: _Formsets) -> None:
     # The admin's change message reads what formsets saved; the service saved it.
     for formset in formsets:
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -97,9 +101,11 @@ class CategoryAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     @admin.display(description="Products", ordering="_products")
     def product_count(self, obj: Category) -> int:
-        return obj._products
+        return obj._products  # type: ignore[attr-defined]  # annotated by get_queryset
 
-    def save_model(self, request: HttpRequest, obj: Category, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Category, form: forms.ModelForm[Category], change: bool
+    ) -> None:
         values = {name: form.cleaned_data[name] for name in CategoryAdminForm.Meta.fields}
         saved = services.category_save(category=obj if change else None, **values)
         _adopt(obj, saved)
@@ -132,7 +138,7 @@ class PlanInlineForm(forms.ModelForm):
         fields = services.PLAN_FIELDS
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # never None here
         # The service's own rules, shown on the row and field they concern. Run here,
         # before the model's check constraints, so that those (the same rules, in generic
         # words) skip the fields already reported.
@@ -149,7 +155,7 @@ def _kept_forms(formset: BaseInlineFormSet) -> list[forms.ModelForm]:
         form
         for form in formset.forms
         if (form.has_changed() or not form.instance._state.adding)
-        and not formset._should_delete_form(form)
+        and not formset._should_delete_form(form)  # type: ignore[attr-defined]
     ]
 
 
@@ -312,10 +318,18 @@ class ProductAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     # -- saving: the product, its plans and its tests are one service call
 
-    def save_model(self, request: HttpRequest, obj: Product, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Product, form: forms.ModelForm[Product], change: bool
+    ) -> None:
         """Written in ``save_related``, where the plans and tests are known too."""
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[Product],
+        formsets: _Formsets,
+        change: bool,
+    ) -> None:
         plans = tests = None
         for formset in formsets:
             if isinstance(formset, PlanInlineFormSet) and formset.has_changed():
@@ -420,7 +434,9 @@ class EnrollmentStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [("live", "Live"), ("expired", "Expired"), ("revoked", "Revoked")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -452,7 +468,7 @@ class EnrollmentGrantForm(forms.ModelForm):
         help_texts = {"plan": "Optional; one of the product's plans."}
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # never None here
         plan, product = cleaned.get("plan"), cleaned.get("product")
         if plan is not None and product is not None and plan.product_id != product.pk:
             self.add_error("plan", f"“{plan.name}” is a plan of another product.")
@@ -539,7 +555,7 @@ class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Enrollment | None = None):
         if obj is None:
             return ((None, {"fields": ("user", "product", "plan", "days")}),)
-        fieldsets = [(None, {"fields": ENROLLMENT_FIELDS})]
+        fieldsets: list[tuple[str | None, dict[str, Any]]] = [(None, {"fields": ENROLLMENT_FIELDS})]
         if obj.revoked_at is None:
             fieldsets.append(("Revoke", {"fields": ("revoke", "reason")}))
         return fieldsets
@@ -547,10 +563,16 @@ class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Enrollment | None = None):
         return () if obj is None else ENROLLMENT_FIELDS
 
-    def get_form(self, request: HttpRequest, obj: Enrollment | None = None, **kwargs: Any):
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Enrollment | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm[Enrollment]]:
         if obj is None:
             kwargs["form"] = EnrollmentGrantForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def has_delete_permission(self, request: HttpRequest, obj: Enrollment | None = None) -> bool:
         return False  # kept for the record: revoke instead
@@ -571,7 +593,9 @@ class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     # -- saving: grants and revocations through the services
 
-    def save_model(self, request: HttpRequest, obj: Enrollment, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Enrollment, form: forms.ModelForm[Enrollment], change: bool
+    ) -> None:
         data = form.cleaned_data
         if not change:
             saved = services.enrollment_grant(
@@ -579,12 +603,14 @@ class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
                 product=data["product"],
                 plan=data.get("plan"),
                 days=data.get("days"),
-                by=request.user,
+                by=request.user,  # type: ignore[arg-type]  # signed-in staff
             )
             _adopt(obj, saved)
         elif data.get("revoke"):
             services.enrollment_revoke(
-                enrollment=obj, reason=data.get("reason") or REVOKED_BY_STAFF, by=request.user
+                enrollment=obj,
+                reason=data.get("reason") or REVOKED_BY_STAFF,
+                by=request.user,  # type: ignore[arg-type]  # signed-in staff
             )
             obj.refresh_from_db()
 
@@ -596,7 +622,9 @@ class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
         with transaction.atomic():
             for enrollment in current:
                 services.enrollment_revoke(
-                    enrollment=enrollment, reason=REVOKED_BY_STAFF, by=request.user
+                    enrollment=enrollment,
+                    reason=REVOKED_BY_STAFF,
+                    by=request.user,  # type: ignore[arg-type]  # signed-in staff
                 )
         self.message_user(request, f"Revoked {len(current)} enrollment(s).", messages.SUCCESS)
 

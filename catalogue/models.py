@@ -3,6 +3,8 @@ enrolled in what. Money is integer paise; nothing here knows how it was paid."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -230,7 +232,7 @@ class Enrollment(PublicIdModel):
     def __str__(self) -> str:
         return f"{self.user} → {self.product}"
 
-    def is_live(self, at=None) -> bool:
+    def is_live(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()
         return (
             self.revoked_at is None

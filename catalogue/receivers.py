@@ -7,6 +7,8 @@ the plan's transaction), so a plan written by hand is reflected before that comm
 A test's changes (its question counts show in a product's detail) arrive as
 the test engine's domain signal ``tests_changed``, not as its models' signals."""
 
+from typing import Any
+
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -25,13 +27,13 @@ from testengine.signals import tests_changed
 # A product's detail shows each test's question count, which rules and hand-picked
 # questions decide.
 @receiver(tests_changed, dispatch_uid="catalogue-tests-changed")
-def _catalogue_changed(sender, **kwargs) -> None:
+def _catalogue_changed(sender: object, **kwargs: Any) -> None:
     catalogue_changed()
 
 
 @receiver(post_save, sender=Plan, dispatch_uid="catalogue-plan-saved")
 @receiver(post_delete, sender=Plan, dispatch_uid="catalogue-plan-deleted")
-def _plan_changed(sender, instance: Plan, **kwargs) -> None:
+def _plan_changed(sender: type[Plan], instance: Plan, **kwargs: Any) -> None:
     if Product.objects.filter(pk=instance.product_id).exists():
         services.product_sync_derived(product_ids=[instance.product_id])
     catalogue_changed()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import (
@@ -20,11 +21,27 @@ from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
 from catalogue.vocabulary import WORD, Vocabulary, vocabulary
 from core.images import media_url
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
 
-def live_enrollments(*, user, at: datetime | None = None) -> QuerySet[Enrollment]:
+
+class Learner(Protocol):
+    """Whoever the access rule is asked about: a user, an anonymous visitor, or a
+    stand-in that carries only the id (``sessions_app.policy.learner``)."""
+
+    @property
+    def pk(self) -> int | None: ...
+    @property
+    def is_authenticated(self) -> bool: ...
+
+
+def live_enrollments(*, user: Learner, at: datetime | None = None) -> QuerySet[Enrollment]:
     at = at or timezone.now()
     return Enrollment.objects.filter(
-        user_id=user.pk, revoked_at__isnull=True, starts_at__lte=at
+        user_id=user.pk,  # type: ignore[misc]  # a signed-in learner's
+        revoked_at__isnull=True,
+        starts_at__lte=at,
     ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
 
 
@@ -130,13 +147,15 @@ LIST_FIELDS = (
 )
 
 
-def product_list_rows(rows: list[dict], request) -> list[dict]:
+def product_list_rows(
+    rows: list[dict[str, Any]], request: HttpRequest | Request
+) -> list[dict[str, Any]]:
     """The public list's JSON for a page of ``.values(*LIST_FIELDS)`` rows, with their
     active plans (one query). Plain dicts, no model instances or serializer machinery:
     this is the catalogue's hottest read. Its shape is ``ProductListSerializer``'s (a test
     holds the two equal)."""
     ids = [row["id"] for row in rows]
-    plans: dict[int, list[dict]] = {pk: [] for pk in ids}
+    plans: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
     for plan in (
         Plan.objects.filter(product_id__in=ids, is_active=True)
         .order_by("order", "price_paise", "id")
@@ -167,14 +186,14 @@ def product_list_rows(rows: list[dict], request) -> list[dict]:
     ]
 
 
-def _iso(value) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def active_plans_prefetch() -> Prefetch:
+def active_plans_prefetch() -> Prefetch[str]:
     return Prefetch(
         "plans",
         queryset=Plan.objects.filter(is_active=True)
@@ -183,7 +202,7 @@ def active_plans_prefetch() -> Prefetch:
     )
 
 
-def tests_prefetch() -> Prefetch:
+def tests_prefetch() -> Prefetch[str]:
     return Prefetch(
         "product_tests",
         queryset=ProductTest.objects.select_related("test").order_by("order", "id"),

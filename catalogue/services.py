@@ -4,10 +4,12 @@ enrollments (free enrolment, staff grants, extensions on purchase, revocation)."
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
@@ -29,6 +31,9 @@ from catalogue.signals import enrollment_changed, enrollment_ended
 from core.errors import Conflict
 from core.locks import lock_user
 from core.markdown import render_markdown, unsafe_markup
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 PRODUCT_FIELDS = (
     "kind",
@@ -261,7 +266,7 @@ def product_unpublish(*, product: Product) -> Product:
 
 
 @transaction.atomic
-def category_save(*, category: Category | None = None, **values) -> Category:
+def category_save(*, category: Category | None = None, **values: Any) -> Category:
     """Create or change a category; slugs are unique, the tree has no cycles."""
     category = category or Category()
     parent = values.get("parent", category.parent if category.pk else None)
@@ -302,19 +307,19 @@ def _term(plan: Plan | None, days: int | None) -> timedelta | None:
         return timedelta(days=days)
     if plan is None or plan.is_lifetime:
         return None
-    return timedelta(days=plan.validity_days)
+    return timedelta(days=plan.validity_days)  # type: ignore[arg-type]  # not lifetime: set
 
 
 @transaction.atomic
 def enrollment_add(
     *,
-    user,
+    user: User,
     product: Product,
     plan: Plan | None,
     source: str,
     days: int | None = None,
-    order_id=None,
-    granted_by=None,
+    order_id: uuid.UUID | None = None,
+    granted_by: User | None = None,
 ) -> tuple[Enrollment, bool]:
     """Give or extend access: the one current enrollment of (user, product) is extended by
     the plan's validity (from its expiry if still live, from now if it lapsed), made
@@ -369,7 +374,9 @@ def enrollment_add(
 
 
 @transaction.atomic
-def enrollment_enroll_free(*, user, product_slug: str, plan_id: int) -> tuple[Enrollment, bool]:
+def enrollment_enroll_free(
+    *, user: User, product_slug: str, plan_id: int
+) -> tuple[Enrollment, bool]:
     """Enroll in a published product through one of its free, active plans. Idempotent:
     enrolling again while enrolled returns the same enrollment unchanged.
 
@@ -399,7 +406,12 @@ def enrollment_enroll_free(*, user, product_slug: str, plan_id: int) -> tuple[En
 
 @transaction.atomic
 def enrollment_grant(
-    *, user, product: Product, by, plan: Plan | None = None, days: int | None = None
+    *,
+    user: User,
+    product: Product,
+    by: User | None,
+    plan: Plan | None = None,
+    days: int | None = None,
 ) -> Enrollment:
     """Staff grant (source=grant): the plan's validity, ``days``, or lifetime."""
     if days is not None and days <= 0:
@@ -416,7 +428,9 @@ def enrollment_grant(
 
 
 @transaction.atomic
-def enrollment_revoke(*, enrollment: Enrollment, reason: str = "", by=None) -> Enrollment:
+def enrollment_revoke(
+    *, enrollment: Enrollment, reason: str = "", by: User | None = None
+) -> Enrollment:
     """End access now (refunds, abuse). The row stays for the record; a later purchase
     starts a new enrollment. ``enrollment_ended`` tells the apps that hold what the
     enrollment gave (open sittings close, rankings drop them) once this commits."""
@@ -436,7 +450,7 @@ def enrollment_revoke(*, enrollment: Enrollment, reason: str = "", by=None) -> E
 
 
 @transaction.atomic
-def product_set_image(*, product: Product, image) -> Product:
+def product_set_image(*, product: Product, image: File[bytes] | None) -> Product:
     """Replace (an uploaded file, already checked by ``core.images``) or clear (None) the
     cover image. Stored through the default storage (S3 or MEDIA_ROOT) under a fresh name
     whose extension follows the content, never the uploader's file name; the replaced file

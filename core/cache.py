@@ -10,25 +10,34 @@ Everything else — serialization, key prefixes, timeouts, replicas — is Djang
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis import Redis
+
+# Django's client keeps its pools, servers and client class in private attributes that
+# django-stubs does not declare: the lines that read them carry attr-defined ignores.
 
 
 class SharedClientRedisCacheClient(RedisCacheClient):
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, object] = {}
+        self._clients: dict[int, Redis] = {}
 
-    def get_client(self, key=None, *, write=False):
-        index = self._get_connection_pool_index(write)
+    def get_client(self, key: Any = None, *, write: bool = False) -> Redis:
+        index: int = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
         client = self._clients.get(index)
         if client is None:
-            if index not in self._pools:
-                self._pools[index] = self._pool_class.from_url(
-                    self._servers[index], **self._pool_options
+            pools = self._pools  # type: ignore[attr-defined]
+            if index not in pools:
+                pools[index] = self._pool_class.from_url(  # type: ignore[attr-defined]
+                    self._servers[index],  # type: ignore[attr-defined]
+                    **self._pool_options,  # type: ignore[attr-defined]
                 )
             client = self._clients.setdefault(
-                index, self._client(connection_pool=self._pools[index])
+                index,
+                self._client(connection_pool=pools[index]),  # type: ignore[attr-defined]
             )
         return client
 
@@ -36,6 +45,6 @@ class SharedClientRedisCacheClient(RedisCacheClient):
 class RedisCache(DjangoRedisCache):
     """``django.core.cache.backends.redis.RedisCache`` with a client per pool."""
 
-    def __init__(self, server, params) -> None:
+    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = SharedClientRedisCacheClient

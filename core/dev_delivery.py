@@ -65,6 +65,6 @@ class DevFileEmailBackend(FileEmailBackend):
             channel="mail",
             to=list(message.recipients()),
             subject=str(message.subject),
-            path=self._fname,
+            path=self._fname,  # type: ignore[attr-defined]  # set by write_message
             text=str(message.body),
         )

@@ -18,13 +18,14 @@ still find it, that steps aside for a JSON API request:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthMiddleware
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase, HttpResponseForbidden
 from django.middleware.clickjacking import XFrameOptionsMiddleware as DjangoXFrameMiddleware
 from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfMiddleware
 
@@ -38,42 +39,49 @@ def is_json_api(request: HttpRequest) -> bool:
     return request.path_info.startswith(settings.JSON_API_PATH_PREFIXES)
 
 
-def _is_document(response: HttpResponse) -> bool:
+def _is_document(response: HttpResponseBase) -> bool:
     return response.get("Content-Type", "").startswith("text/html")
 
 
 class _RequestSide:
     """Skips the whole middleware on the JSON API (sessions, CSRF, users, messages)."""
 
-    get_response: Callable[[HttpRequest], HttpResponse]
+    # Synchronous only: Django's own type also admits an awaitable response.
+    get_response: Callable[[HttpRequest], HttpResponseBase]
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if is_json_api(request):
             return self.get_response(request)
-        return super().__call__(request)  # type: ignore[misc]
+        return super().__call__(request)  # type: ignore[misc, no-any-return]
 
 
-class SessionMiddleware(_RequestSide, DjangoSessionMiddleware):
+class SessionMiddleware(_RequestSide, DjangoSessionMiddleware):  # type: ignore[misc]
     pass
 
 
-class AuthenticationMiddleware(_RequestSide, DjangoAuthMiddleware):
+class AuthenticationMiddleware(_RequestSide, DjangoAuthMiddleware):  # type: ignore[misc]
     pass
 
 
-class SessionUserLogMiddleware(_RequestSide, core_middleware.SessionUserLogMiddleware):
+class SessionUserLogMiddleware(_RequestSide, core_middleware.SessionUserLogMiddleware):  # type: ignore[misc]
     pass
 
 
-class MessageMiddleware(_RequestSide, DjangoMessageMiddleware):
+class MessageMiddleware(_RequestSide, DjangoMessageMiddleware):  # type: ignore[misc]
     pass
 
 
-class CsrfViewMiddleware(_RequestSide, DjangoCsrfMiddleware):
+class CsrfViewMiddleware(_RequestSide, DjangoCsrfMiddleware):  # type: ignore[misc]
     """CSRF protects cookie-authenticated forms; the API's views are all CSRF-exempt
     (DRF's), and a bearer token is not sent by a browser on its own."""
 
-    def process_view(self, request, callback, callback_args, callback_kwargs):
+    def process_view(
+        self,
+        request: HttpRequest,
+        callback: Callable[..., HttpResponseBase],
+        callback_args: tuple[Any, ...],
+        callback_kwargs: dict[str, Any],
+    ) -> HttpResponseForbidden | None:
         if is_json_api(request):
             return None
         return super().process_view(request, callback, callback_args, callback_kwargs)
@@ -83,24 +91,25 @@ class _ResponseSide:
     """On the API, a fixed header (``api_header: api_value``) for JSON; the computed one
     for an HTML document, as on every page."""
 
-    get_response: Callable[[HttpRequest], HttpResponse]
+    # Synchronous only: Django's own type also admits an awaitable response.
+    get_response: Callable[[HttpRequest], HttpResponseBase]
     api_header: str
     api_value: str
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not is_json_api(request):
-            return super().__call__(request)  # type: ignore[misc]
+            return super().__call__(request)  # type: ignore[misc, no-any-return]
         response = self.get_response(request)
         if _is_document(response):
-            return self.process_response(request, response)  # type: ignore[attr-defined]
+            return self.process_response(request, response)  # type: ignore[attr-defined, no-any-return]
         if self.api_header not in response:
             response[self.api_header] = self.api_value
         return response
 
 
-class XFrameOptionsMiddleware(_ResponseSide, DjangoXFrameMiddleware):
+class XFrameOptionsMiddleware(_ResponseSide, DjangoXFrameMiddleware):  # type: ignore[misc]
     api_header, api_value = "X-Frame-Options", "DENY"
 
 
-class CSPMiddleware(_ResponseSide, DjangoCSPMiddleware):
+class CSPMiddleware(_ResponseSide, DjangoCSPMiddleware):  # type: ignore[misc]
     api_header, api_value = "Content-Security-Policy", API_CONTENT_SECURITY_POLICY

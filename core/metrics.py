@@ -23,6 +23,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -85,7 +86,14 @@ class _StatementCounter:
         self.count = 0
         self.errors: list[str] = []
 
-    def __call__(self, execute, sql, params, many, context):
+    def __call__(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
         self.count += 1
         try:
             return execute(sql, params, many, context)
@@ -192,6 +200,6 @@ def _registry() -> CollectorRegistry:
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return REGISTRY
     registry = CollectorRegistry()
-    MultiProcessCollector(registry)
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     registry.register(_collector)
     return registry

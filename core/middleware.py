@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.http.response import HttpResponseRedirectBase
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.utils.http import escape_leading_slashes
@@ -123,7 +123,9 @@ class CommonMiddleware(DjangoCommonMiddleware):
     in every setting (under DEBUG, Django answers a URL no route matches with its HTML
     debug page, not with ``handler404``)."""
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if response.status_code == 404 and request.path.startswith("/api/"):
             if self.should_redirect_with_slash(request):
                 path = escape_leading_slashes(request.get_full_path(force_append_slash=True))

@@ -8,14 +8,17 @@ hold a credential: the Authorization header, and the bodies of the auth endpoint
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event, Hint
 
 # Requests whose bodies carry secrets: logins, codes, tokens, signed webhooks.
 _SECRET_BODY_PATHS = ("/api/v1/auth/", "/api/v1/payments/razorpay/webhook/", "/checkout/")
 _SECRET_HEADERS = {"authorization", "cookie", "x-razorpay-signature"}
 
 
-def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def before_send(event: Event, hint: Hint) -> Event:
     request = event.get("request")
     if isinstance(request, dict):
         headers = request.get("headers")

@@ -30,22 +30,24 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.utils import CursorWrapper
 
 if TYPE_CHECKING:
     from django.db.models.sql import Query
 
 
 @contextmanager
-def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator:
+def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator[CursorWrapper]:
     """A Django cursor with server-side binding on the current connection (see above)."""
     connection = connections[using]
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        raw = ServerBindingCursor(connection.connection)
+        raw = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
+    # django-stubs types these as taking a CursorWrapper; they take the driver's cursor.
     cursor = (
-        connection.make_debug_cursor(raw)
+        connection.make_debug_cursor(raw)  # type: ignore[arg-type]
         if connection.queries_logged
-        else connection.make_cursor(raw)
+        else connection.make_cursor(raw)  # type: ignore[arg-type]
     )
     try:
         yield cursor

@@ -11,12 +11,13 @@ import hashlib
 
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 
 class ScopedIPThrottle(SimpleRateThrottle):
     """Per client address, for the view's ``<scope>``; set ``scope`` on a subclass."""
 
-    def get_cache_key(self, request: Request, view) -> str | None:
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
@@ -32,7 +33,7 @@ class ScopedFieldThrottle(SimpleRateThrottle):
         None when it is invalid (the request fails validation anyway)."""
         return "".join(value.split()).lower()
 
-    def get_cache_key(self, request: Request, view) -> str | None:
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         data = request.data if isinstance(request.data, dict) else {}
         for field in self.fields:
             value = data.get(field)

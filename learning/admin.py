@@ -1,6 +1,7 @@
 """Back office: learners' topic mastery, read-only (it is recomputed, never edited)."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from learning.models import TopicMastery
 
@@ -13,8 +14,8 @@ class TopicMasteryAdmin(admin.ModelAdmin):
     readonly_fields = ("user", "topic", "theta", "se", "responses", "correct", "updated_at")
     ordering = ("user_id", "theta")
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: TopicMastery | None = None) -> bool:
         return False

@@ -4,6 +4,7 @@ the topics they cover (the recommender's input)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -15,6 +16,9 @@ from sessions_app.selectors import solution_open_sittings
 from testengine.bank import questions_in_tests
 from testengine.models import Question, SectionQuestion, SectionRule, Test, Topic
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 ORDERINGS = {
     "weakest": ("theta", "-responses", "topic_id"),
     "strongest": ("-theta", "-responses", "topic_id"),
@@ -24,7 +28,7 @@ ORDERINGS = {
 }
 
 
-def mastery_of(*, user, order: str = "weakest") -> QuerySet[TopicMastery]:
+def mastery_of(*, user: User, order: str = "weakest") -> QuerySet[TopicMastery]:
     """The learner's mastery rows with their topics (one query per page)."""
     return (
         TopicMastery.objects.filter(user=user).select_related("topic").order_by(*ORDERINGS[order])
@@ -48,7 +52,7 @@ def mastery_rows_from(rows: list[TopicMastery]) -> list[MasteryRow]:
     ]
 
 
-def practice_question_ids(*, user, now: datetime) -> frozenset[int]:
+def practice_question_ids(*, user: User, now: datetime) -> frozenset[int]:
     """The questions this learner may practise: published questions of the free practice
     pool, and the questions of their own submitted sittings whose solutions they may
     already read — less any question that sits in a test whose solutions are still
@@ -72,7 +76,7 @@ def practice_question_ids(*, user, now: datetime) -> frozenset[int]:
     return frozenset(wanted - questions_in_tests(wanted, closed))
 
 
-def enrolled_tests(*, user, now: datetime) -> QuerySet[Test]:
+def enrolled_tests(*, user: User, now: datetime) -> QuerySet[Test]:
     """Published tests (never practice tests) in the products of the learner's live
     enrollments, unlocked and not closed. Free products the learner has not enrolled in
     do not count: recommendations come from what the learner chose."""
@@ -86,7 +90,7 @@ def enrolled_tests(*, user, now: datetime) -> QuerySet[Test]:
     )
 
 
-def candidate_tests(*, user, now: datetime) -> list[CandidateTest]:
+def candidate_tests(*, user: User, now: datetime) -> list[CandidateTest]:
     """The learner's enrolled tests, each with every topic it asks about — a rule's topic
     (and its subtree, when the rule includes subtopics), a hand-picked question's topic —
     plus their ancestors, so a test on "Joins" covers "SQL" too. Four queries, however
@@ -114,7 +118,7 @@ def candidate_tests(*, user, now: datetime) -> list[CandidateTest]:
                 stack.extend(children.get(node, ()))
         return found
 
-    def above(node: int) -> set[int]:
+    def above(node: int | None) -> set[int]:
         found: set[int] = set()
         while node is not None and node not in found:
             found.add(node)

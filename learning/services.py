@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from learning.errors import NotEnoughQuestions, NoWeakTopics, PracticeInvalid
@@ -22,6 +24,9 @@ from testengine.adaptive import get_estimator
 from testengine.errors import PaperUnavailable
 from testengine.models import Question, Test, Topic
 from testengine.selectors import topic_subtree_ids
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # Responses that carry evidence: anything scored except "unattempted" (a saved but
 # cleared answer). "correct" is 1; "wrong" and "partial" are 0 (see docs/learning.md).
@@ -51,13 +56,13 @@ WHERE s.user_id = %s AND s.status = 'submitted' AND r.outcome NOT IN ('', 'unatt
 """
 
 
-def _lock_learner(cursor, user_id: int) -> None:
+def _lock_learner(cursor: CursorWrapper, user_id: int) -> None:
     """Serialise mastery writes per learner: two tasks for two sittings finishing together
     each read everything committed before they write (transaction-scoped advisory lock)."""
     cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"mastery:{user_id}"])
 
 
-def _recompute(cursor, user_id: int, topic_ids: list[int]) -> int:
+def _recompute(cursor: CursorWrapper, user_id: int, topic_ids: list[int]) -> int:
     """Re-estimate ``topic_ids`` for the learner from all their evidence: one read, one
     upsert, one delete (topics left without evidence lose their row)."""
     if not topic_ids:
@@ -96,7 +101,7 @@ def _recompute(cursor, user_id: int, topic_ids: list[int]) -> int:
 
 
 @transaction.atomic
-def mastery_update(*, user_id: int, session_id) -> int:
+def mastery_update(*, user_id: int, session_id: UUID | str) -> int:
     """A sitting was scored: re-estimate every topic it has evidence on, each from all the
     learner's scored answers to that topic (not just this sitting), so running it twice,
     or late, gives the same rows. A session that is not the learner's or not submitted
@@ -161,7 +166,7 @@ def _seen_since(user_id: int, since: datetime) -> dict[int, datetime]:
         return dict(cursor.fetchall())
 
 
-def _topics_for(user, topic_ids: list[int] | None) -> list[Topic]:
+def _topics_for(user: User, topic_ids: list[int] | None) -> list[Topic]:
     if topic_ids is None:
         weakest = list(
             TopicMastery.objects.filter(user=user)
@@ -204,7 +209,7 @@ def _exclusions(
 @transaction.atomic
 def practice_create(
     *,
-    user,
+    user: User,
     topic_ids: list[int] | None,
     questions: int,
     timed: bool,
@@ -293,7 +298,7 @@ def practice_create(
 
 
 def _start_practice(
-    user, test: Test, excluded: frozenset[int], never: frozenset[int]
+    user: User, test: Test, excluded: frozenset[int], never: frozenset[int]
 ) -> ExamSession:
     """Fresh questions first; when overlapping topics make the exclusions too tight for the
     engine's draw, the same test with only ``never`` left out (seen questions beat no

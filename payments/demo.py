@@ -56,6 +56,8 @@ def seed(out: TextIO) -> None:
         out.write("demo payments: no demo order (a real gateway is configured)\n")
         return
     order, _ = services.order_create(user=buyer, plan_id=plan.pk, coupon_code="WELCOME10")
-    callback = gateway_for(order.gateway).simulate_checkout(order.gateway_order_id, succeed=True)
+    callback = gateway_for(order.gateway).simulate_checkout(  # type: ignore[attr-defined]
+        order.gateway_order_id, succeed=True
+    )  # the simulated gateway's own step
     services.order_verify(user=buyer, order_id=order.pk, **callback)
     out.write(f"  demo order: {BUYER} bought {PRODUCT} with WELCOME10 (simulated gateway)\n")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -24,6 +25,9 @@ from catalogue.models import Category, Plan, Product
 from core.money import rupees
 from payments.errors import CouponExhausted, CouponInvalid
 from payments.models import Coupon, CouponRedemption, Order
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 MIN_CHARGE_PAISE = 100  # Razorpay's minimum order amount (₹1)
 
@@ -104,7 +108,7 @@ def coupon_honoured(*, order: Order, now: datetime) -> bool:
 
 def discount_for(coupon: Coupon, base_paise: int) -> int:
     if coupon.kind == Coupon.Kind.PERCENT:
-        off = (Decimal(base_paise) * coupon.percent_off / 100).to_integral_value(ROUND_FLOOR)
+        off = (Decimal(base_paise) * coupon.percent_off / 100).to_integral_value(ROUND_FLOOR)  # type: ignore[operator]  # set on percent coupons
         discount = int(off)
         if coupon.max_discount_paise is not None:
             discount = min(discount, coupon.max_discount_paise)
@@ -119,7 +123,7 @@ def discount_for(coupon: Coupon, base_paise: int) -> int:
 
 def quote(
     *,
-    user,
+    user: User,
     plan: Plan,
     coupon_code: str | None,
     now: datetime,

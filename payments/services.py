@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
-from typing import Any
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
@@ -38,9 +39,12 @@ from payments.errors import (
     SignatureInvalid,
 )
 from payments.gateways import GatewayError, gateway_for, get_gateway, verify_webhook_signature
-from payments.gateways.base import GatewayRejected
+from payments.gateways.base import Gateway, GatewayRejected
 from payments.models import CouponRedemption, Order, Payment, Refund, WebhookEvent
 from payments.selectors import PAID_STATES, order_is_refundable
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +57,7 @@ CHECKOUT_SALT = "payments.checkout"
 # --- orders ----------------------------------------------------------------------------------
 
 
-def _check_not_owned(user, plan: Plan) -> None:
+def _check_not_owned(user: User, plan: Plan) -> None:
     """Refuse buying what the learner already holds for longer than the plan would add:
     lifetime access, or more days left than the plan's validity."""
     current = (
@@ -77,12 +81,16 @@ def _check_not_owned(user, plan: Plan) -> None:
 
 def _same_request(order: Order, plan_id: int, coupon_code: str | None) -> bool:
     code = (coupon_code or "").strip().lower()
-    ordered = order.coupon.code.lower() if order.coupon_id else ""
+    ordered = order.coupon.code.lower() if order.coupon_id else ""  # type: ignore[union-attr]
     return order.plan_id == plan_id and code == ordered
 
 
 def order_create(
-    *, user, plan_id: int, coupon_code: str | None = None, idempotency_key: str | None = None
+    *,
+    user: User,
+    plan_id: int,
+    coupon_code: str | None = None,
+    idempotency_key: str | None = None,
 ) -> tuple[Order, bool]:
     """Create an order for ``plan_id`` (and its gateway order). Returns (order, created).
     The same ``idempotency_key`` returns the same order. A gateway failure marks the order
@@ -149,7 +157,7 @@ def order_create(
     return order, True
 
 
-def coupon_preview(*, user, plan_id: int, coupon_code: str) -> pricing.Quote:
+def coupon_preview(*, user: User, plan_id: int, coupon_code: str) -> pricing.Quote:
     """The price of a plan on sale with a coupon, for the learner; nothing is reserved."""
     plan = (
         Plan.objects.select_related("product")
@@ -186,8 +194,8 @@ def checkout_order(order_id: str, token: str) -> Order:
 
 def order_verify(
     *,
-    user,
-    order_id,
+    user: User,
+    order_id: uuid.UUID | str,
     razorpay_order_id: str,
     razorpay_payment_id: str,
     razorpay_signature: str,
@@ -243,7 +251,7 @@ def order_verify(
     return Order.objects.get(pk=order.pk)
 
 
-def _capture_if_manual(gateway, order: Order, entity: dict[str, Any]) -> dict[str, Any]:
+def _capture_if_manual(gateway: Gateway, order: Order, entity: dict[str, Any]) -> dict[str, Any]:
     """Capture an authorized payment now when the account does not auto-capture: Razorpay
     refunds an uncaptured payment after a few days, and the ``payment.authorized`` webhook
     may never come. A failed capture is logged and left for ``orders_reconcile``."""
@@ -318,7 +326,7 @@ def _fulfil(order: Order, *, payment: Payment | None) -> None:
     if order.status in PAID_STATES:
         first = order.payments.filter(
             status__in=[Payment.Status.AUTHORIZED, Payment.Status.CAPTURED, Payment.Status.REFUNDED]
-        ).exclude(pk=payment.pk if payment else None)
+        ).exclude(pk=payment.pk if payment else None)  # type: ignore[misc]  # None: none
         if payment is not None and first.exists() and not order.needs_review:
             _flag(order, f"A second payment {payment.gateway_payment_id} arrived for a paid order.")
         return
@@ -342,7 +350,7 @@ def _fulfil(order: Order, *, payment: Payment | None) -> None:
         order.coupon_overrun = True
         order.needs_review = True
         order.review_reason = (
-            f"coupon_overrun: {order.coupon.code} was used up when this payment arrived "
+            f"coupon_overrun: {order.coupon.code} was used up when this payment arrived "  # type: ignore[union-attr]
             f"(its hold had lapsed); {order.discount_paise} paise of discount over the limit."
         )[:300]
         logger.warning("coupon redeemed over its limit", extra={"order_id": str(order.pk)})
@@ -360,7 +368,7 @@ def _fulfil(order: Order, *, payment: Payment | None) -> None:
 
 
 @transaction.atomic
-def order_mark_reviewed(*, order: Order, by) -> Order:
+def order_mark_reviewed(*, order: Order, by: User) -> Order:
     """Finance has settled a flagged order (refunded it or honoured it): the flag clears and
     the reason is kept, with who cleared it. The redemption, if any, stays counted."""
     order = Order.objects.select_for_update().get(pk=order.pk)
@@ -446,8 +454,9 @@ def webhook_process(event: WebhookEvent) -> WebhookEvent:
     it still ``received`` (the caller answers "retry later"); one that finds it done
     returns it as it is. The outcome (and error) is recorded either way."""
     with transaction.atomic():
-        claimed = WebhookEvent.objects.select_for_update(skip_locked=True).filter(pk=event.pk)
-        claimed = claimed.first()
+        claimed = (
+            WebhookEvent.objects.select_for_update(skip_locked=True).filter(pk=event.pk).first()
+        )
         if claimed is None:  # another delivery is processing it right now
             event.refresh_from_db()
             if event.outcome not in DONE_OUTCOMES:
@@ -530,7 +539,7 @@ def order_refundable_paise(order: Order) -> int:
     return order.total_paise - held
 
 
-def refund_create(*, order: Order, amount_paise: int, reason: str, by) -> Refund:
+def refund_create(*, order: Order, amount_paise: int, reason: str, by: User) -> Refund:
     """Refund (part of) a paid order through the gateway. The amount is reserved first (a
     pending row), so two refunds at once cannot exceed what was paid; a gateway failure
     marks the row failed and releases it."""
@@ -608,7 +617,8 @@ def _settle_refund(refund: Refund, *, processed: bool) -> None:
         Payment.objects.filter(pk=refund.payment_id).update(status=Payment.Status.REFUNDED)
         if order.enrollment_id:
             catalogue_services.enrollment_revoke(
-                enrollment=order.enrollment, reason=f"Refunded: {refund.reason}"[:200]
+                enrollment=order.enrollment,  # type: ignore[arg-type]  # enrollment_id is set
+                reason=f"Refunded: {refund.reason}"[:200],
             )
 
 
@@ -709,7 +719,7 @@ def orders_reconcile(*, limit: int = 200) -> dict[str, int]:
     return counts
 
 
-def _capture_stale_authorizations(*, cutoff, limit: int) -> int:
+def _capture_stale_authorizations(*, cutoff: datetime, limit: int) -> int:
     uncaptured = (
         Payment.objects.filter(status=Payment.Status.AUTHORIZED, created_at__lt=cutoff)
         .exclude(order__status__in=[Order.Status.CREATED, Order.Status.FAILED])

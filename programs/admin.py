@@ -3,13 +3,15 @@ plan), the review queue of project submissions, and certificates (search, revoke
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import Count, ForeignKey, QuerySet
+from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -29,6 +31,21 @@ from programs.models import (
     Track,
     TrackMilestone,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
+    from django.contrib.admin.views.main import ChangeList
+    from django_stubs_ext import WithAnnotations
+
+    from accounts.authentication import AuthenticatedHttpRequest
+
+    class _ProgramCounts(TypedDict):
+        n_phases: int
+        n_tracks: int
+
+    class _TrackCounts(TypedDict):
+        n_milestones: int
+
 
 EMPTY = "—"
 
@@ -54,7 +71,9 @@ class TrackInline(admin.TabularInline):
     def milestone_count(self, obj: Track) -> int:
         return obj.entries.count() if obj.pk else 0
 
-    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
         if db_field.name == "plan":
             program = getattr(request, "_program", None)
             if program is not None:
@@ -79,17 +98,19 @@ class ProgramAdmin(admin.ModelAdmin):
             )
         )
 
-    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Program | None:
         program = super().get_object(request, object_id, from_field)
-        request._program = program  # the track inline offers only this product's plans
+        request._program = program  # type: ignore[attr-defined]  # the track inline offers only this product's plans
         return program
 
     @admin.display(description="Phases", ordering="n_phases")
-    def phase_count(self, obj: Program) -> int:
+    def phase_count(self, obj: WithAnnotations[Program, _ProgramCounts]) -> int:
         return obj.n_phases
 
     @admin.display(description="Tracks", ordering="n_tracks")
-    def track_count(self, obj: Program) -> int:
+    def track_count(self, obj: WithAnnotations[Program, _ProgramCounts]) -> int:
         return obj.n_tracks
 
 
@@ -137,7 +158,9 @@ class MilestoneAdmin(admin.ModelAdmin):
     def program(self, obj: Milestone) -> str:
         return str(obj.phase.program)
 
-    def save_model(self, request: HttpRequest, obj: Milestone, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Milestone, form: forms.ModelForm[Milestone], change: bool
+    ) -> None:
         services.milestone_save(milestone=obj)
 
 
@@ -148,7 +171,9 @@ class TrackMilestoneInline(admin.TabularInline):
     verbose_name = "milestone of this track"
     verbose_name_plural = "milestones of this track (shared with other tracks, never copied)"
 
-    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
         if db_field.name == "milestone":
             track = getattr(request, "_track", None)
             if track is not None:
@@ -168,13 +193,15 @@ class TrackAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Track]:
         return super().get_queryset(request).annotate(n_milestones=Count("entries"))
 
-    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Track | None:
         track = super().get_object(request, object_id, from_field)
-        request._track = track  # the inline offers only this program's milestones
+        request._track = track  # type: ignore[attr-defined]  # the inline offers only this program's milestones
         return track
 
     @admin.display(description="Milestones", ordering="n_milestones")
-    def milestone_count(self, obj: Track) -> int:
+    def milestone_count(self, obj: WithAnnotations[Track, _TrackCounts]) -> int:
         return obj.n_milestones
 
 
@@ -237,10 +264,12 @@ class WaitingFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "queue"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [("waiting", "Waiting for review"), ("reviewed", "Reviewed"), ("all", "All")]
 
-    def choices(self, changelist):
+    def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
         value = self.value() or "waiting"
         for lookup, title in self.lookup_choices:
             yield {
@@ -249,7 +278,9 @@ class WaitingFilter(admin.SimpleListFilter):
                 "display": title,
             }
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[ProjectSubmission]
+    ) -> QuerySet[ProjectSubmission]:
         value = self.value() or "waiting"
         if value == "waiting":
             return queryset.filter(status=ProjectSubmission.Status.SUBMITTED).order_by("created_at")
@@ -282,7 +313,9 @@ class ProjectSubmissionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ProjectSubmission | None = None
+    ) -> bool:
         return False
 
     def has_review_permission(self, request: HttpRequest) -> bool:
@@ -317,10 +350,10 @@ class ProjectSubmissionAdmin(admin.ModelAdmin):
         )
         return [review, *super().get_urls()]
 
-    def review_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def review_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         submission = self.get_object(request, unquote(object_id))
         if submission is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
         if not self.has_review_permission(request):
             raise PermissionDenied
         change_url = reverse("admin:programs_projectsubmission_change", args=[submission.pk])
@@ -413,7 +446,7 @@ class CertificateAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Certificate | None = None) -> bool:
         return False
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
@@ -449,10 +482,10 @@ class CertificateAdmin(admin.ModelAdmin):
             reverse("admin:programs_certificate_revoke", args=[certificates[0].pk])
         )
 
-    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def revoke_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         certificate = self.get_object(request, unquote(object_id))
         if certificate is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
         if not self.has_revoke_permission(request):
             raise PermissionDenied
         change_url = reverse("admin:programs_certificate_change", args=[certificate.pk])

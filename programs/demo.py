@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -34,6 +34,9 @@ from sessions_app.demo import demo_answers
 from sessions_app.models import ExamSession
 from testengine.models import Test
 from testengine.paper import Paper
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # key: (phase, title, Markdown, default week, sign-off, tests)
 MILESTONES = {
@@ -105,7 +108,7 @@ MILESTONES = {
     ),
 }
 # plan name → milestones in order with this track's week (None: the milestone's own)
-TRACKS = {
+TRACKS: dict[str, list[tuple[str, int | None]]] = {
     "1 month": [
         ("diagnostic", None),
         ("django", None),
@@ -175,32 +178,33 @@ def _curriculum(product: Product) -> Program:
     return program
 
 
-def _learner(email: str, name: str):
+def _learner(email: str, name: str) -> User:
     users = get_user_model().objects
     return users.filter(email=email).first() or users.create_user(
         email=email, password=None, full_name=name
     )
 
 
-def _enrol(user, product: Product, plan_name: str, staff, *, days_ago: int) -> Enrollment:
+def _enrol(
+    user: User, product: Product, plan_name: str, staff: User, *, days_ago: int
+) -> Enrollment:
     enrollment = Enrollment.objects.filter(
         user=user, product=product, revoked_at__isnull=True
     ).first()
     if enrollment is None:
-        enrollment = enrollment_grant(
-            user=user, product=product, by=staff, plan=product.plans.get(name=plan_name)
-        )
+        plan = product.plans.get(name=plan_name)
+        enrollment = enrollment_grant(user=user, product=product, by=staff, plan=plan)
         # The demo story started a while ago: due dates count from here.
         started = timezone.now() - timedelta(days=days_ago)
         Enrollment.objects.filter(pk=enrollment.pk).update(
             starts_at=started,
-            expires_at=started + timedelta(days=enrollment.plan.validity_days or 365),
+            expires_at=started + timedelta(days=plan.validity_days or 365),
         )
         enrollment.refresh_from_db()
     return enrollment
 
 
-def _sit(user, slug: str, share: float, rng: random.Random) -> None:
+def _sit(user: User, slug: str, share: float, rng: random.Random) -> None:
     """A scored sitting of ``slug`` unless the learner already has one (sectionally timed
     tests are sat section by section, as a learner would)."""
     if ExamSession.objects.filter(user=user, test__slug=slug, status="submitted").exists():
@@ -225,7 +229,7 @@ def _sit(user, slug: str, share: float, rng: random.Random) -> None:
 
 
 def _submit_and_review(
-    user, product: Product, key_title: str, url: str, staff, *, accept: bool | None
+    user: User, product: Product, key_title: str, url: str, staff: User, *, accept: bool | None
 ) -> None:
     milestone = Milestone.objects.get(phase__program__product=product, title=key_title)
     if ProjectSubmission.objects.filter(user=user, milestone=milestone).exists():
@@ -250,7 +254,7 @@ def seed(out: TextIO) -> None:
         return
     _curriculum(product)
     users = get_user_model().objects
-    staff = users.filter(email=DEMO_STAFF["email"]).first()
+    staff: User = users.filter(email=DEMO_STAFF["email"]).first()  # type: ignore[assignment]  # seeded by accounts
     rng = random.Random(7)  # noqa: S311 - reproducible demo data, not security
 
     learner = users.filter(email=DEMO_LEARNER["email"]).first()
@@ -287,7 +291,7 @@ def seed(out: TextIO) -> None:
         staff,
         accept=True,
     )
-    certificate = Certificate.objects.filter(user=ananya, track=enrollment.plan.track).first()
+    certificate = Certificate.objects.filter(user=ananya, track__plan=enrollment.plan_id).first()
     out.write(
         f"demo program: {product.title} — 3 tracks; the demo learner is part-way through "
         f"(GET /api/v1/me/programs/{product.slug}/); 1 project waiting for review; "

@@ -2,6 +2,9 @@
 background so submitting a sitting never waits for (or fails with) program bookkeeping;
 the receivers only enqueue, and only when the event can concern a program."""
 
+from typing import Any
+from uuid import UUID
+
 from django.dispatch import receiver
 
 from catalogue.models import Enrollment, Product
@@ -12,17 +15,22 @@ from programs.tasks import (
     refresh_progress_for_test,
     refresh_progress_for_tests,
 )
+from sessions_app.models import ExamSession
 from sessions_app.signals import session_scored, sittings_scored
 
 
 @receiver(session_scored, dispatch_uid="programs-session-scored")
-def _session_scored(sender, *, user_id, test_id, **kwargs) -> None:
+def _session_scored(
+    sender: type[ExamSession], *, user_id: int, test_id: int, **kwargs: Any
+) -> None:
     if MilestoneTest.objects.filter(test_id=test_id).exists():
         refresh_progress_for_test.enqueue(user_id, test_id)
 
 
 @receiver(sittings_scored, dispatch_uid="programs-sittings-scored")
-def _sittings_scored(sender, *, sittings, **kwargs) -> None:
+def _sittings_scored(
+    sender: type[ExamSession], *, sittings: list[tuple[UUID, int, int]], **kwargs: Any
+) -> None:
     """The expiry sweep scored a batch: one query for which tests count towards a program,
     one task for the learners who sat them."""
     tests = {test_id for _session_id, _user_id, test_id in sittings}
@@ -33,6 +41,8 @@ def _sittings_scored(sender, *, sittings, **kwargs) -> None:
 
 
 @receiver(enrollment_changed, sender=Enrollment, dispatch_uid="programs-enrollment-changed")
-def _enrollment_changed(sender, *, enrollment_id, product_id, **kwargs) -> None:
+def _enrollment_changed(
+    sender: type[Enrollment], *, enrollment_id: UUID, product_id: int, **kwargs: Any
+) -> None:
     if Product.objects.filter(pk=product_id, program__isnull=False).exists():
         refresh_progress_for_enrollment.enqueue(str(enrollment_id))

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.utils import timezone
@@ -27,6 +28,10 @@ from programs.models import (
     TrackMilestone,
 )
 from sessions_app.models import ExamSession
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from programs.models import Program
 
 STATES = ("locked", "open", "submitted", "done")
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
@@ -92,7 +97,9 @@ class Progress:
         return next((m for m in self.milestones if m.state in ("open", "submitted")), None)
 
 
-def published_program(slug: str):
+def published_program(
+    slug: str,
+) -> tuple[Program | None, list[tuple[Track, list[TrackMilestone]]]]:
     """A published program product's curriculum: every track with its milestones in order
     (four queries)."""
     from programs.models import Program
@@ -124,7 +131,7 @@ def published_program(slug: str):
     return program, [(track, by_track[track.pk]) for track in tracks]
 
 
-def program_enrollments(*, user) -> QuerySet[Enrollment]:
+def program_enrollments(*, user: User | int) -> QuerySet[Enrollment]:
     """The learner's enrollments (not revoked, live or lapsed) in program products whose
     plan has a track, newest first."""
     return (
@@ -139,7 +146,7 @@ def program_enrollments(*, user) -> QuerySet[Enrollment]:
     )
 
 
-def enrollment_for(*, user, product_slug: str) -> Enrollment | None:
+def enrollment_for(*, user: User | int, product_slug: str) -> Enrollment | None:
     return program_enrollments(user=user).filter(product__slug=product_slug).first()
 
 
@@ -163,7 +170,7 @@ def track_entries(track: Track) -> list[TrackMilestone]:
     )
 
 
-def best_results(*, user, test_ids: set[int]) -> dict[int, tuple[Decimal | None, int]]:
+def best_results(*, user: User | int, test_ids: set[int]) -> dict[int, tuple[Decimal | None, int]]:
     """Per test: the learner's best scored percentage and how many sittings were scored."""
     rows = (
         ExamSession.objects.filter(
@@ -175,7 +182,7 @@ def best_results(*, user, test_ids: set[int]) -> dict[int, tuple[Decimal | None,
     return {row["test_id"]: (row["best"], row["scored"]) for row in rows}
 
 
-def _test_status(link: MilestoneTest, results) -> TestStatus:
+def _test_status(link: MilestoneTest, results: dict[int, tuple[Decimal | None, int]]) -> TestStatus:
     test = link.test
     best, scored = results.get(test.pk, (None, 0))
     if test.pass_mark_percent is None:
@@ -195,7 +202,7 @@ def _test_status(link: MilestoneTest, results) -> TestStatus:
 def progress(*, enrollment: Enrollment, now: datetime | None = None) -> Progress:
     """Every milestone of the enrollment's track with its state; six queries."""
     now = now or timezone.now()
-    user, track = enrollment.user_id, enrollment.plan.track
+    user, track = enrollment.user_id, enrollment.plan.track  # type: ignore[union-attr]
     entries = track_entries(track)
     milestone_ids = [entry.milestone_id for entry in entries]
     test_ids = {link.test_id for entry in entries for link in entry.milestone.links.all()}
@@ -253,7 +260,7 @@ def normalise_code(code: str) -> str:
     """A code as printed (``7KQ2-M9XD-3HPA-W0RT``) or as typed (lower case, spaces, O for
     0, I or L for 1) → its 16 canonical characters; "" when it cannot be a code."""
     raw = "".join(code.split()).replace("-", "").upper()
-    raw = raw.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    raw = raw.translate(str.maketrans("OIL", "011"))
     if len(raw) != 16 or any(ch not in CODE_ALPHABET for ch in raw):
         return ""
     return raw

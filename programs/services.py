@@ -12,7 +12,9 @@ completion and issues the certificate once.
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.db import transaction
@@ -36,6 +38,10 @@ from programs.errors import (
     ProgramNotFound,
     SubmissionNotFound,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
 from programs.models import (
     Certificate,
     Milestone,
@@ -75,7 +81,7 @@ def progress_refresh(*, enrollment: Enrollment, now: datetime | None = None) -> 
     return state
 
 
-def progress_refresh_for_test(*, user_id, test_id: int) -> int:
+def progress_refresh_for_test(*, user_id: int, test_id: int) -> int:
     """After a sitting of ``test_id`` is scored: refresh every program enrollment of the
     learner whose track has a milestone with that test. Returns how many were refreshed."""
     enrollments = list(
@@ -97,7 +103,7 @@ def progress_refresh_for_tests(*, sittings: list[tuple[int, int]]) -> int:
     )
 
 
-def progress_refresh_for_enrollment(*, enrollment_id) -> bool:
+def progress_refresh_for_enrollment(*, enrollment_id: uuid.UUID | str) -> bool:
     """After an enrollment was created or changed plan (a new track may cover milestones
     whose tests were passed before)."""
     enrollment = (
@@ -128,7 +134,7 @@ def _checked_url(url: str) -> str:
 
 @transaction.atomic
 def submission_create(
-    *, user, product_slug: str, milestone_id: int, url: str, note: str = ""
+    *, user: User, product_slug: str, milestone_id: int, url: str, note: str = ""
 ) -> ProjectSubmission:
     """Submit a link to project work for review. Refused for a milestone not in the
     learner's track (404), one that needs no sign-off, is locked, already done or already
@@ -159,7 +165,7 @@ def submission_create(
 
 @transaction.atomic
 def submission_review(
-    *, submission_id: int, accept: bool, comment: str = "", by
+    *, submission_id: int, accept: bool, comment: str = "", by: User
 ) -> ProjectSubmission:
     """Staff accept a submission or ask for changes (a comment says what), once. Accepting
     records the milestone (and the certificate, when it was the last one) at once."""
@@ -228,7 +234,7 @@ def certificate_issue(
 
 
 @transaction.atomic
-def certificate_revoke(*, certificate_id: int, reason: str, by) -> Certificate:
+def certificate_revoke(*, certificate_id: int, reason: str, by: User) -> Certificate:
     """Revoke with a reason (verification then says revoked, and why); once."""
     certificate = Certificate.objects.select_for_update().filter(pk=certificate_id).first()
     if certificate is None:

@@ -1,6 +1,7 @@
 """Back office for exam sessions: read-only sittings and per-learner overrides."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
 
@@ -17,10 +18,10 @@ class SessionResponseInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: ExamSession | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ExamSession | None = None) -> bool:
         return False
 
 
@@ -50,13 +51,13 @@ class ExamSessionAdmin(admin.ModelAdmin):
     exclude = ("paper",)
     inlines = [SessionResponseInline]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ExamSession | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: ExamSession | None = None) -> bool:
         return False
 
 

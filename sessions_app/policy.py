@@ -26,11 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from django.conf import settings
 
+from core.errors import ApplicationError
 from sessions_app.errors import (
     AccessEnded,
     AttemptsExhausted,
@@ -53,7 +54,7 @@ def grace() -> timedelta:
 # --- access ----------------------------------------------------------------------------------
 
 
-def may_sit(user, test: Test, *, now: datetime | None = None) -> bool:
+def may_sit(user: Any, test: Test, *, now: datetime | None = None) -> bool:
     """The access rule: a practice test is its owner's; any other test follows
     ``policy_sql.accessible_tests`` (a live enrollment of a product that contains it, or
     a free product)."""
@@ -62,7 +63,20 @@ def may_sit(user, test: Test, *, now: datetime | None = None) -> bool:
     return has_access(user, test, now=now)
 
 
-def require_sitting_access(session, *, test: Test | None = None) -> None:
+class Sitting(Protocol):
+    """What the sitting rule reads: an ``ExamSession`` or autosave's locked row."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def access_ended_at(self) -> datetime | None: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def test(self) -> Test: ...
+
+
+def require_sitting_access(session: Sitting, *, test: Test | None = None) -> None:
     """The sitting rule, asked by the paper, autosave, submit, result and review: 403
     ``no_access`` when the sitting's access was withdrawn (refund or revoke), and, for a
     sitting that is over, when the learner may no longer sit its test. An open sitting
@@ -93,7 +107,7 @@ def solutions_open(test: Test, *, now: datetime) -> bool:
     return True
 
 
-def solutions_visible(session, *, now: datetime, test: Test | None = None) -> bool:
+def solutions_visible(session: ExamSession, *, now: datetime, test: Test | None = None) -> bool:
     """The solution rule, asked by every payload that could encode correctness: may this
     sitting's per-question outcomes, marks, answer key and explanations be shown? Only
     for a submitted sitting, and only once its test's policy opens. Until then a result
@@ -123,7 +137,7 @@ class SittingFacts:
 
 @dataclass(frozen=True)
 class Refusal:
-    error: type[Exception]
+    error: type[ApplicationError]
     next_attempt_at: datetime | None = None
 
     @property
@@ -202,11 +216,11 @@ def in_status(status: str, test: Test, facts: SittingFacts, *, now: datetime) ->
 def raise_refusal(refusal: Refusal, test: Test, *, now: datetime) -> None:
     """Raise the error a refusal names, with its message (and ``Retry-After``)."""
     if refusal.error is TestNotOpen:
-        raise TestNotOpen(f"This test opens at {test.available_from.isoformat()}.")
+        raise TestNotOpen(f"This test opens at {test.available_from.isoformat()}.")  # type: ignore[union-attr]
     if refusal.error is AttemptTooSoon:
-        wait = int((refusal.next_attempt_at - now).total_seconds()) + 1
+        wait = int((refusal.next_attempt_at - now).total_seconds()) + 1  # type: ignore[operator]
         raise AttemptTooSoon(
-            f"The next attempt opens at {refusal.next_attempt_at.isoformat()}.",
+            f"The next attempt opens at {refusal.next_attempt_at.isoformat()}.",  # type: ignore[union-attr]
             headers={"Retry-After": str(wait)},
         )
     raise refusal.error()

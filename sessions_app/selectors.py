@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.db import connection
 from django.db.models import (
@@ -32,6 +33,9 @@ from sessions_app.errors import SessionNotFound
 from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
 from sessions_app.policy_sql import accessible_tests, status_filter
 from testengine.models import Test
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -121,7 +125,7 @@ def first_attempts(test_id: int) -> QuerySet[ExamSession]:
     )
 
 
-def session_of(*, user, session_id) -> ExamSession:
+def session_of(*, user: User, session_id: UUID | str) -> ExamSession:
     """The caller's own session with its test (another learner's is not found)."""
     session = ExamSession.objects.select_related("test").filter(pk=session_id, user=user).first()
     if session is None:
@@ -174,11 +178,14 @@ def standing(*, test_id: int, score: Decimal | None) -> Standing:
     return Standing(totals["above"] + 1, percentile, candidates, totals["topper"])
 
 
-def counted_score(*, user, test: Test) -> Decimal | None:
+def counted_score(*, user: User | int, test: Test) -> Decimal | None:
     """The learner's grade for the test over their submitted attempts, per the test's
     attempt policy (highest, average, first or last); None before any is submitted."""
-    scores = list(
-        ExamSession.objects.filter(user=user, test=test, status=ExamSession.Status.SUBMITTED)
+    # Null scores are excluded: every value is a Decimal.
+    scores: list[Decimal] = list(
+        ExamSession.objects.filter(  # type: ignore[arg-type]
+            user=user, test=test, status=ExamSession.Status.SUBMITTED
+        )
         .exclude(score__isnull=True)
         .order_by("attempt")
         .values_list("score", flat=True)
@@ -250,7 +257,7 @@ def session_result(*, session: ExamSession, solutions_visible: bool) -> dict[str
         "wrong": session.wrong,
         "partial": session.partial,
         "unattempted": session.unattempted,
-        "accuracy": round(session.correct / attempted, 4) if attempted else None,
+        "accuracy": round(session.correct / attempted, 4) if attempted else None,  # type: ignore[operator]
         "negative_marks_lost": lost,
         "time_taken_seconds": session.time_taken_seconds,
         "rank": place.rank,
@@ -287,7 +294,7 @@ def _ability(session: ExamSession, adaptive: dict[str, Any] | None) -> dict[str,
     return {**adaptive, "percentile": percentile}
 
 
-def solution_open_sittings(*, user, now) -> tuple[set[int], set[int]]:
+def solution_open_sittings(*, user: User, now: datetime) -> tuple[set[int], set[int]]:
     """The tests whose solutions are open to this learner now, and the questions of
     their sittings of them: their submitted sittings (access not withdrawn) of curated
     tests they may still sit, whose solution policy has opened. Everything here the
@@ -369,13 +376,13 @@ def session_review(*, session: ExamSession) -> dict[str, Any]:
 # --- leaderboard -------------------------------------------------------------------------------
 
 
-def leader_name(user) -> str:
+def leader_name(user: User) -> str:
     """A public display name: the full name, else "Learner" and the last four characters
     of the public id. Never the email or phone."""
     return user.full_name.strip() or f"Learner {user.public_id.hex[-4:]}"
 
 
-def leaderboard(*, test: Test, user, limit: int) -> dict[str, Any]:
+def leaderboard(*, test: Test, user: User, limit: int) -> dict[str, Any]:
     """The top ``limit`` first attempts (score desc, then time asc), the caller's own
     entry with its rank (even outside the top), and the number of candidates. Entries
     tied on both score and time share a rank. Four queries, whatever the size."""

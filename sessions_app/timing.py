@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sessions_app.models import ExamSession
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def section_clock(
 
 
 def session_clock(
-    session, *, now: datetime, paper: dict[str, Any] | None = None
+    session: ExamSession, *, now: datetime, paper: dict[str, Any] | None = None
 ) -> SectionClock | None:
     """``section_clock`` for an ``ExamSession`` (its ``test`` must carry
     ``duration_seconds``). ``paper``: what to read the sections from, when not the

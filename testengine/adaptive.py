@@ -41,8 +41,8 @@ class ItemSelector(Protocol):
         k: int,
         rng: np.random.Generator,
         topic_ids: ArrayLike | None,
-        topic_targets: Mapping[object, float] | None,
-        topic_counts: Mapping[object, int] | None,
+        topic_targets: Mapping[int, float] | None,
+        topic_counts: Mapping[int, int] | None,
     ) -> int:
         """Index (into the arrays) of the next item to give; never an unavailable one."""
         ...
@@ -72,8 +72,8 @@ class MaxInfoSelector:
         k: int,
         rng: np.random.Generator,
         topic_ids: ArrayLike | None,
-        topic_targets: Mapping[object, float] | None,
-        topic_counts: Mapping[object, int] | None,
+        topic_targets: Mapping[int, float] | None,
+        topic_counts: Mapping[int, int] | None,
     ) -> int:
         return irt.select_next(
             theta,
@@ -136,8 +136,8 @@ class RemoteSelector:
         k: int,
         rng: np.random.Generator,
         topic_ids: ArrayLike | None,
-        topic_targets: Mapping[object, float] | None,
-        topic_counts: Mapping[object, int] | None,
+        topic_targets: Mapping[int, float] | None,
+        topic_counts: Mapping[int, int] | None,
     ) -> int:
         from core.remote import RemoteModelError, call_model
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,7 +60,7 @@ class AdaptivePool:
     def __post_init__(self) -> None:
         self._index.update({int(pk): i for i, pk in enumerate(self.ids)})
 
-    def positions(self, question_ids) -> list[int]:
+    def positions(self, question_ids: Iterable[int]) -> list[int]:
         return [self._index[pk] for pk in question_ids if pk in self._index]
 
     def __len__(self) -> int:

@@ -9,13 +9,14 @@ so a save that breaks it is rolled back whole.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Func, QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -50,6 +51,10 @@ from testengine.paper import generate_paper
 from testengine.pool import poolable
 from testengine.services.questions import MAX_CHOICES
 from testengine.tasks import schedule_prepare_papers
+
+if TYPE_CHECKING:
+    # What the admin hands save_related: the inline formsets of the page.
+    _Formsets = list[BaseInlineFormSet[Any, Any, Any]]
 
 EMPTY = "—"
 TIMESTAMPS = ("created_at", "updated_at")
@@ -149,7 +154,7 @@ class TopicAdmin(ServiceErrorsMixin, admin.ModelAdmin):
         for _ in range(2):  # two ancestors come with the row (list_select_related)
             if not node.parent_id:
                 break
-            node = node.parent
+            node = node.parent  # type: ignore[assignment]  # parent_id is set
             names.insert(0, node.name)
         if node.parent_id:
             names.insert(0, "…")
@@ -157,9 +162,11 @@ class TopicAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     @admin.display(description="Questions", ordering="_questions")
     def question_count(self, obj: Topic) -> int:
-        return obj._questions
+        return obj._questions  # type: ignore[attr-defined]  # annotated by get_queryset
 
-    def save_model(self, request: HttpRequest, obj: Topic, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Topic, form: ModelForm[Topic], change: bool
+    ) -> None:
         values = {name: form.cleaned_data[name] for name in TopicAdminForm.Meta.fields}
         if change:
             services.topic_update(topic=obj, **values)
@@ -178,7 +185,9 @@ class TagListFilter(admin.SimpleListFilter):
     parameter_name = "tag"
     max_tags = 200
 
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         tags = (
             Question.objects.annotate(tag=Func(F("tags"), function="unnest"))
             .values_list("tag", flat=True)
@@ -197,7 +206,9 @@ class HasStatisticsFilter(admin.SimpleListFilter):
     title = "statistics"
     parameter_name = "has_statistics"
 
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [("yes", "Computed"), ("no", "Not yet")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -212,7 +223,7 @@ class ChoiceInline(admin.TabularInline):
     fields = ("body_md", "is_correct", "order")
     max_num = MAX_CHOICES
 
-    def get_extra(self, request: HttpRequest, obj: Question | None = None, **kwargs) -> int:
+    def get_extra(self, request: HttpRequest, obj: Question | None = None, **kwargs: Any) -> int:
         return 0 if obj is not None else 4
 
 
@@ -400,10 +411,14 @@ class QuestionAdmin(ImportExportMixin, ServiceErrorsMixin, admin.ModelAdmin):
 
     # -- saving: the question and its choices are one unit for the service
 
-    def save_model(self, request: HttpRequest, obj: Question, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Question, form: ModelForm[Question], change: bool
+    ) -> None:
         """Written in ``save_related``, where the choices are known too."""
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[Any], formsets: _Formsets, change: bool
+    ) -> None:
         choice_formset = next(fs for fs in formsets if isinstance(fs, ChoiceInlineFormSet))
         data = question_data(
             form.cleaned_data,
@@ -413,7 +428,7 @@ class QuestionAdmin(ImportExportMixin, ServiceErrorsMixin, admin.ModelAdmin):
         if change:
             saved = services.question_update(question=form.instance, data=data)
         else:
-            saved = services.question_create(data=data, by=request.user)
+            saved = services.question_create(data=data, by=request.user)  # type: ignore[arg-type]  # signed-in staff
         _adopt(form.instance, saved)
         # The admin's change message reads what formsets saved; the service saved it.
         for formset in formsets:
@@ -489,10 +504,14 @@ class QuestionStatisticsAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: QuestionStatistics | None = None
+    ) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(
+        self, request: HttpRequest, obj: QuestionStatistics | None = None
+    ) -> bool:
         return False
 
 
@@ -597,7 +616,7 @@ class TestAdmin(FillableTestMixin, admin.ModelAdmin):
 
     @admin.display(description="Sections", ordering="_sections")
     def section_count(self, obj: Test) -> int:
-        return obj._sections
+        return obj._sections  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="Rule availability")
     def availability(self, obj: Test) -> SafeString | str:
@@ -616,15 +635,19 @@ class TestAdmin(FillableTestMixin, admin.ModelAdmin):
 
     # -- saving
 
-    def save_model(self, request: HttpRequest, obj: Test, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Test, form: ModelForm[Test], change: bool
+    ) -> None:
         values = {name: form.cleaned_data[name] for name in TestAdminForm.Meta.fields}
         if change:
             saved = services.test_update(test=obj, values=values)
         else:
-            saved = services.test_create(values=values, sections=[], by=request.user)
+            saved = services.test_create(values=values, sections=[], by=request.user)  # type: ignore[arg-type]  # signed-in staff
         _adopt(obj, saved)
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[Any], formsets: _Formsets, change: bool
+    ) -> None:
         super().save_related(request, form, formsets, change)
         self.ensure_fillable(form.instance)
 
@@ -641,7 +664,7 @@ class TestAdmin(FillableTestMixin, admin.ModelAdmin):
     def preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         test = self.get_object(request, unquote(object_id))
         if test is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
         if not self.has_view_or_change_permission(request, test):
             raise PermissionDenied
         seed_text = request.GET.get("seed", "")
@@ -780,6 +803,8 @@ class SectionAdmin(FillableTestMixin, admin.ModelAdmin):
         report = services.test_check(test=obj.test)
         return availability_html(report, section_id=obj.pk)
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[Any], formsets: _Formsets, change: bool
+    ) -> None:
         super().save_related(request, form, formsets, change)
         self.ensure_fillable(form.instance.test)

@@ -8,7 +8,7 @@ with any ``admin.ModelAdmin`` of ``Question``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -38,6 +38,17 @@ EXPORT_FORMAT_VAR = "_format"
 MAX_UPLOAD_MB = 50
 
 
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+    from accounts.authentication import AuthenticatedHttpRequest
+    from testengine.models import Question
+
+    _AdminBase = ModelAdmin[Question]
+else:
+    _AdminBase = object
+
+
 class QuestionImportForm(forms.Form):
     file = forms.FileField(
         help_text=f"CSV or JSON, UTF-8, at most {MAX_ROWS} questions and {MAX_UPLOAD_MB} MB."
@@ -54,7 +65,7 @@ class QuestionImportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         """The format is the one chosen, else the file name's extension."""
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # never None here
         upload = cleaned.get("file")
         if upload is None:
             return cleaned
@@ -67,7 +78,7 @@ class QuestionImportForm(forms.Form):
         return cleaned
 
 
-class ImportExportMixin:
+class ImportExportMixin(_AdminBase):
     """Import and export for a ``ModelAdmin`` of ``Question``.
 
     Import needs the add permission, export the view permission, as the admin's own
@@ -92,7 +103,9 @@ class ImportExportMixin:
         info = self.opts.app_label, self.opts.model_name, name
         return reverse("admin:{}_{}_{}".format(*info), current_app=self.admin_site.name)
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         # The export buttons carry the changelist's current filters, search and order.
         query = request.GET.copy()
         query.pop(ERROR_FLAG, None)
@@ -109,7 +122,7 @@ class ImportExportMixin:
 
     # --- import ----------------------------------------------------------------------------
 
-    def import_view(self, request: HttpRequest) -> HttpResponse:
+    def import_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         """The import form; on a clean file, import (or report a dry run); on a bad one,
         list every problem by row on the page. Nothing is saved unless all rows are good."""
         if not self.has_add_permission(request):
@@ -163,7 +176,7 @@ class ImportExportMixin:
         if fmt not in FORMATS:
             fmt = CSV
         # The changelist reads its filters from request.GET and refuses unknown names.
-        request.GET = query
+        request.GET = query  # type: ignore[assignment]  # a mutable copy, on purpose
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
@@ -171,7 +184,9 @@ class ImportExportMixin:
         return _download(changelist.get_queryset(request), fmt)
 
     @admin.action(description="Export selected as CSV")
-    def export_selected_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+    def export_selected_csv(
+        self, request: HttpRequest, queryset: QuerySet[Question]
+    ) -> HttpResponse:
         return _download(queryset, CSV)
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
@@ -182,7 +197,7 @@ class ImportExportMixin:
             and self.has_view_permission(request)
         ):
             action = self.get_action("export_selected_csv")
-            actions.setdefault(action[1], action)
+            actions.setdefault(action[1], action)  # type: ignore[index]  # defined just below
         return actions
 
 

@@ -18,8 +18,9 @@ from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import QuerySet
 
-from testengine.models import SectionQuestion, SectionRule
+from testengine.models import SectionQuestion, SectionRule, Test
 from testengine.selectors import rule_candidates, topic_subtree_ids
 
 POOL_TIMEOUT = 24 * 3600
@@ -114,7 +115,7 @@ def candidate_pools(
     return pools
 
 
-def questions_in_tests(question_ids: Iterable[int], tests) -> set[int]:
+def questions_in_tests(question_ids: Iterable[int], tests: QuerySet[Test]) -> set[int]:
     """Which of ``question_ids`` sit in any of ``tests`` (a queryset of tests): listed in
     a fixed section, or drawable by a rule (from the cached pools). Two queries and the
     pools' lookups, however many tests."""

@@ -61,11 +61,11 @@ class ListField(forms.CharField):
             return self.joiner.join(value)
         return value
 
-    def to_python(self, value: Any) -> list[str]:
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]  # a list field
         if isinstance(value, list | tuple):
             return [str(item).strip() for item in value if str(item).strip()]
         text = super().to_python(value)
-        return [item.strip() for item in self.separator.split(text) if item.strip()]
+        return [item.strip() for item in self.separator.split(text) if item.strip()]  # type: ignore[arg-type]
 
     def has_changed(self, initial: Any, data: Any) -> bool:
         # Compare lists: CharField's compares '' (no initial) with [] (no items) and calls
@@ -89,7 +89,7 @@ def question_data(
     error) falls back to a neutral one so the rest can still be checked."""
     return services.QuestionData(
         type=values.get("type") or "",
-        topic=values.get("topic"),
+        topic=values.get("topic"),  # type: ignore[arg-type]  # None: the field's error stands
         body_md=values.get("body_md") or "",
         explanation_md=values.get("explanation_md") or "",
         difficulty=values.get("difficulty") or Question.Difficulty.MEDIUM,
@@ -153,12 +153,12 @@ class QuestionAdminForm(forms.ModelForm):
                     self.fields[name].help_text = "Empty: estimated from the difficulty."
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # never None here
         errors = services.question_validate(question_data(cleaned))
         for name, messages in errors.items():
             # Choices are checked by the choice inline, which has them; a field that
             # already failed its own cleaning keeps that one error.
-            if name in self.fields and name not in self._errors:
+            if name in self.fields and name not in self._errors:  # type: ignore[attr-defined]
                 for message in messages:
                     self.add_error(name, message)
         return cleaned
@@ -172,7 +172,7 @@ class ChoiceInlineFormSet(BaseInlineFormSet):
         rows: list[tuple[int, int, services.ChoiceData]] = []
         for position, form in enumerate(self.forms):
             cleaned = getattr(form, "cleaned_data", None)
-            if not cleaned or (self.can_delete and self._should_delete_form(form)):
+            if not cleaned or (self.can_delete and self._should_delete_form(form)):  # type: ignore[attr-defined]
                 continue
             rows.append(
                 (
@@ -228,7 +228,7 @@ class TestAdminForm(forms.ModelForm):
         fields = TEST_FIELDS  # the fields the test service writes, in its order
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # never None here
         found = unsafe_markup(cleaned.get("instructions_md") or "")
         if found:
             self.add_error("instructions_md", f"Remove the HTML that could run code ({found!r}).")
@@ -264,7 +264,7 @@ class SectionAdminForm(forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # never None here
         if cleaned.get("marking") == Section.Marking.FIXED and not cleaned.get("correct_marks"):
             self.add_error("correct_marks", "Fixed marking needs the marks for a correct answer.")
         elif (cleaned.get("correct_marks") or 0) < 0:

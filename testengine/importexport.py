@@ -36,12 +36,12 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import DecimalValidator
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import DecimalField, QuerySet
 from django.utils import timezone
 
 from core.spreadsheets import formula_neutralised, formula_restored
@@ -60,6 +60,9 @@ from testengine.services.questions import (
     question_clean,
     question_validate,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 CSV = "csv"
 JSON = "json"
@@ -108,7 +111,7 @@ _CHOICE_KEYS = ("text", "correct")
 _FIELD_NAMES = {"body_md": "body", "explanation_md": "explanation"}
 # Errors about these fields only make sense once the type is known.
 _TYPE_DEPENDENT = ("choices", "numeric_answer", "accepted_answers")
-_EXTERNAL_ID_MAX = Question._meta.get_field("external_id").max_length
+_EXTERNAL_ID_MAX: int = Question._meta.get_field("external_id").max_length  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ class _Errors:
             f"The file has {_plural(len(rows), 'error')} in {_plural(bad_rows, 'row')}; "
             "nothing was imported."
         )
-        return ImportRejected(detail, fields={"rows": rows})
+        return ImportRejected(detail, fields={"rows": rows})  # type: ignore[dict-item]  # row dicts
 
 
 def _plural(count: int, noun: str) -> str:
@@ -189,7 +192,7 @@ def format_from_filename(name: str) -> str | None:
 
 
 def questions_import(
-    *, content: bytes | str, fmt: str, dry_run: bool = False, by=None
+    *, content: bytes | str, fmt: str, dry_run: bool = False, by: User | None = None
 ) -> ImportReport:
     """Import questions from a CSV or JSON file, all or nothing.
 
@@ -540,7 +543,7 @@ def _number(name: str, value: object) -> tuple[Decimal, str | None]:
         number = parse_decimal(value, field_name=name)
     except QuestionInvalid as exc:
         return Decimal(0), (exc.fields or {})[name][0]
-    model_field = Question._meta.get_field(name)
+    model_field = cast("DecimalField[Any, Any]", Question._meta.get_field(name))
     try:
         DecimalValidator(model_field.max_digits, model_field.decimal_places)(number)
     except ValidationError as exc:
@@ -551,7 +554,7 @@ def _number(name: str, value: object) -> tuple[Decimal, str | None]:
 def _existing_external_ids(external_ids: list[str]) -> Iterator[str]:
     for start in range(0, len(external_ids), _LOOKUP_CHUNK):
         chunk = external_ids[start : start + _LOOKUP_CHUNK]
-        yield from Question.objects.filter(external_id__in=chunk).values_list(
+        yield from Question.objects.filter(external_id__in=chunk).values_list(  # type: ignore[misc]
             "external_id", flat=True
         )
 
@@ -559,7 +562,7 @@ def _existing_external_ids(external_ids: list[str]) -> Iterator[str]:
 # --- writing -----------------------------------------------------------------------------
 
 
-def _write(valid: list[QuestionData], *, by) -> None:
+def _write(valid: list[QuestionData], *, by: User | None) -> None:
     """Insert every question and then every choice, in one transaction.
 
     The objects (with their rendered HTML) are built before the transaction starts so it

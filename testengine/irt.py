@@ -148,8 +148,8 @@ def select_next(
     k: int = 1,
     rng: np.random.Generator,
     topic_ids: ArrayLike | None = None,
-    topic_targets: Mapping[object, float] | None = None,
-    topic_counts: Mapping[object, int] | None = None,
+    topic_targets: Mapping[int, float] | None = None,
+    topic_counts: Mapping[int, int] | None = None,
 ) -> int:
     """Index of the next item: most informative at θ, randomesque, content-balanced.
 

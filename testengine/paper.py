@@ -14,6 +14,7 @@ their choices.
 from __future__ import annotations
 
 import random
+from array import array
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -22,7 +23,7 @@ from django.db.models import F
 
 from testengine.bank import candidate_pools
 from testengine.errors import PaperUnavailable
-from testengine.models import Choice, Question, Section, Test
+from testengine.models import Choice, Question, Section, SectionQuestion, Test
 
 PAPER_FORMAT = 1
 CENT = Decimal("0.01")
@@ -240,7 +241,7 @@ def load_blueprint(test: Test) -> list[Section]:
     return list(test.sections.order_by("order", "id").prefetch_related(related))
 
 
-def _sample(pool, count: int, taken: set[int], rng: random.Random) -> list[int] | None:
+def _sample(pool: array[int], count: int, taken: set[int], rng: random.Random) -> list[int] | None:
     """``count`` distinct ids from ``pool`` not in ``taken``, uniformly at random and
     reproducibly for the same ``rng`` state; None when too few are free.
 
@@ -372,7 +373,9 @@ _QUESTION_VALUES = (
 )
 
 
-def _marks_for(section: Section, question: dict[str, Any], row) -> tuple[Decimal, Decimal]:
+def _marks_for(
+    section: Section, question: dict[str, Any], row: SectionQuestion | None
+) -> tuple[Decimal, Decimal]:
     if section.marking == Section.Marking.FIXED:
         return section.correct_marks or Decimal("0"), section.wrong_penalty
     marks = row.marks if row is not None and row.marks is not None else question["marks"]
@@ -391,7 +394,7 @@ def _paper_question(
     test: Test,
     section: Section,
     question: dict[str, Any],
-    row,
+    row: SectionQuestion | None,
     own_choices: list[PaperChoice],
     rng: random.Random,
 ) -> PaperQuestion:
@@ -473,7 +476,7 @@ def generate_paper(test: Test, seed: int, *, exclude_ids: frozenset[int] = froze
         .order_by("order", "id")
         .values_list("question_id", "id", "body_html", "is_correct")
     ):
-        choices.setdefault(question_id, []).append(PaperChoice(*choice))
+        choices.setdefault(question_id, []).append(PaperChoice(*choice))  # type: ignore[arg-type]
 
     paper_sections = []
     for section, chosen in picked:

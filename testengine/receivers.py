@@ -13,6 +13,9 @@ came through (API, admin, shell):
 All happen inside the writer's transaction.
 """
 
+from typing import Any
+
+from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -28,13 +31,13 @@ from testengine.signals import tests_changed
 @receiver(post_delete, sender=Choice, dispatch_uid="testengine-bank-choice-deleted")
 @receiver(post_save, sender=Topic, dispatch_uid="testengine-bank-topic-saved")
 @receiver(post_delete, sender=Topic, dispatch_uid="testengine-bank-topic-deleted")
-def _bank_changed(sender, **kwargs) -> None:
+def _bank_changed(sender: type[Model], **kwargs: Any) -> None:
     bank_changed()
 
 
 @receiver(post_save, sender=Section, dispatch_uid="testengine-blueprint-section-saved")
 @receiver(post_delete, sender=Section, dispatch_uid="testengine-blueprint-section-deleted")
-def _section_changed(sender, instance: Section, **kwargs) -> None:
+def _section_changed(sender: type[Section], instance: Section, **kwargs: Any) -> None:
     Test.objects.filter(pk=instance.test_id).update(updated_at=timezone.now())
 
 
@@ -42,7 +45,9 @@ def _section_changed(sender, instance: Section, **kwargs) -> None:
 @receiver(post_delete, sender=SectionRule, dispatch_uid="testengine-blueprint-rule-deleted")
 @receiver(post_save, sender=SectionQuestion, dispatch_uid="testengine-blueprint-fixed-saved")
 @receiver(post_delete, sender=SectionQuestion, dispatch_uid="testengine-blueprint-fixed-deleted")
-def _blueprint_changed(sender, instance: SectionRule | SectionQuestion, **kwargs) -> None:
+def _blueprint_changed(
+    sender: type[Model], instance: SectionRule | SectionQuestion, **kwargs: Any
+) -> None:
     Test.objects.filter(sections=instance.section_id).update(updated_at=timezone.now())
     tests_changed.send(sender=Test)
 

@@ -270,7 +270,7 @@ class Marker:
             if not encoded:
                 mark = mark_question(question, answer)
             else:
-                mark = memo.get(answer)
+                mark = memo.get(answer)  # type: ignore[assignment]  # None: not memoised yet
                 if mark is None:
                     mark = mark_question(question, None if answer is None else decode(answer))
                     if len(memo) < MEMO_ANSWERS:
@@ -283,15 +283,15 @@ class Marker:
             topic_counts[topic][outcome] += 1
 
         result = ScoreResult(max_score=self._max_score, min_score=self._min_score, questions=marks)
-        for index, section in enumerate(self.paper.sections):
+        for index, paper_section in enumerate(self.paper.sections):
             counts = section_counts[index]
             result.sections.append(
-                SectionScore(
+                SectionScore(  # type: ignore[misc]  # the four counts, then id and title
                     section_scores[index],
                     self._section_max[index],
-                    *counts,
-                    id=section.id,
-                    title=section.title,
+                    *counts,  # type: ignore[arg-type]
+                    id=paper_section.id,
+                    title=paper_section.title,
                 )
             )
             result.score += section_scores[index]
@@ -300,10 +300,10 @@ class Marker:
             result.wrong += counts[2]
             result.unattempted += counts[3]
         result.topics = [
-            TopicScore(
+            TopicScore(  # type: ignore[misc]  # the four counts, then id and name
                 topic_scores[slot],
                 self._topic_max[slot],
-                *topic_counts[slot],
+                *topic_counts[slot],  # type: ignore[arg-type]
                 id=self._topics[slot][0],
                 name=self._topics[slot][1],
             )

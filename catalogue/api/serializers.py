@@ -50,7 +50,9 @@ class ProductTestSerializer(serializers.ModelSerializer):
 
 
 class ProductListSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category: serializers.SlugRelatedField[Category] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     plans = PlanSerializer(many=True, read_only=True)
     image = serializers.SerializerMethodField()
 
@@ -128,7 +130,7 @@ class CategoryTreeSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_children(self, category: Category) -> list[dict]:
         children = self.context["children"].get(category.id, [])
-        return CategoryTreeSerializer(children, many=True, context=self.context).data
+        return CategoryTreeSerializer(children, many=True, context=self.context).data  # type: ignore[return-value]  # a list
 
 
 class ProductFilterSerializer(StrictInputSerializer):

@@ -8,6 +8,7 @@ change defaults and add the checks that environment needs.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONCE
@@ -20,7 +21,13 @@ class _Env(environ.Env):
     """django-environ, with two house rules: an empty variable counts as unset (so its
     default applies), and a value that cannot be read names the variable to fix."""
 
-    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+    def get_value(
+        self,
+        var: str,
+        cast: Any = None,
+        default: Any = environ.Env.NOTSET,
+        parse_default: bool = False,
+    ) -> Any:
         try:
             return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
         except (ValueError, TypeError) as exc:
@@ -284,6 +291,7 @@ try:
     vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 except ImproperlyConfigured as exc:
     raise ImproperlyConfigured(f"EMAIL_URL cannot be read: {exc}") from exc
+EMAIL_BACKEND: str  # set by the update above, with the other EMAIL_* settings
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Examforge <no-reply@examforge.local>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
@@ -538,7 +546,7 @@ CONTENT_SECURITY_POLICY = {
 # --- Logging: JSON lines carrying the request id -----------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env("LOG_FORMAT", default="json")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     # Stamps request_id, user_id and the ids views bind (exam_session_id, order_id).

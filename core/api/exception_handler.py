@@ -91,9 +91,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, exceptions.APIException):
         headers: dict[str, str] = {}
         if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
         if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
+            headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
         detail = exc.detail
         code = exc.default_code
         message: str

@@ -10,7 +10,7 @@ documentation; the views apply it with one decorator line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -64,10 +64,10 @@ class AutoSchema(SpectacularAutoSchema):
         return ordered
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]
     code = serializers.CharField(help_text="Stable machine-readable error code.")
     detail = serializers.CharField(help_text="Message for a person.")
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]  # the error body's "fields"
         child=serializers.JSONField(),
         required=False,
         help_text=(
@@ -180,14 +180,16 @@ def _error_content(name: str, code: str, detail: str) -> dict[str, Any]:
     }
 
 
-def _operations(result):
+def _operations(result: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for methods in result.get("paths", {}).values():
         for operation in methods.values():
             if isinstance(operation, dict):
                 yield operation
 
 
-def document_invalid_pages(result, generator, request, public):
+def document_invalid_pages(
+    result: dict[str, Any], generator: object, request: object, public: bool
+) -> dict[str, Any]:
     """drf-spectacular post-processing hook: every paginated list (it has a ``page`` query
     parameter) also answers 404 ``not_found`` "Invalid page." for a page past the last one
     or not a positive number — DRF's behaviour, documented where it happens."""
@@ -203,7 +205,9 @@ def document_invalid_pages(result, generator, request, public):
     return result
 
 
-def document_malformed_queries(result, generator, request, public):
+def document_malformed_queries(
+    result: dict[str, Any], generator: object, request: object, public: bool
+) -> dict[str, Any]:
     """drf-spectacular post-processing hook: every operation with query parameters answers
     400 ``invalid_value`` when a value cannot be stored or compared at all (a NUL byte, a
     number past its column's range) — the exception handler's answer to a value the database

@@ -18,7 +18,7 @@ from rest_framework import serializers
 #
 # No docstring on purpose: drf-spectacular describes every request component with the
 # nearest docstring of its class, and these words are for this codebase, not for clients.
-class StrictInputSerializer(serializers.Serializer):
+class StrictInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     def __init__(self, *args: Any, patch: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if patch:

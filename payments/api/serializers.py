@@ -104,7 +104,7 @@ class OrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_coupon_code(self, order: Order) -> str | None:
-        return order.coupon.code if order.coupon_id else None
+        return order.coupon.code if order.coupon_id else None  # type: ignore[union-attr]
 
     @extend_schema_field(CheckoutSerializer(allow_null=True))
     def get_checkout(self, order: Order) -> dict | None:

@@ -104,7 +104,7 @@ class SimulatedGateway:
             raise GatewayRejected(BAD_REQUEST, "The amount must be at least INR 1.00")
         if len(receipt) > RECEIPT_MAX_LENGTH:
             raise GatewayRejected(BAD_REQUEST, RECEIPT_TOO_LONG)
-        order = {
+        order: dict[str, Any] = {
             "id": new_id("order"),
             "entity": "order",
             "amount": amount_paise,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from core.api.serializers import StrictInputSerializer
@@ -10,7 +12,7 @@ from programs.selectors import STATES
 
 CERTIFICATE_STATUSES = ["valid", "revoked"]
 
-_DEC = {"max_digits": 5, "decimal_places": 2}
+_DEC: dict[str, Any] = {"max_digits": 5, "decimal_places": 2}
 
 
 class ProgramProductSerializer(serializers.Serializer):
@@ -51,7 +53,7 @@ class ProgramSummarySerializer(serializers.Serializer):
     enrollment = EnrollmentTermSerializer()
     percent = serializers.IntegerField(help_text="Required milestones done, in per cent.")
     done = serializers.IntegerField(help_text="Required milestones done.")
-    required = serializers.IntegerField(help_text="Required milestones in the track.")
+    required = serializers.IntegerField(help_text="Required milestones in the track.")  # type: ignore[assignment]
     next = NextStepSerializer(allow_null=True)
     certificate = CertificateBriefSerializer(allow_null=True)
 

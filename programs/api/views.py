@@ -3,7 +3,7 @@ public verification of a certificate."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from django.urls import reverse
 from django.utils import timezone
@@ -35,7 +35,15 @@ class ProjectSubmitThrottle(UserRateThrottle):
 # --- payloads ------------------------------------------------------------------------------------
 
 
-def certificate_payload(certificate: Certificate | None, request: Request) -> dict | None:
+@overload
+def certificate_payload(certificate: Certificate, request: Request) -> dict[str, Any]: ...
+@overload
+def certificate_payload(certificate: None, request: Request) -> None: ...
+@overload
+def certificate_payload(
+    certificate: Certificate | None, request: Request
+) -> dict[str, Any] | None: ...
+def certificate_payload(certificate: Certificate | None, request: Request) -> dict[str, Any] | None:
     if certificate is None:
         return None
     return {

@@ -34,7 +34,7 @@ from sessions_app.models import ExamSession
 from testengine.errors import PaperUnavailable
 from testengine.models import Section, SectionQuestion, SectionRule, Test
 
-_DEC = {"max_digits": 10, "decimal_places": 2}
+_DEC: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
 
 REASONS = [
     PaperUnavailable.code,

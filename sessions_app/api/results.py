@@ -20,7 +20,7 @@ from sessions_app.selectors import RANK_BASES
 from testengine.models import Question, Test
 from testengine.scoring import json_number
 
-_DEC = {"max_digits": 10, "decimal_places": 2}
+_DEC: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
 
 
 OUTCOMES = ["correct", "partial", "wrong", "unattempted"]
@@ -45,7 +45,7 @@ class _TallySerializer(serializers.Serializer):
     score = serializers.DecimalField(**_DEC)
     max_score = serializers.DecimalField(**_DEC)
     correct = serializers.IntegerField()
-    partial = serializers.IntegerField()
+    partial = serializers.IntegerField()  # type: ignore[assignment]  # the field, not DRF's flag
     wrong = serializers.IntegerField()
     unattempted = serializers.IntegerField()
     accuracy = serializers.FloatField(allow_null=True, help_text="Correct ÷ attempted (0–1).")
@@ -107,7 +107,7 @@ class ResultSerializer(serializers.Serializer):
     passed = serializers.BooleanField(allow_null=True, help_text="Null when no pass mark.")
     correct = serializers.IntegerField()
     wrong = serializers.IntegerField()
-    partial = serializers.IntegerField()
+    partial = serializers.IntegerField()  # type: ignore[assignment]  # the field, not DRF's flag
     unattempted = serializers.IntegerField()
     accuracy = serializers.FloatField(
         allow_null=True, help_text="Correct ÷ attempted (0–1); null when none attempted."
@@ -266,7 +266,7 @@ class SessionReviewView(_SessionView):
         if not policy.solutions_visible(session, now=timezone.now()):
             if test.solution_policy == Test.SolutionPolicy.NEVER:
                 raise SolutionsHidden()
-            raise SolutionsHidden(f"Solutions are shown after {test.available_until.isoformat()}.")
+            raise SolutionsHidden(f"Solutions are shown after {test.available_until.isoformat()}.")  # type: ignore[union-attr]  # after_window: set
         return Response(ReviewSerializer(selectors.session_review(session=session)).data)
 
 

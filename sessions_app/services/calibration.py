@@ -61,7 +61,7 @@ def _responses(test_id: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     sessions = ExamSession._meta.db_table
     responses = SessionResponse._meta.db_table
     questions = Question._meta.db_table
-    params: list[object] = []
+    params: list[int | str] = []
     only = ""
     if test_id is not None:
         only = f"""AND q.id IN (

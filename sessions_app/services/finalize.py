@@ -33,6 +33,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from core.sql import prepared_cursor
@@ -173,7 +174,7 @@ def sweep_expired(*, batch: int = BATCH, now: datetime | None = None) -> SweepRe
     return SweepResult(scored=len(scored), abandoned=len(abandon), one_by_one=len(adaptive))
 
 
-def _markers_for(cursor, claimed: list[_Claimed]) -> dict[UUID, Marker]:
+def _markers_for(cursor: CursorWrapper, claimed: list[_Claimed]) -> dict[UUID, Marker]:
     """Each sitting's decoded paper: from the memo by marking key, the missing ones read in
     one query (one sitting per unknown key; every sitting without a key)."""
     by_key: dict[str, Marker] = {}
@@ -202,7 +203,7 @@ def _markers_for(cursor, claimed: list[_Claimed]) -> dict[UUID, Marker]:
     return {session_id: by_key[key] for session_id, key in keys.items()}
 
 
-def _score_batch(cursor, claimed: list[_Claimed]) -> None:
+def _score_batch(cursor: CursorWrapper, claimed: list[_Claimed]) -> None:
     markers = _markers_for(cursor, claimed)
     ids = [sitting.id for sitting in claimed]
     cursor.execute(_ANSWERS, [ids])

@@ -43,7 +43,7 @@ def update_item_statistics(test_id: int) -> int:
     ).values_list("session_id", "question_id", "marks"):
         row = sittings.get(session_id)
         if row is not None and question_id in row:
-            row[question_id] = float(mark)
+            row[question_id] = float(mark)  # type: ignore[arg-type]  # marks__isnull=False
     # Questions deleted since (papers are frozen) can have no statistics row.
     existing = set(Question.objects.filter(pk__in=list(max_marks)).values_list("id", flat=True))
     statistics = [

@@ -11,9 +11,11 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from catalogue.models import ProductTest
@@ -41,13 +43,16 @@ from sessions_app.tasks import schedule_item_statistics
 from testengine import pool
 from testengine.models import Test
 from testengine.paper import Paper, answer_layout, generate_paper, layout_question
-from testengine.scoring import AnswerInvalid, score, validate_answer
+from testengine.scoring import AnswerInvalid, SectionScore, TopicScore, score, validate_answer
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # --- start -----------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
+def session_start(*, user: User, test_slug: str) -> tuple[ExamSession, bool]:
     """Start a sitting, or return the open one (``created`` False). Refuses, with a code
     naming the rule: an unpublished or unknown test (404), no access (403), outside the
     availability window (409/410), no attempts left or the minimum gap not yet passed
@@ -63,7 +68,7 @@ def session_start(*, user, test_slug: str) -> tuple[ExamSession, bool]:
 
 @transaction.atomic
 def practice_start(
-    *, user, test: Test, exclude_question_ids: frozenset[int] = frozenset()
+    *, user: User, test: Test, exclude_question_ids: frozenset[int] = frozenset()
 ) -> tuple[ExamSession, bool]:
     """Start (or resume) the learner's own practice test (``Test.practice_owner``): no
     product grants it, so the access check is skipped, but every other rule of
@@ -114,7 +119,7 @@ ORDER BY s.attempt DESC
 
 
 def _start(
-    *, user, test: Test, exclude_question_ids: frozenset[int] = frozenset()
+    *, user: User, test: Test, exclude_question_ids: frozenset[int] = frozenset()
 ) -> tuple[ExamSession, bool]:
     now = timezone.now()
     # Starts are serialised per learner: two at once give one sitting and count attempts
@@ -220,7 +225,7 @@ _PREPARED_DEADLINE = (
 
 
 def _start_prepared(
-    *, user, test: Test, attempt: int, now: datetime, deadline: datetime, extra: int
+    *, user: User, test: Test, attempt: int, now: datetime, deadline: datetime, extra: int
 ) -> ExamSession | None:
     """Start the sitting on a prepared paper of the test (``testengine.pool``): one
     statement claims the paper and inserts the sitting with it, so the paper never travels
@@ -237,9 +242,11 @@ def _start_prepared(
         section_started_at=now,
     )
     scale = (test.duration_seconds + extra) / test.duration_seconds if extra else 1.0
-    columns, values, params = [], [], []
+    columns: list[str] = []
+    values: list[str] = []
+    params: list[Any] = []
     for field in ExamSession._meta.concrete_fields:
-        columns.append(connection.ops.quote_name(field.column))
+        columns.append(connection.ops.quote_name(field.column))  # type: ignore[arg-type]
         if field.attname in _FROM_PREPARED:
             values.append(_FROM_PREPARED[field.attname])
         elif field.attname == "deadline_at":
@@ -352,7 +359,7 @@ class _Sitting:
         )
 
 
-def _lock_for_save(cursor, *, session_id, user) -> _Sitting | None:
+def _lock_for_save(cursor: CursorWrapper, *, session_id: UUID | str, user: User) -> _Sitting | None:
     cursor.execute(_LOCK_FOR_SAVE, [session_id, user.pk])
     row = cursor.fetchone()
     if row is None:
@@ -381,7 +388,9 @@ def _from_jsonb(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _stored_response(session_id, question_id: int, row) -> SessionResponse:
+def _stored_response(
+    session_id: UUID | str, question_id: int, row: tuple[Any, ...]
+) -> SessionResponse:
     answer, marked, time_spent, seq, saved_at = row
     return SessionResponse(
         session_id=session_id,
@@ -396,8 +405,8 @@ def _stored_response(session_id, question_id: int, row) -> SessionResponse:
 
 def response_save(
     *,
-    user,
-    session_id,
+    user: User,
+    session_id: UUID | str,
     question_id: int,
     answer: Any,
     marked_for_review: bool = False,
@@ -486,7 +495,16 @@ def responses_save(*, user, session_id, items: list[dict[str, Any]]) -> list[Sav
     return results
 
 
-def _adaptive_save(cursor, sitting: _Sitting, question_id, canonical, marked, spent, seq, now):
+def _adaptive_save(
+    cursor: CursorWrapper,
+    sitting: _Sitting,
+    question_id: int,
+    canonical: Any,
+    marked: bool,
+    spent: int,
+    seq: int,
+    now: datetime,
+) -> SaveResult:
     """Only the current item takes an answer, once: the answer commits it and the next
     item is chosen (``sessions_app.adaptive``). A retry of a committed answer (same or
     older ``seq``) changes nothing and answers with the item already chosen."""
@@ -529,18 +547,18 @@ def _check_section_open(sitting: _Sitting, question_id: int, now: datetime) -> N
     earliest = sitting.clock(now - grace())
     position = timing.section_position(sitting.layout, question_id)
     sections = sitting.layout["sections"]
-    if position < earliest.index:
+    if position < earliest.index:  # type: ignore[operator, union-attr]  # clocked: both set
         raise SectionLocked(
             f"Section “{sections[position]['title']}” is over; its answers can no longer change.",
             fields={"question_id": [f"Question {question_id} is in a locked section."]},
         )
-    if position > current.index:
+    if position > current.index:  # type: ignore[operator]
         raise SectionNotOpen(
             fields={"question_id": [f"Question {question_id} is in a later section."]},
         )
 
 
-def section_advance(*, user, session_id, section_id: int) -> ExamSession:
+def section_advance(*, user: User, session_id: UUID | str, section_id: int) -> ExamSession:
     """Leave the current section for the next ("next section"): the section is locked and
     the next one's time starts now. ``section_id`` names the section being left, so a
     retried request never skips a second section: leaving a section that is already over
@@ -597,7 +615,7 @@ def _advance(session: ExamSession, section_id: int, now: datetime) -> ExamSessio
     return session
 
 
-def _sequential_check(sitting: _Sitting, question_id: int, seq: int):
+def _sequential_check(sitting: _Sitting, question_id: int, seq: int) -> SessionResponse | None:
     """On a sequential test only the current question (the first without an answer, in
     paper order) may be saved; earlier answers cannot change and later questions are not
     revealed yet. A retried save of an answer already stored (same or older ``seq``) is
@@ -620,7 +638,7 @@ def _sequential_check(sitting: _Sitting, question_id: int, seq: int):
     )
 
 
-def _json(value: Any):
+def _json(value: Any) -> Any:
     from psycopg.types.json import Jsonb
 
     return None if value is None else Jsonb(value)
@@ -679,7 +697,7 @@ def _finalize(session: ExamSession, *, at: datetime, reason: str) -> ExamSession
     return session
 
 
-def _tally(tally, **extra) -> dict[str, Any]:
+def _tally(tally: SectionScore | TopicScore, **extra: Any) -> dict[str, Any]:
     return {
         **extra,
         "score": str(tally.score),
@@ -693,7 +711,7 @@ def _tally(tally, **extra) -> dict[str, Any]:
 
 
 @transaction.atomic
-def session_submit(*, user, session_id) -> ExamSession:
+def session_submit(*, user: User, session_id: UUID | str) -> ExamSession:
     """Submit and score, exactly once: a second submit (or one racing the expiry sweep)
     returns the same result. A submit after the deadline is recorded at the deadline."""
     session = ExamSession.objects.select_for_update().filter(pk=session_id, user=user).first()
@@ -712,7 +730,7 @@ def session_submit(*, user, session_id) -> ExamSession:
 
 
 @transaction.atomic
-def session_finalize_if_expired(*, session_id) -> ExamSession | None:
+def session_finalize_if_expired(*, session_id: UUID | str) -> ExamSession | None:
     """Finalize one session whose time (plus grace) is up, stamped at its deadline."""
     session = ExamSession.objects.select_for_update().filter(pk=session_id).first()
     if session is None or session.status != ExamSession.Status.IN_PROGRESS:

@@ -36,7 +36,7 @@ class TopicSerializer(serializers.ModelSerializer):
 class TopicInputSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=120)
     slug = serializers.SlugField(max_length=140, required=False, allow_blank=True)
-    parent = serializers.PrimaryKeyRelatedField(
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # the topic's
         queryset=Topic.objects.all(), required=False, allow_null=True
     )
     order = serializers.IntegerField(

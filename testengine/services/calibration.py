@@ -65,8 +65,8 @@ def question_calibration_store(
         fit = enough[question.pk]
         if question.irt_c != fit.c:
             continue
-        question.irt_a = round(float(fit.a), 4)
-        question.irt_b = round(float(fit.b), 4)
+        question.irt_a = round(float(fit.a), 4)  # type: ignore[arg-type]  # fitted: not None
+        question.irt_b = round(float(fit.b), 4)  # type: ignore[arg-type]
         question.irt_source = Question.IrtSource.CALIBRATED
         question.irt_responses = fit.responses
         question.irt_calibrated_at = at

@@ -42,21 +42,21 @@ def papers_prepare(*, test: Test, count: int) -> PrepareReport:
         with transaction.atomic():
             # The test's fields and its stamp in one read, the bank version next, both
             # before anything is generated: a change committed after them bumps a stamp.
-            test = Test.objects.filter(pk=test.pk).first()
-            if test is None or not poolable(test):
+            current = Test.objects.filter(pk=test_id).first()
+            if current is None or not poolable(current):
                 break
             version = bank_version()
-            wanted = min(BATCH_SIZE, count - fresh_count(test.pk))
+            wanted = min(BATCH_SIZE, count - fresh_count(test_id))
             if wanted <= 0:
                 break
             rows = []
             for _ in range(wanted):
                 seed = secrets.randbits(62)
-                paper = generate_paper(test, seed)
+                paper = generate_paper(current, seed)
                 paper_json = paper.to_json()
                 rows.append(
                     PreparedPaper(
-                        test=test,
+                        test=current,
                         seed=seed,
                         paper=paper_json,
                         layout=answer_layout(paper_json),
@@ -65,7 +65,7 @@ def papers_prepare(*, test: Test, count: int) -> PrepareReport:
                         timed_seconds=timed_seconds(paper_json),
                         marking_key=marking_key(paper_json),
                         bank_version=version,
-                        test_updated_at=test.updated_at,
+                        test_updated_at=current.updated_at,
                     )
                 )
             PreparedPaper.objects.bulk_create(rows)
@@ -92,4 +92,4 @@ def papers_discard_stale(*, test_id: int | None = None) -> int:
             """,  # noqa: S608 — a constant condition; every value is a parameter
             [*([] if test_id is None else [test_id]), list(POOLED_MODES)],
         )
-        return cursor.rowcount
+        return int(cursor.rowcount)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,10 @@ from django.utils import timezone
 from core.markdown import render_markdown, unsafe_markup
 from testengine.errors import PublishedTestsBroken, QuestionInvalid
 from testengine.models import Choice, Question, QuestionStatistics, Topic
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from testengine.statistics import ItemStatistics
 
 MAX_CHOICES = 10
 TAG_MAX = 50
@@ -353,7 +358,7 @@ def _set_status(question: Question, status: str) -> None:
     question.status = status
 
 
-def _content_fingerprint(question: Question, choices: Iterable[Choice]) -> tuple:
+def _content_fingerprint(question: Question, choices: Iterable[Choice]) -> tuple[Any, ...]:
     """What a learner sees or is marked on; a change bumps the version."""
     return (
         question.type,
@@ -387,7 +392,7 @@ def choice_objects(question: Question, choices: Iterable[ChoiceData]) -> list[Ch
 
 
 @transaction.atomic
-def question_create(*, data: QuestionData, by=None) -> Question:
+def question_create(*, data: QuestionData, by: User | None = None) -> Question:
     """Create a question with its choices, refusing anything ``question_validate`` finds."""
     data = _require_valid(data)
     _check_external_id(data.external_id, exclude_pk=None)
@@ -453,7 +458,9 @@ def question_update(*, question: Question, data: QuestionData) -> Question:
 def _check_external_id(external_id: str | None, *, exclude_pk: int | None) -> None:
     if (
         external_id
-        and Question.objects.filter(external_id=external_id).exclude(pk=exclude_pk).exists()
+        and Question.objects.filter(external_id=external_id)
+        .exclude(pk=exclude_pk)  # type: ignore[misc]  # pk=None excludes nothing
+        .exists()
     ):
         raise QuestionInvalid(fields={"external_id": ["Another question has this external id."]})
 
@@ -547,7 +554,7 @@ def parse_decimal(value: object, *, field_name: str) -> Decimal:
 
 
 @transaction.atomic
-def question_statistics_store(*, statistics: Iterable) -> int:
+def question_statistics_store(*, statistics: Iterable[ItemStatistics]) -> int:
     """Store computed item statistics (``testengine.statistics.ItemStatistics``), one row
     per question, replacing earlier figures. Returns how many rows were written."""
     now = timezone.now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -17,6 +17,9 @@ from testengine.errors import PracticeNotPublishable, RulesUnfillable, TestInval
 from testengine.models import Question, Section, SectionQuestion, SectionRule, Test, Topic
 from testengine.paper import Shortfall, load_blueprint, pick_question_ids
 from testengine.selectors import rule_candidates
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 TEST_FIELDS = (
     "title",
@@ -169,7 +172,7 @@ def published_tests_broken_by(*, topic_ids: set[int], question_ids: set[int]) ->
     parents = dict(Topic.objects.values_list("id", "parent_id"))
     related: set[int] = set()
     for topic_id in topic_ids:
-        node = topic_id
+        node: int | None = topic_id
         while node is not None and node not in related:
             related.add(node)
             node = parents.get(node)
@@ -189,8 +192,8 @@ def published_tests_broken_by(*, topic_ids: set[int], question_ids: set[int]) ->
 # --- writes ---------------------------------------------------------------------------------------
 
 
-def _validate_test(values: dict[str, Any], sections: list[dict[str, Any]]) -> dict[str, list]:
-    errors: dict[str, list] = {}
+def _validate_test(values: dict[str, Any], sections: list[dict[str, Any]]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
     found = unsafe_markup(values.get("instructions_md", ""))
     if found:
         errors["instructions_md"] = [f"Remove the HTML that could run code ({found!r})."]
@@ -296,7 +299,11 @@ def _save_test(test: Test, values: dict[str, Any], sections: list[dict[str, Any]
 
 @transaction.atomic
 def test_create(
-    *, values: dict[str, Any], sections: list[dict[str, Any]], by=None, practice_owner=None
+    *,
+    values: dict[str, Any],
+    sections: list[dict[str, Any]],
+    by: User | None = None,
+    practice_owner: User | None = None,
 ) -> Test:
     """A new (unpublished) test with its sections, rules and fixed questions;
     ``practice_owner`` makes it that learner's personal practice test (never published)."""
@@ -343,4 +350,4 @@ def test_unpublish(*, test: Test) -> Test:
 # "test" is our domain's word for an exam; tell pytest these are not test functions when a
 # test module imports them.
 for _service in (test_check, test_create, test_update, test_publish, test_unpublish):
-    _service.__test__ = False  # type: ignore[attr-defined]
+    _service.__test__ = False  # type: ignore[union-attr]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models.deletion import ProtectedError
 from django.utils.text import slugify
@@ -35,7 +37,7 @@ def topic_create(
 
 
 @transaction.atomic
-def topic_update(*, topic: Topic, **changes) -> Topic:
+def topic_update(*, topic: Topic, **changes: Any) -> Topic:
     if "parent" in changes:
         _check_parent(topic, changes["parent"])
     for name, value in changes.items():

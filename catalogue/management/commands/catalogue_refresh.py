@@ -3,6 +3,8 @@ count) through ``catalogue.services.product_sync_derived``, their one writer. En
 expire by the clock, not by a write, so popularity drifts until this runs. Safe to run
 twice at once (each batch is one idempotent UPDATE)."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from catalogue import services
@@ -15,7 +17,7 @@ BATCH = 500
 class Command(BaseCommand):
     help = "Recompute every product's price range, free flag and live-enrollment count."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         ids = list(Product.objects.order_by("id").values_list("id", flat=True))
         for start in range(0, len(ids), BATCH):
             services.product_sync_derived(product_ids=ids[start : start + BATCH])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from django.db import connections
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
@@ -43,7 +44,7 @@ class Command(DatabaseWorkerCommand):
         "(a restart, an outage)."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         delay = FIRST_DELAY_SECONDS
         while True:
             started = time.monotonic()

@@ -3,9 +3,11 @@ start-up banner (one Django start instead of three on a first run)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from core.dev_delivery import display_path
 
@@ -55,13 +57,13 @@ def banner(base_url: str, *, worker_log: str = "") -> str:
 class Command(BaseCommand):
     help = "Migrate, create the cache table, load the demo data and print where it all is."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--url", default="http://127.0.0.1:8000", help="where the server will listen"
         )
         parser.add_argument("--worker-log", default="", help="where the worker's log goes")
 
-    def handle(self, *args, url: str, worker_log: str, **options) -> None:
+    def handle(self, *args: Any, url: str, worker_log: str, **options: Any) -> None:
         verbosity = options["verbosity"]
         # A first run applies every migration: a line each would bury the demo accounts.
         quiet = max(verbosity - 1, 0)

@@ -3,8 +3,10 @@ recalibrated). Safe to run twice at once: writes are serialised per learner."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from learning import services
 from sessions_app.models import ExamSession
@@ -13,10 +15,10 @@ from sessions_app.models import ExamSession
 class Command(BaseCommand):
     help = "Recompute per-topic mastery for every learner with a scored sitting, or one."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", metavar="EMAIL", help="Only this learner.")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["user"]:
             user = get_user_model().objects.filter(email__iexact=options["user"]).first()
             if user is None:

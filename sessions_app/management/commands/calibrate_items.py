@@ -2,7 +2,9 @@
 (or weekly); safe to run twice at once — the second run finds the advisory lock taken and
 stops — and to repeat (same responses, same values)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sessions_app.services import calibrate_items
 from testengine.models import Test
@@ -11,7 +13,7 @@ from testengine.models import Test
 class Command(BaseCommand):
     help = "Calibrate item parameters (2PL, or Rasch on thin data) from scored sittings."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--test", metavar="SLUG", help="Only the questions of this test's scored papers."
         )
@@ -23,7 +25,7 @@ class Command(BaseCommand):
             "CALIBRATION_MIN_RESPONSES); the rest keep their parameters.",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         test_id = None
         if options["test"]:
             test_id = Test.objects.filter(slug=options["test"]).values_list("id", flat=True).first()

@@ -1,7 +1,9 @@
 """Recompute classical item statistics from submitted sittings. Safe to run repeatedly
 (rows are replaced). A background task will run it after submissions later."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sessions_app.models import ExamSession
 from sessions_app.services import update_item_statistics
@@ -11,10 +13,10 @@ from testengine.models import Test
 class Command(BaseCommand):
     help = "Update item statistics (facility, discrimination) from submitted sittings."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--test", metavar="SLUG", help="Only this test (default: all).")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["test"]:
             test_id = Test.objects.filter(slug=options["test"]).values_list("id", flat=True)
             ids = list(test_id)

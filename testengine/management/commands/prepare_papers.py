@@ -3,8 +3,10 @@ to ``--count`` fresh papers, so that the starts at its opening insert them inste
 generating. Run it after the last change to the test and its questions (a later change
 makes the pool stale, and starts generate again); safe to repeat."""
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from testengine.models import Test
 from testengine.pool import POOLED_MODES
@@ -14,7 +16,7 @@ from testengine.services import papers_prepare
 class Command(BaseCommand):
     help = "Top up the pool of prepared papers of one test (by slug) or of every published test."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", nargs="?", help="The test's slug.")
         parser.add_argument(
             "--all",
@@ -29,7 +31,7 @@ class Command(BaseCommand):
             help="Fresh papers wanted per test (default: PREPARED_PAPERS_PER_TEST).",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         count = options["count"] or settings.PREPARED_PAPERS_PER_TEST
         if count < 1:
             raise CommandError("--count must be at least 1.")
