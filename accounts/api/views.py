@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, permissions, status
@@ -33,6 +35,9 @@ from accounts.tokens import DEVICE_CLAIM
 from core.api.client import ClientInfo
 from core.api.schema import error_response, errors
 from core.api.views import OwnedViewSet
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 TAG = ["auth"]
 _TOKENS = {"access": "eyJhbGciOiJIUzI1NiIs…", "refresh": "eyJhbGciOiJIUzI1NiIs…"}
@@ -255,7 +260,7 @@ class LogoutAllView(APIView):
         request=None,
         responses={204: None, 401: errors(401)[401]},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         services.auth_logout_all(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -385,7 +390,7 @@ class MeView(APIView):
             OpenApiExample("Remove phone", value={"phone": None}, request_only=True),
         ],
     )
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         data = _validated(ProfileUpdateInputSerializer, request, partial=True)
         user = services.user_update_profile(user=request.user, **data)
         return Response(UserSerializer(user).data)
@@ -429,7 +434,7 @@ class ContactChangeView(APIView):
             ),
         ],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _validated(ContactChangeInputSerializer, request)
         destination = services.otp_destination(email=data.get("email"), phone=data.get("phone"))
         services.contact_change_request(
@@ -480,7 +485,7 @@ class ContactVerifyView(APIView):
             ),
         ],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _validated(ContactVerifyInputSerializer, request)
         destination = services.otp_destination(email=data.get("email"), phone=data.get("phone"))
         user = services.contact_change_verify(
@@ -528,7 +533,7 @@ class PasswordChangeView(APIView):
             )
         ],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _validated(PasswordChangeInputSerializer, request)
         services.user_change_password(
             user=request.user,
@@ -547,7 +552,7 @@ class DeviceViewSet(mixins.ListModelMixin, OwnedViewSet):
     def get_owned_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Device.objects.none()
-        return selectors.device_list_live(user=self.request.user)
+        return selectors.device_list_live(user=self.request.user)  # type: ignore[arg-type]  # IsAuthenticated
 
     def get_serializer_context(self) -> dict:
         return {
@@ -575,8 +580,8 @@ class DeviceViewSet(mixins.ListModelMixin, OwnedViewSet):
         },
     )
     @action(detail=True, methods=["post"])
-    def revoke(self, request: Request, pk: str | None = None) -> Response:
-        device = services.device_revoke(user=request.user, device_id=pk)
+    def revoke(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        device = services.device_revoke(user=request.user, device_id=pk)  # type: ignore[arg-type]  # the URL's
         return Response(self.get_serializer(device).data)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -26,6 +26,9 @@ from catalogue.models import Category, Enrollment, Product, ProductTest
 from core.api.schema import error_response, errors
 from core.api.serializers import StrictInputSerializer
 from core.api.views import OwnedViewSet
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 TAG = ["catalogue"]
 
@@ -381,7 +384,7 @@ class ProductViewSet(
         examples=[OpenApiExample("Enroll", value={"plan": 31}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
-    def enroll(self, request: Request, slug: str) -> Response:
+    def enroll(self, request: AuthenticatedRequest, slug: str) -> Response:
         data = s.EnrollInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         enrollment, created = services.enrollment_enroll_free(

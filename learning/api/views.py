@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -22,6 +22,9 @@ from learning.recommenders import get_recommender
 from sessions_app.api.serializers import SessionDetailSerializer
 from sessions_app.api.sitting import SESSION_DETAIL_EXAMPLE, session_detail_payload
 from sessions_app.models import ExamSession
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 TAG = ["learning"]
 
@@ -110,7 +113,7 @@ class MasteryViewSet(mixins.ListModelMixin, OwnedViewSet):
         query.is_valid(raise_exception=True)
         rows = self.get_queryset().order_by(*selectors.ORDERINGS[query.validated_data["order"]])
         page = self.paginate_queryset(rows)
-        data = s.MasterySerializer([_mastery_payload(row) for row in page], many=True).data
+        data = s.MasterySerializer([_mastery_payload(row) for row in page], many=True).data  # type: ignore[union-attr]  # paginated
         return self.get_paginated_response(data)
 
 
@@ -141,7 +144,7 @@ class RecommendationsView(APIView):
         },
         examples=[OpenApiExample("A topic", value=[_RECOMMENDATION_EXAMPLE], response_only=True)],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         query = s.RecommendationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = list(selectors.mastery_of(user=request.user))
@@ -237,7 +240,7 @@ class PracticeView(APIView):
             OpenApiExample("Session", value=SESSION_DETAIL_EXAMPLE, response_only=True),
         ],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = s.PracticeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -5,6 +5,7 @@ are all the same 404."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.http import HttpResponse
@@ -25,6 +26,9 @@ from payments.invoices import (
     render_invoice_pdf,
 )
 from payments.models import Invoice, Order
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 TAG = ["payments"]
 
@@ -66,7 +70,7 @@ class _InvoiceView(APIView):
     permission_classes = [permissions.IsAuthenticated]
     content_negotiation_class = _ErrorsAreJson
 
-    def _invoice(self, request: Request, pk: UUID) -> Invoice:
+    def _invoice(self, request: AuthenticatedRequest, pk: UUID) -> Invoice:
         invoice = invoice_for_user(order_id=pk, user=request.user)
         if invoice is None:
             if Order.objects.filter(pk=pk, user=request.user).exists():
@@ -97,7 +101,7 @@ class InvoicePdfView(_InvoiceView):
             404: _E404,
         },
     )
-    def get(self, request: Request, pk: UUID) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, pk: UUID) -> HttpResponse:
         invoice = self._invoice(request, pk)
         response = HttpResponse(render_invoice_pdf(invoice), content_type=pdf_media_type(request))
         response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
@@ -118,7 +122,7 @@ class InvoiceHtmlView(_InvoiceView):
             404: _E404,
         },
     )
-    def get(self, request: Request, pk: UUID) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, pk: UUID) -> HttpResponse:
         invoice = self._invoice(request, pk)
         response = HttpResponse(
             render_invoice_html(invoice), content_type="text/html; charset=utf-8"

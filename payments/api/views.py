@@ -4,7 +4,7 @@ webhook. Thin views over ``payments.services``; a learner's order URL is scoped 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.conf import settings
@@ -29,6 +29,9 @@ from payments.api import serializers as s
 from payments.errors import OrderNotFound, PaymentsInvalid
 from payments.gateways import gateway_for
 from payments.models import Order
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 TAG = ["payments"]
 
@@ -196,7 +199,7 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
             OpenApiExample("Order", value=_ORDER_EXAMPLE, response_only=True),
         ],
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = s.OrderInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         key = (request.headers.get("Idempotency-Key") or "").strip()
@@ -219,7 +222,7 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
     )
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        data = s.OrderSerializer(page, many=True, context=_context(request, page)).data
+        data = s.OrderSerializer(page, many=True, context=_context(request, page)).data  # type: ignore[arg-type]  # paginated
         return self.get_paginated_response(data)
 
     @extend_schema(
@@ -282,7 +285,7 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
         ],
     )
     @action(detail=True, methods=["post"])
-    def verify(self, request: Request, pk: UUID) -> Response:
+    def verify(self, request: AuthenticatedRequest, pk: UUID) -> Response:
         order = self._order(pk)
         data = s.VerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -328,7 +331,7 @@ class CouponPreviewView(APIView):
             ),
         ],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = s.CouponPreviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         quote = services.coupon_preview(

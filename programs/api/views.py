@@ -3,7 +3,7 @@ public verification of a certificate."""
 
 from __future__ import annotations
 
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,9 @@ from programs.errors import (
     ProgramNotFound,
 )
 from programs.models import Certificate
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 TAG = ["programs"]
 _SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The program's slug.")
@@ -250,7 +253,7 @@ class MyProgramsView(APIView):
         responses={200: s.ProgramSummarySerializer(many=True), **errors(401)},
         examples=[OpenApiExample("Programs", value=[_SUMMARY_EXAMPLE], response_only=True)],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         now = timezone.now()
         rows = [
             summary_payload(selectors.progress(enrollment=enrollment, now=now), request)
@@ -275,7 +278,7 @@ class MyProgramView(APIView):
             404: error_response(404, (ProgramNotFound.code, ProgramNotFound.detail)),
         },
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         enrollment = selectors.enrollment_for(user=request.user, product_slug=slug)
         if enrollment is None:
             raise ProgramNotFound()
@@ -336,7 +339,7 @@ class SubmissionCreateView(APIView):
             )
         ],
     )
-    def post(self, request: Request, slug: str, milestone_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str, milestone_id: int) -> Response:
         data = s.SubmissionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         submission = services.submission_create(

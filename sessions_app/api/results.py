@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,6 +21,9 @@ from sessions_app.models import ExamSession
 from sessions_app.selectors import RANK_BASES
 from testengine.models import Question, Test
 from testengine.scoring import json_number
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 TAG = ["results"]
 _DEC: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
@@ -315,7 +317,7 @@ _RESULT_EXAMPLE = {
 class _SessionView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def _submitted(self, request: Request, session_id) -> ExamSession:
+    def _submitted(self, request: AuthenticatedRequest, session_id) -> ExamSession:
         session = selectors.session_of(user=request.user, session_id=session_id)
         policy.require_sitting_access(session)
         if session.status != ExamSession.Status.SUBMITTED:
@@ -355,7 +357,7 @@ class SessionResultView(_SessionView):
             ),
         ],
     )
-    def get(self, request: Request, pk) -> Response:
+    def get(self, request: AuthenticatedRequest, pk) -> Response:
         session = self._submitted(request, pk)
         visible = policy.solutions_visible(session, now=timezone.now())
         result = selectors.session_result(session=session, solutions_visible=visible)
@@ -425,7 +427,7 @@ class SessionReviewView(_SessionView):
             )
         ],
     )
-    def get(self, request: Request, pk) -> Response:
+    def get(self, request: AuthenticatedRequest, pk) -> Response:
         session = self._submitted(request, pk)
         test = session.test
         if not policy.solutions_visible(session, now=timezone.now()):
@@ -498,7 +500,7 @@ class LeaderboardView(APIView):
             )
         ],
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         query = LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         test = Test.objects.filter(

@@ -6,7 +6,7 @@ answer key or explanations: results and review live in ``sessions_app.api.result
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.db import transaction
@@ -29,6 +29,9 @@ from sessions_app.models import ExamSession, SessionResponse
 from testengine.models import Test
 from testengine.paper import CENT
 from testengine.scoring import answer_for_client
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 TAG = ["sessions"]
 
@@ -242,8 +245,8 @@ def _sections(
                 "title": section["title"],
                 "duration_seconds": section["duration_seconds"],
                 "state": state,
-                "deadline_at": clock.deadline_at if current else None,
-                "remaining_seconds": _remaining(clock.deadline_at, now) if current else None,
+                "deadline_at": clock.deadline_at if current else None,  # type: ignore[union-attr]
+                "remaining_seconds": _remaining(clock.deadline_at, now) if current else None,  # type: ignore[union-attr]
                 "timed": timed,
             }
         )
@@ -460,7 +463,7 @@ class SessionStartView(APIView):
         },
         examples=[OpenApiExample("Session", value=_DETAIL_EXAMPLE, response_only=True)],
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         session, created = services.session_start(user=request.user, test_slug=slug)
         bind_log_context(exam_session_id=session.pk)
         # The service's row carries its test and every stored value: no re-read. A new
@@ -575,7 +578,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
             OpenApiExample("Saved", value=_SAVED_EXAMPLE, response_only=True),
         ],
     )
-    def save_response(self, request: Request, pk: UUID, question_id: int) -> Response:
+    def save_response(self, request: AuthenticatedRequest, pk: UUID, question_id: int) -> Response:
         values = _SAVE_INPUT.run_validation(request.data)
         result = services.response_save(
             user=request.user, session_id=pk, question_id=int(question_id), **values
@@ -640,7 +643,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
         ],
     )
     @action(detail=True, methods=["post"], url_path="responses")
-    def responses(self, request: Request, pk: UUID) -> Response:
+    def responses(self, request: AuthenticatedRequest, pk: UUID) -> Response:
         data = s.BatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         session_id = pk
@@ -710,7 +713,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
         examples=[OpenApiExample("Leave section 7", value={"section": 7}, request_only=True)],
     )
     @action(detail=True, methods=["post"], url_path="sections/next")
-    def next_section(self, request: Request, pk: UUID) -> Response:
+    def next_section(self, request: AuthenticatedRequest, pk: UUID) -> Response:
         data = s.SectionAdvanceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.section_advance(
@@ -735,6 +738,6 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
         },
     )
     @action(detail=True, methods=["post"])
-    def submit(self, request: Request, pk: UUID) -> Response:
+    def submit(self, request: AuthenticatedRequest, pk: UUID) -> Response:
         session = services.session_submit(user=request.user, session_id=pk)
         return Response(s.SubmitSummarySerializer(session).data)

@@ -6,7 +6,7 @@ Thin views over ``testengine.importexport``: read the request, call the service,
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -40,6 +40,9 @@ from testengine.importexport import (
 from testengine.models import Question, Topic
 from testengine.paper import topic_subtree_ids
 from testengine.services.questions import normalise_tags
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 TAG = ["testengine"]
 _STAFF_ERRORS = {
@@ -75,9 +78,12 @@ class ImportQuestionSerializer(serializers.Serializer):
     )
     status = serializers.ChoiceField(choices=Question.Status.choices, default=Question.Status.DRAFT)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), default=list)
-    marks = serializers.DecimalField(max_digits=6, decimal_places=2, default="1")
+    marks = serializers.DecimalField(max_digits=6, decimal_places=2, default="1")  # type: ignore[arg-type]  # DRF takes the string
     negative_marks = serializers.DecimalField(
-        max_digits=6, decimal_places=2, default="0", help_text="A positive penalty; 0 for none."
+        max_digits=6,
+        decimal_places=2,
+        default="0",  # type: ignore[arg-type]
+        help_text="A positive penalty; 0 for none.",
     )
     choices = ImportChoiceSerializer(
         many=True, default=list, help_text="Single, multiple and true/false questions only."
@@ -85,7 +91,7 @@ class ImportQuestionSerializer(serializers.Serializer):
     numeric_answer = serializers.DecimalField(
         max_digits=20, decimal_places=6, allow_null=True, default=None
     )
-    numeric_tolerance = serializers.DecimalField(max_digits=20, decimal_places=6, default="0")
+    numeric_tolerance = serializers.DecimalField(max_digits=20, decimal_places=6, default="0")  # type: ignore[arg-type]
     tolerance_kind = serializers.ChoiceField(
         choices=Question.Tolerance.choices, default=Question.Tolerance.ABSOLUTE
     )
@@ -299,9 +305,11 @@ class QuestionImportView(APIView):
             ),
         ],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         if request.content_type.startswith("multipart/"):
-            serializer = ImportUploadSerializer(data=request.data)
+            serializer: ImportUploadSerializer | ImportJsonSerializer = ImportUploadSerializer(
+                data=request.data
+            )
             serializer.is_valid(raise_exception=True)
             values = serializer.validated_data
             content: bytes | str = values["file"].read()

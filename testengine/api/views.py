@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Count, QuerySet
@@ -29,6 +29,9 @@ from testengine.api.permissions import StaffModelPermissions
 from testengine.models import Question, Test, Topic
 from testengine.paper import generate_paper, topic_subtree_ids
 from testengine.services.questions import ChoiceData, QuestionData, question_data_from
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 TAG = ["testengine"]
 _STAFF_ERRORS = {401: errors(401)[401], 403: errors(403)[403]}
@@ -294,7 +297,7 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={201: s.QuestionSerializer, 400: _QUESTION_INVALID, **_STAFF_ERRORS},
         examples=[OpenApiExample("Single choice", value=_QUESTION_EXAMPLE, request_only=True)],
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         values = _validated(s.QuestionInputSerializer, request)
         question = services.question_create(data=_question_data(values), by=request.user)
         return Response(self._out(question), status=status.HTTP_201_CREATED)
@@ -512,7 +515,7 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         },
         examples=[OpenApiExample("Random mock test", value=_TEST_EXAMPLE, request_only=True)],
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         values = dict(_validated(s.TestInputSerializer, request))
         sections = _sections(values.pop("sections", []))
         test = services.test_create(values=values, sections=sections or [], by=request.user)
