@@ -194,7 +194,7 @@ def format_inr(paise: int) -> str:
     rupees, rest = divmod(paise, 100)
     digits = str(rupees)
     head, tail = digits[:-3], digits[-3:]
-    groups = []
+    groups: list[str] = []
     while head:
         groups.insert(0, head[-2:])
         head = head[:-2]

@@ -43,7 +43,7 @@ def external_id(item: demo_bank.Item) -> str:
 
 def _tree_rows() -> list[tuple[str, str, str | None, str, int]]:
     """(name, slug, parent slug, chapter slug, order) for every node, parents first."""
-    rows = []
+    rows: list[tuple[str, str, str | None, str, int]] = []
     for order, (subject, subject_slug, chapters) in enumerate(demo_bank.TOPIC_TREE):
         rows.append((subject, subject_slug, None, "", order))
         for chapter_order, (chapter, chapter_slug, topics) in enumerate(chapters):
