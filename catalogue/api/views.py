@@ -160,14 +160,14 @@ class CategoryViewSet(_AnonymousCacheMixin, viewsets.GenericViewSet):
             ),
         },
     )
-    def list(self, request: Request) -> Response:
-        def build() -> list[dict]:
+    def list(self, request: Request) -> HttpResponse:
+        def build() -> list[dict[str, Any]]:
             # No filters here: an unknown parameter is refused rather than silently ignored.
             StrictInputSerializer(data=request.query_params.dict()).is_valid(raise_exception=True)
             children: dict[int | None, list[Category]] = {}
             for category in Category.objects.order_by("order", "name"):
                 children.setdefault(category.parent_id, []).append(category)
-            return s.CategoryTreeSerializer(
+            return s.CategoryTreeSerializer(  # type: ignore[return-value]  # a list
                 children.get(None, []), many=True, context={"children": children}
             ).data
 
@@ -277,14 +277,15 @@ class ProductViewSet(
         },
         examples=[OpenApiExample("Product", value=_PRODUCT_EXAMPLE, response_only=True)],
     )
-    def list(self, request: Request) -> Response:
-        def build() -> dict:
+    def list(self, request: Request) -> HttpResponse:  # type: ignore[override]  # a cached body
+        def build() -> dict[str, Any]:
             params = s.ProductFilterSerializer(data=request.query_params.dict())
             params.is_valid(raise_exception=True)
             # Only the columns the list shows, as plain rows (see product_list_rows).
             queryset = self._filtered(params.validated_data).values(*selectors.LIST_FIELDS)
             page = self.paginate_queryset(queryset)
-            return self.get_paginated_response(selectors.product_list_rows(page, request)).data
+            rows = selectors.product_list_rows(page, request)  # type: ignore[arg-type]  # paginated
+            return self.get_paginated_response(rows).data
 
         return self._cached(request, build)
 
@@ -306,8 +307,8 @@ class ProductViewSet(
             404: error_response(404, ("not_found", "No such product.")),
         },
     )
-    def retrieve(self, request: Request, slug: str) -> Response:
-        def build() -> dict:
+    def retrieve(self, request: Request, slug: str) -> HttpResponse:  # type: ignore[override]
+        def build() -> dict[str, Any]:
             # No parameters here: refusing unknown ones also keeps ?x=<random> from
             # filling the cache with copies.
             StrictInputSerializer(data=request.query_params.dict()).is_valid(raise_exception=True)
