@@ -10,7 +10,8 @@ no answer key, no explanation can leak.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
+from uuid import UUID
 
 from django.db.models import (
     Count,
@@ -45,6 +46,21 @@ from sessions_app.services import grace
 from testengine.errors import PaperUnavailable
 from testengine.models import Section, SectionQuestion, SectionRule, Test
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from accounts.models import User
+
+    class _Standing(TypedDict):
+        attempts_used: int
+        extra_attempts: int
+        last_ended_at: datetime | None
+        open_session: UUID | None
+        has_submitted: bool
+
+    # A test as learner_tests() annotates it with the learner's standing.
+    LearnerTest = WithAnnotations[Test, _Standing]
+
 TAG = ["sessions"]
 _DEC: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
 
@@ -61,7 +77,7 @@ STATUS_FILTERS = ["open", "available", "completed"]
 # --- reads -----------------------------------------------------------------------------------
 
 
-def learner_tests(*, user, now: datetime) -> QuerySet[Test]:
+def learner_tests(*, user: User, now: datetime) -> QuerySet[LearnerTest]:
     """Accessible tests annotated with the learner's sitting state (one query): attempts
     used, extra attempts granted, when the latest attempt ended, the resumable session."""
     mine = ExamSession.objects.filter(user=user, test_id=OuterRef("pk"))
@@ -92,8 +108,8 @@ def learner_tests(*, user, now: datetime) -> QuerySet[Test]:
 
 
 def filter_status(
-    tests: QuerySet[Test], status: str, *, now: datetime
-) -> list[Test] | QuerySet[Test]:
+    tests: QuerySet[LearnerTest], status: str, *, now: datetime
+) -> list[LearnerTest] | QuerySet[LearnerTest]:
     """``open``: a session to resume; ``completed``: a submitted attempt; ``available``:
     ``can_start`` is true — decided by the start rule itself (``policy.start_refusal``)
     over the learner's tests, never by a second copy of it in SQL."""
@@ -104,7 +120,7 @@ def filter_status(
     return [test for test in tests if _refusal(test, now=now) is None]
 
 
-def _refusal(test: Test, *, now: datetime) -> policy.Refusal | None:
+def _refusal(test: LearnerTest, *, now: datetime) -> policy.Refusal | None:
     return policy.start_refusal(
         test,
         attempts_used=test.attempts_used,
@@ -115,7 +131,7 @@ def _refusal(test: Test, *, now: datetime) -> policy.Refusal | None:
     )
 
 
-def sitting_state(test: Test, *, now: datetime) -> dict[str, Any]:
+def sitting_state(test: LearnerTest, *, now: datetime) -> dict[str, Any]:
     """May the learner start (or resume) ``test`` now, and if not, the code
     ``session_start`` would refuse with (the same rule: ``policy.start_refusal``).
     ``test`` carries :func:`learner_tests`' annotations."""
@@ -152,7 +168,9 @@ def results_of(*, user, test_ids: list[int]) -> dict[int, dict[str, dict[str, An
     return found
 
 
-def _row(test: Test, *, now: datetime, results: dict[str, Any], count: int) -> dict[str, Any]:
+def _row(
+    test: LearnerTest, *, now: datetime, results: dict[str, Any], count: int
+) -> dict[str, Any]:
     return {
         "slug": test.slug,
         "title": test.title,
@@ -363,10 +381,10 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
     serializer_class = LearnerTestSerializer
     lookup_field = "slug"
 
-    def get_queryset(self) -> QuerySet[Test]:
+    def get_queryset(self) -> QuerySet[LearnerTest]:
         if getattr(self, "swagger_fake_view", False):
-            return Test.objects.none()
-        return learner_tests(user=self.request.user, now=self.now)
+            return Test.objects.none()  # type: ignore[return-value]  # the schema's, never read
+        return learner_tests(user=self.request.user, now=self.now)  # type: ignore[arg-type]
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         self.now = timezone.now()  # one clock for the access check and every row's state
@@ -406,16 +424,17 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         query = LearnerTestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        tests = self.get_queryset()
+        queryset = self.get_queryset()
+        tests: list[LearnerTest] | QuerySet[LearnerTest] = queryset
         if "status" in query.validated_data:
-            tests = filter_status(tests, query.validated_data["status"], now=self.now)
+            tests = filter_status(queryset, query.validated_data["status"], now=self.now)
         page = self.paginate_queryset(tests)
-        ids = [test.id for test in page]
+        ids = [test.id for test in page]  # type: ignore[union-attr]  # paginated
         counts = question_counts(ids)
         results = results_of(user=request.user, test_ids=ids)
         rows = [
             _row(test, now=self.now, results=results[test.id], count=counts[test.id])
-            for test in page
+            for test in page  # type: ignore[union-attr]
         ]
         return self.get_paginated_response(LearnerTestSerializer(rows, many=True).data)
 
