@@ -167,7 +167,9 @@ class OrderRefundedFilter(admin.SimpleListFilter):
     title = "refunds"
     parameter_name = "refunded"
 
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [("yes", "With refunds"), ("no", "Without refunds")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:

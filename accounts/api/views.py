@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import mixins, permissions, status
+from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -566,7 +566,7 @@ class DeviceViewSet(mixins.ListModelMixin, OwnedViewSet):
         description="Devices whose refresh token is still usable, most recently used first.",
         responses={200: DeviceSerializer(many=True), 401: errors(401)[401]},
     )
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
@@ -585,7 +585,9 @@ class DeviceViewSet(mixins.ListModelMixin, OwnedViewSet):
         return Response(self.get_serializer(device).data)
 
 
-def _validated(serializer_class, request: Request, **kwargs) -> dict:
+def _validated(
+    serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any
+) -> dict[str, Any]:
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

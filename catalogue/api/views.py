@@ -99,7 +99,9 @@ class _AnonymousCacheMixin:
     them before DRF; what comes here is a miss, or a hit :func:`cache_first` may not serve
     (a product page with a token)."""
 
-    def _cached(self, request: Request, build, *, per_user: bool = False) -> HttpResponse:
+    def _cached(
+        self, request: Request, build: Callable[[], Any], *, per_user: bool = False
+    ) -> HttpResponse:
         if per_user and request.user.is_authenticated:
             return Response(build())
         path = _cache_path(request)
@@ -428,5 +430,5 @@ class MyEnrollmentViewSet(mixins.ListModelMixin, OwnedViewSet):
         parameters=[OpenApiParameter("live", OpenApiTypes.BOOL)],
         responses={200: s.EnrollmentSerializer(many=True), 401: errors(401)[401]},
     )
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)

@@ -5,6 +5,7 @@ are all the same 404."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -62,8 +64,10 @@ class _ErrorsAreJson(DefaultContentNegotiation):
     """The document is returned as is; DRF's renderer only draws errors, always in JSON,
     whatever ``Accept`` says (``application/pdf`` would otherwise be a 406)."""
 
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type  # type: ignore[index]  # DRF's list
 
 
 class _InvoiceView(APIView):

@@ -220,7 +220,7 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
         summary="My orders",
         responses={200: s.OrderSerializer(many=True), 401: _E401},
     )
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         data = s.OrderSerializer(page, many=True, context=_context(request, page)).data  # type: ignore[arg-type]  # paginated
         return self.get_paginated_response(data)

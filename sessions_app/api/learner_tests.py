@@ -49,6 +49,7 @@ from testengine.models import Section, SectionQuestion, SectionRule, Test
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
+    from accounts.authentication import AuthenticatedRequest
     from accounts.models import User
 
     class _Standing(TypedDict):
@@ -151,7 +152,7 @@ def sitting_state(test: LearnerTest, *, now: datetime) -> dict[str, Any]:
 _RESULT_FIELDS = ("test_id", "id", "attempt", "score", "max_score", "percentage", "submitted_at")
 
 
-def results_of(*, user, test_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
+def results_of(*, user: User, test_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
     """The best (highest score, earliest on ties) and last submitted attempt per test:
     two ``DISTINCT ON`` queries of at most one row per test."""
     submitted = ExamSession.objects.filter(
@@ -386,7 +387,7 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
             return Test.objects.none()  # type: ignore[return-value]  # the schema's, never read
         return learner_tests(user=self.request.user, now=self.now)  # type: ignore[arg-type]
 
-    def initial(self, request: Request, *args, **kwargs) -> None:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.now = timezone.now()  # one clock for the access check and every row's state
         super().initial(request, *args, **kwargs)
 
@@ -421,7 +422,7 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
         },
         examples=[OpenApiExample("A test", value=_ROW_EXAMPLE, response_only=True)],
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedRequest) -> Response:
         query = LearnerTestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         queryset = self.get_queryset()
@@ -451,7 +452,7 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
         responses={200: LearnerTestDetailSerializer, **errors(401), 404: _E404_TEST},
         examples=[OpenApiExample("A test", value=_DETAIL_EXAMPLE, response_only=True)],
     )
-    def retrieve(self, request: Request, slug: str) -> Response:
+    def retrieve(self, request: AuthenticatedRequest, slug: str) -> Response:
         test = self.get_queryset().filter(slug=slug).first()
         if test is None:
             raise TestNotFound()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -317,7 +318,7 @@ _RESULT_EXAMPLE = {
 class _SessionView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def _submitted(self, request: AuthenticatedRequest, session_id) -> ExamSession:
+    def _submitted(self, request: AuthenticatedRequest, session_id: UUID) -> ExamSession:
         session = selectors.session_of(user=request.user, session_id=session_id)
         policy.require_sitting_access(session)
         if session.status != ExamSession.Status.SUBMITTED:
@@ -357,7 +358,7 @@ class SessionResultView(_SessionView):
             ),
         ],
     )
-    def get(self, request: AuthenticatedRequest, pk) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: UUID) -> Response:
         session = self._submitted(request, pk)
         visible = policy.solutions_visible(session, now=timezone.now())
         result = selectors.session_result(session=session, solutions_visible=visible)
@@ -427,7 +428,7 @@ class SessionReviewView(_SessionView):
             )
         ],
     )
-    def get(self, request: AuthenticatedRequest, pk) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: UUID) -> Response:
         session = self._submitted(request, pk)
         test = session.test
         if not policy.solutions_visible(session, now=timezone.now()):

@@ -5,6 +5,7 @@ answer key or explanations: results and review live in ``sessions_app.api.result
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, status
+from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -216,7 +217,7 @@ def _skeleton(session: ExamSession) -> dict[str, Any]:
 
 
 def _sections(
-    session: ExamSession, now, skeleton: dict[str, Any]
+    session: ExamSession, now: datetime, skeleton: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], Any]:
     """Each section's state for the palette, and the current section's clock (None when
     the test is not sectionally timed: every section is then ``open``)."""
@@ -253,7 +254,7 @@ def _sections(
     return sections, clock
 
 
-def _remaining(deadline, now) -> int:
+def _remaining(deadline: datetime, now: datetime) -> int:
     return max(0, int((deadline - now).total_seconds()))
 
 
@@ -262,7 +263,9 @@ def _decimal(value: str) -> str:
     return format(Decimal(value).quantize(CENT), "f")
 
 
-def _fast(serializer_class, data: dict[str, Any], bulky: str) -> dict[str, Any]:
+def _fast(
+    serializer_class: type[serializers.Serializer], data: dict[str, Any], bulky: str
+) -> dict[str, Any]:
     """``serializer_class(data).data`` without running the serializer over ``data[bulky]``,
     a long list (100 questions or palette entries) already built of plain ints and strings
     exactly as the serializer would give it (tests hold the two equal): DRF's per-field
@@ -502,7 +505,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
         description="Newest first; `score` is null until the session is submitted.",
         responses={200: s.SessionListSerializer(many=True), 401: _E401},
     )
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
