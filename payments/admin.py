@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -32,6 +32,9 @@ from core.money import rupees
 from payments import selectors, services
 from payments.errors import GatewayUnavailable, RefundInvalid
 from payments.models import Coupon, Order, Payment, Refund, WebhookEvent
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedHttpRequest
 
 EMPTY = "—"
 
@@ -163,7 +166,9 @@ class OrderRefundedFilter(admin.SimpleListFilter):
     title = "refunds"
     parameter_name = "refunded"
 
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [("yes", "With refunds"), ("no", "Without refunds")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -335,7 +340,7 @@ class OrderAdmin(ReadOnlyAdmin):
     def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         flagged = list(queryset.filter(needs_review=True))
         for order in flagged:
-            services.order_mark_reviewed(order=order, by=request.user)
+            services.order_mark_reviewed(order=order, by=request.user)  # type: ignore[arg-type]  # signed-in staff
         self.message_user(request, f"{len(flagged)} order(s) marked reviewed.", messages.SUCCESS)
 
     @admin.action(description="Refund the selected order…", permissions=["refund"])
@@ -347,10 +352,10 @@ class OrderAdmin(ReadOnlyAdmin):
             return None
         return HttpResponseRedirect(reverse("admin:payments_order_refund", args=[orders[0].pk]))
 
-    def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def refund_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         order = self.get_object(request, unquote(object_id))
         if order is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
         if not (self.has_view_permission(request, order) and self.has_refund_permission(request)):
             raise PermissionDenied
         refundable = selectors.order_is_refundable(order)
@@ -600,7 +605,7 @@ class CouponAdmin(admin.ModelAdmin):
     def value(self, obj: Coupon) -> str:
         if obj.kind == Coupon.Kind.PERCENT:
             cap = f" (at most {rupees(obj.max_discount_paise)})" if obj.max_discount_paise else ""
-            return f"{obj.percent_off.normalize():f} %{cap}"
+            return f"{obj.percent_off.normalize():f} %{cap}"  # type: ignore[union-attr]  # percent
         return rupees(obj.amount_off_paise or 0)
 
     @admin.display(description="Valid", ordering="valid_from")

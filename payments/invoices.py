@@ -304,7 +304,7 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
     so amounts are written in INR)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.styles import PropertySet, getSampleStyleSheet
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -312,7 +312,7 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
     styles = getSampleStyleSheet()
     body, small = styles["BodyText"], styles["BodyText"].clone("small", fontSize=8, leading=10)
 
-    def para(text: str, style=body) -> Paragraph:
+    def para(text: str, style: PropertySet = body) -> Paragraph:
         from xml.sax.saxutils import escape
 
         return Paragraph(escape(text).replace("\n", "<br/>"), style)

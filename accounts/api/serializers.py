@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from accounts.models import Device, User
@@ -125,7 +127,7 @@ class ProfileUpdateInputSerializer(StrictInputSerializer):
         help_text="Only null or empty (remove the phone). Add or change it at auth/me/contact/.",
     )
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict) and "email" in data:
             raise serializers.ValidationError(
                 {"email": ["Change the email with POST auth/me/contact/: a code goes to it."]}

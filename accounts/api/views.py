@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
-from rest_framework import mixins, permissions, status
+from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,6 +33,9 @@ from accounts.models import Device
 from accounts.tokens import DEVICE_CLAIM
 from core.api.client import ClientInfo
 from core.api.views import OwnedViewSet
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 
 def _auth_response(result: services.AuthResult, code: int = status.HTTP_200_OK) -> Response:
@@ -203,7 +208,7 @@ class DeviceViewSet(mixins.ListModelMixin, OwnedViewSet):
     def get_owned_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Device.objects.none()
-        return selectors.device_list_live(user=self.request.user)
+        return selectors.device_list_live(user=self.request.user)  # type: ignore[arg-type]  # IsAuthenticated
 
     def get_serializer_context(self) -> dict:
         return {
@@ -217,12 +222,14 @@ class DeviceViewSet(mixins.ListModelMixin, OwnedViewSet):
 
     @schema.device_revoke
     @action(detail=True, methods=["post"])
-    def revoke(self, request: Request, pk: str | None = None) -> Response:
-        device = services.device_revoke(user=request.user, device_id=pk)
+    def revoke(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        device = services.device_revoke(user=request.user, device_id=pk)  # type: ignore[arg-type]  # the URL's
         return Response(self.get_serializer(device).data)
 
 
-def _validated(serializer_class, request: Request, **kwargs) -> dict:
+def _validated(
+    serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any
+) -> dict[str, Any]:
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

@@ -133,7 +133,7 @@ class StaffCategoryInputSerializer(StrictInputSerializer):
     slug = serializers.SlugField(
         max_length=140, required=False, allow_blank=True, help_text="Made from the name if empty."
     )
-    parent = serializers.PrimaryKeyRelatedField(
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # the category's
         queryset=Category.objects.all(), required=False, allow_null=True
     )
     order = serializers.IntegerField(min_value=0, max_value=_MAX_INT, required=False)
@@ -353,7 +353,7 @@ class StaffProductViewSet(
             selectors.tests_prefetch(),
         ).order_by("sort_order", "-created_at", "-id")
 
-    def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
+    def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:  # type: ignore[override]
         if self.action != "list":
             return queryset
         params = _validated(StaffProductFilterSerializer(data=self.request.query_params.dict()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +24,10 @@ from catalogue.errors import ProductNotFound
 from catalogue.models import Category, Enrollment, Product, ProductTest
 from core.api.serializers import StrictInputSerializer
 from core.api.views import OwnedViewSet
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
+
 
 _ORDERINGS = {
     "featured": ("-is_featured", "sort_order", "-published_at", "id"),
@@ -62,7 +66,9 @@ class _AnonymousCacheMixin:
     them before DRF; what comes here is a miss, or a hit :func:`cache_first` may not serve
     (a product page with a token)."""
 
-    def _cached(self, request: Request, build, *, per_user: bool = False) -> HttpResponse:
+    def _cached(
+        self, request: Request, build: Callable[[], Any], *, per_user: bool = False
+    ) -> HttpResponse:
         if per_user and request.user.is_authenticated:
             return Response(build())
         path = _cache_path(request)
@@ -120,7 +126,7 @@ class CategoryViewSet(_AnonymousCacheMixin, viewsets.GenericViewSet):
             children: dict[int | None, list[Category]] = {}
             for category in Category.objects.order_by("order", "name"):
                 children.setdefault(category.parent_id, []).append(category)
-            return s.CategoryTreeSerializer(
+            return s.CategoryTreeSerializer(  # type: ignore[return-value]  # a list
                 children.get(None, []), many=True, context={"children": children}
             ).data
 
@@ -192,7 +198,8 @@ class ProductViewSet(
             # Only the columns the list shows, as plain rows (see product_list_rows).
             queryset = self._filtered(params.validated_data).values(*selectors.LIST_FIELDS)
             page = self.paginate_queryset(queryset)
-            return self.get_paginated_response(selectors.product_list_rows(page, request)).data
+            rows = selectors.product_list_rows(page, request)  # type: ignore[arg-type]  # paginated
+            return self.get_paginated_response(rows).data
 
         return self._cached(request, build)
 
@@ -232,7 +239,7 @@ class ProductViewSet(
 
     @schema.enroll
     @action(detail=True, methods=["post"])
-    def enroll(self, request: Request, slug: str) -> Response:
+    def enroll(self, request: AuthenticatedRequest, slug: str) -> Response:
         data = s.EnrollInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         enrollment, created = services.enrollment_enroll_free(

@@ -2,6 +2,8 @@
 shared by every staff API (the question bank, the catalogue)."""
 
 from rest_framework import permissions
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 
 class StaffModelPermissions(permissions.DjangoModelPermissions):
@@ -14,9 +16,9 @@ class StaffModelPermissions(permissions.DjangoModelPermissions):
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        if not (user and user.is_authenticated):
+        if not (user and user.is_authenticated):  # type: ignore[truthy-bool]
             return False
         if not user.is_staff:
             return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from core.api.serializers import StrictInputSerializer
@@ -67,7 +69,7 @@ class PracticeInputSerializer(StrictInputSerializer):
         help_text="Timed practice only; default 1.5 minutes per question, rounded up.",
     )
 
-    def validate(self, data):
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if "minutes" in data and not data["timed"]:
             raise serializers.ValidationError({"minutes": ["Only for timed practice."]})
         return data

@@ -53,7 +53,7 @@ class MasteryViewSet(mixins.ListModelMixin, OwnedViewSet):
         query.is_valid(raise_exception=True)
         rows = self.get_queryset().order_by(*selectors.ORDERINGS[query.validated_data["order"]])
         page = self.paginate_queryset(rows)
-        data = s.MasterySerializer([_mastery_payload(row) for row in page], many=True).data
+        data = s.MasterySerializer([_mastery_payload(row) for row in page], many=True).data  # type: ignore[union-attr]  # paginated
         return self.get_paginated_response(data)
 
 

@@ -5,12 +5,15 @@ are all the same 404."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 from rest_framework import permissions
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -25,6 +28,9 @@ from payments.invoices import (
 )
 from payments.models import Invoice, Order
 
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
+
 
 def pdf_media_type(request: Request) -> str:
     """``application/pdf`` unless the client accepts only ``application/octet-stream``
@@ -38,15 +44,17 @@ class _ErrorsAreJson(DefaultContentNegotiation):
     """The document is returned as is; DRF's renderer only draws errors, always in JSON,
     whatever ``Accept`` says (``application/pdf`` would otherwise be a 406)."""
 
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type  # type: ignore[index]  # DRF's list
 
 
 class _InvoiceView(APIView):
     permission_classes = [permissions.IsAuthenticated]
     content_negotiation_class = _ErrorsAreJson
 
-    def _invoice(self, request: Request, pk: UUID) -> Invoice:
+    def _invoice(self, request: AuthenticatedRequest, pk: UUID) -> Invoice:
         invoice = invoice_for_user(order_id=pk, user=request.user)
         if invoice is None:
             if Order.objects.filter(pk=pk, user=request.user).exists():

@@ -4,7 +4,7 @@ webhook. Thin views over ``payments.services``; a learner's order URL is scoped 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.conf import settings
@@ -29,6 +29,9 @@ from payments.api import serializers as s
 from payments.errors import OrderNotFound, PaymentsInvalid, WebhookFailed, WebhookInProgress
 from payments.gateways import gateway_for
 from payments.models import Order
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 
 class OrderCreateThrottle(UserRateThrottle):
@@ -115,7 +118,7 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
     @schema.order_list
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        data = s.OrderSerializer(page, many=True, context=_context(request, page)).data
+        data = s.OrderSerializer(page, many=True, context=_context(request, page)).data  # type: ignore[arg-type]  # paginated
         return self.get_paginated_response(data)
 
     @schema.order_detail
@@ -124,7 +127,7 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
 
     @schema.order_verify
     @action(detail=True, methods=["post"])
-    def verify(self, request: Request, pk: UUID) -> Response:
+    def verify(self, request: AuthenticatedRequest, pk: UUID) -> Response:
         order = self._order(pk)
         data = s.VerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -34,6 +34,10 @@ from sessions_app.models import ExamSession
 from testengine.errors import PaperUnavailable
 from testengine.models import Section, SectionQuestion, SectionRule, Test
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
 _DEC: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
 
 REASONS = [
@@ -52,7 +56,7 @@ STATUS_FILTERS = list(policy.LISTING_STATUSES)
 _RESULT_FIELDS = ("test_id", "id", "attempt", "score", "max_score", "percentage", "submitted_at")
 
 
-def results_of(*, user, test_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
+def results_of(*, user: User, test_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
     """The best (highest score, earliest on ties) and last submitted attempt per test:
     two ``DISTINCT ON`` queries of at most one row per test."""
     submitted = ExamSession.objects.filter(
@@ -135,7 +139,7 @@ class ResultBriefSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField()
 
 
-class LearnerTestSerializer(serializers.Serializer):
+class TestSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     title = serializers.CharField()
     mode = serializers.ChoiceField(choices=Test.Mode.choices)
@@ -198,7 +202,7 @@ class LearnerSectionSerializer(serializers.Serializer):
     unattempted_marks = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
-class LearnerTestDetailSerializer(LearnerTestSerializer):
+class TestDetailSerializer(TestSerializer):
     instructions_html = serializers.CharField(allow_blank=True)
     navigation = serializers.ChoiceField(choices=Test.Navigation.choices)
     min_gap_seconds = serializers.IntegerField(help_text="Minimum time between attempts.")
@@ -213,18 +217,18 @@ class LearnerTestDetailSerializer(LearnerTestSerializer):
     sections = LearnerSectionSerializer(many=True)
 
 
-class LearnerTestQuerySerializer(serializers.Serializer):
+class TestQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUS_FILTERS, required=False)
 
 
 # --- views -----------------------------------------------------------------------------------
 
 
-class LearnerTestViewSet(viewsets.GenericViewSet):
+class TestViewSet(viewsets.GenericViewSet):
     """Published tests the learner has access to, with their sitting state."""
 
     permission_classes = [permissions.IsAuthenticated]
-    serializer_class = LearnerTestSerializer
+    serializer_class = TestSerializer
     lookup_field = "slug"
 
     def get_queryset(self) -> QuerySet[Test]:
@@ -232,25 +236,25 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
             return Test.objects.none()
         return selectors.learner_tests(user=self.request.user, now=self.now)
 
-    def initial(self, request: Request, *args, **kwargs) -> None:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.now = timezone.now()  # one clock for the access check and every row's state
         super().initial(request, *args, **kwargs)
 
     def list(self, request: Request) -> Response:
-        query = LearnerTestQuerySerializer(data=request.query_params)
+        query = TestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         tests = selectors.learner_tests(
             user=request.user, now=self.now, status=query.validated_data.get("status")
         )
         page = self.paginate_queryset(tests)
-        ids = [test.id for test in page]
+        ids = [test.id for test in page]  # type: ignore[union-attr]  # paginated
         counts = question_counts(ids)
         results = results_of(user=request.user, test_ids=ids)
         rows = [
             _row(test, now=self.now, results=results[test.id], count=counts[test.id])
-            for test in page
+            for test in page  # type: ignore[union-attr]
         ]
-        return self.get_paginated_response(LearnerTestSerializer(rows, many=True).data)
+        return self.get_paginated_response(TestSerializer(rows, many=True).data)
 
     def retrieve(self, request: Request, slug: str) -> Response:
         test = self.get_queryset().filter(slug=slug).first()
@@ -270,4 +274,4 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
             "partial_marking": test.partial_marking,
             "sections": sections,
         }
-        return Response(LearnerTestDetailSerializer(data).data)
+        return Response(TestDetailSerializer(data).data)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.utils import timezone
 from rest_framework import permissions, serializers
@@ -19,6 +20,10 @@ from sessions_app.models import ExamSession
 from sessions_app.selectors import RANK_BASES
 from testengine.models import Question, Test
 from testengine.scoring import json_number
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
+
 
 _DEC: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
 
@@ -243,7 +248,7 @@ class LeaderboardQuerySerializer(serializers.Serializer):
 class _SessionView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def _submitted(self, request: Request, session_id) -> ExamSession:
+    def _submitted(self, request: AuthenticatedRequest, session_id: UUID) -> ExamSession:
         session = selectors.session_of(user=request.user, session_id=session_id)
         policy.require_sitting_access(session)
         if session.status != ExamSession.Status.SUBMITTED:

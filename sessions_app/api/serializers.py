@@ -32,7 +32,7 @@ PALETTE_STATES = [
 class SessionStatusField(serializers.ChoiceField):
     """The session's status: the ``SessionStatusEnum`` component (ENUM_NAME_OVERRIDES)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("help_text", "`in_progress`, `submitted` or `abandoned`.")
         super().__init__(choices=ExamSession.Status.choices, **kwargs)
 

@@ -6,7 +6,7 @@ answer key or explanations: results and review live in ``sessions_app.api.result
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -27,6 +27,10 @@ from sessions_app.errors import SessionClosed, SessionNotFound
 from sessions_app.models import ExamSession
 from testengine.paper import CENT
 from testengine.scoring import answer_for_client
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
+
 
 # --- building payloads -------------------------------------------------------------------------
 
@@ -195,7 +199,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
 
     @schema.responses_save
     @action(detail=True, methods=["post"], url_path="responses")
-    def responses(self, request: Request, pk: UUID) -> Response:
+    def responses(self, request: AuthenticatedRequest, pk: UUID) -> Response:
         data = s.BatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         saved = services.responses_save(
@@ -206,7 +210,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
 
     @schema.section_next
     @action(detail=True, methods=["post"], url_path="sections/next")
-    def next_section(self, request: Request, pk: UUID) -> Response:
+    def next_section(self, request: AuthenticatedRequest, pk: UUID) -> Response:
         data = s.SectionAdvanceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.section_advance(
@@ -216,6 +220,6 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
 
     @schema.session_submit
     @action(detail=True, methods=["post"])
-    def submit(self, request: Request, pk: UUID) -> Response:
+    def submit(self, request: AuthenticatedRequest, pk: UUID) -> Response:
         session = services.session_submit(user=request.user, session_id=pk)
         return Response(s.SubmitSummarySerializer(session).data)

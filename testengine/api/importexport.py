@@ -6,11 +6,13 @@ Thin views over ``testengine.importexport``: read the request, call the service,
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from django.http import HttpResponse
 from rest_framework import status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,8 +36,10 @@ class _FormatIsNotARenderer(DefaultContentNegotiation):
     """Here ``?format=`` names the file to export, not a DRF renderer: answer in JSON
     (errors) whatever it says, instead of DRF's 404 for an unknown renderer."""
 
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type  # type: ignore[index]  # DRF's list
 
 
 class QuestionImportView(APIView):

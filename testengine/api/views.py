@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Count, QuerySet
 from django.db.models.deletion import ProtectedError
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -28,7 +28,9 @@ from testengine.services.questions import ChoiceData, QuestionData, question_dat
 # while it would leave that test unable to build a paper.
 
 
-def _validated(serializer_class, request: Request, **kwargs) -> dict[str, Any]:
+def _validated(
+    serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any
+) -> dict[str, Any]:
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
