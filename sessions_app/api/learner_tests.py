@@ -35,7 +35,9 @@ from testengine.errors import PaperUnavailable
 from testengine.models import Section, SectionQuestion, SectionRule, Test
 
 if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
     from accounts.models import User
+    from sessions_app.selectors import LearnerTest
 
 
 _DEC: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
@@ -73,7 +75,9 @@ def results_of(*, user: User, test_ids: list[int]) -> dict[int, dict[str, dict[s
     return found
 
 
-def _row(test: Test, *, now: datetime, results: dict[str, Any], count: int) -> dict[str, Any]:
+def _row(
+    test: LearnerTest, *, now: datetime, results: dict[str, Any], count: int
+) -> dict[str, Any]:
     return {
         "slug": test.slug,
         "title": test.title,
@@ -139,7 +143,7 @@ class ResultBriefSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField()
 
 
-class TestSerializer(serializers.Serializer):
+class LearnerTestSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     title = serializers.CharField()
     mode = serializers.ChoiceField(choices=Test.Mode.choices)
@@ -202,7 +206,7 @@ class LearnerSectionSerializer(serializers.Serializer):
     unattempted_marks = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
-class TestDetailSerializer(TestSerializer):
+class LearnerTestDetailSerializer(LearnerTestSerializer):
     instructions_html = serializers.CharField(allow_blank=True)
     navigation = serializers.ChoiceField(choices=Test.Navigation.choices)
     min_gap_seconds = serializers.IntegerField(help_text="Minimum time between attempts.")
@@ -217,31 +221,32 @@ class TestDetailSerializer(TestSerializer):
     sections = LearnerSectionSerializer(many=True)
 
 
-class TestQuerySerializer(serializers.Serializer):
+class LearnerTestQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUS_FILTERS, required=False)
 
 
 # --- views -----------------------------------------------------------------------------------
 
 
-class TestViewSet(viewsets.GenericViewSet):
+class LearnerTestViewSet(viewsets.GenericViewSet):
     """Published tests the learner has access to, with their sitting state."""
 
     permission_classes = [permissions.IsAuthenticated]
-    serializer_class = TestSerializer
+    serializer_class = LearnerTestSerializer
     lookup_field = "slug"
+    request: AuthenticatedRequest  # IsAuthenticated
 
-    def get_queryset(self) -> QuerySet[Test]:
+    def get_queryset(self) -> QuerySet[LearnerTest]:
         if getattr(self, "swagger_fake_view", False):
-            return Test.objects.none()
+            return Test.objects.none()  # type: ignore[return-value]  # the schema's, never read
         return selectors.learner_tests(user=self.request.user, now=self.now)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.now = timezone.now()  # one clock for the access check and every row's state
         super().initial(request, *args, **kwargs)
 
-    def list(self, request: Request) -> Response:
-        query = TestQuerySerializer(data=request.query_params)
+    def list(self, request: AuthenticatedRequest) -> Response:
+        query = LearnerTestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         tests = selectors.learner_tests(
             user=request.user, now=self.now, status=query.validated_data.get("status")
@@ -254,9 +259,9 @@ class TestViewSet(viewsets.GenericViewSet):
             _row(test, now=self.now, results=results[test.id], count=counts[test.id])
             for test in page  # type: ignore[union-attr]
         ]
-        return self.get_paginated_response(TestSerializer(rows, many=True).data)
+        return self.get_paginated_response(LearnerTestSerializer(rows, many=True).data)
 
-    def retrieve(self, request: Request, slug: str) -> Response:
+    def retrieve(self, request: AuthenticatedRequest, slug: str) -> Response:
         test = self.get_queryset().filter(slug=slug).first()
         if test is None:
             raise TestNotFound()
@@ -274,4 +279,4 @@ class TestViewSet(viewsets.GenericViewSet):
             "partial_marking": test.partial_marking,
             "sections": sections,
         }
-        return Response(TestDetailSerializer(data).data)
+        return Response(LearnerTestDetailSerializer(data).data)
