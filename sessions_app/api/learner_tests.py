@@ -139,7 +139,7 @@ class ResultBriefSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField()
 
 
-class TestSerializer(serializers.Serializer):
+class LearnerTestSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     title = serializers.CharField()
     mode = serializers.ChoiceField(choices=Test.Mode.choices)
@@ -202,7 +202,7 @@ class LearnerSectionSerializer(serializers.Serializer):
     unattempted_marks = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
-class TestDetailSerializer(TestSerializer):
+class LearnerTestDetailSerializer(LearnerTestSerializer):
     instructions_html = serializers.CharField(allow_blank=True)
     navigation = serializers.ChoiceField(choices=Test.Navigation.choices)
     min_gap_seconds = serializers.IntegerField(help_text="Minimum time between attempts.")
@@ -217,18 +217,18 @@ class TestDetailSerializer(TestSerializer):
     sections = LearnerSectionSerializer(many=True)
 
 
-class TestQuerySerializer(serializers.Serializer):
+class LearnerTestQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUS_FILTERS, required=False)
 
 
 # --- views -----------------------------------------------------------------------------------
 
 
-class TestViewSet(viewsets.GenericViewSet):
+class LearnerTestViewSet(viewsets.GenericViewSet):
     """Published tests the learner has access to, with their sitting state."""
 
     permission_classes = [permissions.IsAuthenticated]
-    serializer_class = TestSerializer
+    serializer_class = LearnerTestSerializer
     lookup_field = "slug"
 
     def get_queryset(self) -> QuerySet[Test]:
@@ -241,7 +241,7 @@ class TestViewSet(viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
 
     def list(self, request: Request) -> Response:
-        query = TestQuerySerializer(data=request.query_params)
+        query = LearnerTestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         tests = selectors.learner_tests(
             user=request.user, now=self.now, status=query.validated_data.get("status")
@@ -254,7 +254,7 @@ class TestViewSet(viewsets.GenericViewSet):
             _row(test, now=self.now, results=results[test.id], count=counts[test.id])
             for test in page  # type: ignore[union-attr]
         ]
-        return self.get_paginated_response(TestSerializer(rows, many=True).data)
+        return self.get_paginated_response(LearnerTestSerializer(rows, many=True).data)
 
     def retrieve(self, request: Request, slug: str) -> Response:
         test = self.get_queryset().filter(slug=slug).first()
@@ -274,4 +274,4 @@ class TestViewSet(viewsets.GenericViewSet):
             "partial_marking": test.partial_marking,
             "sections": sections,
         }
-        return Response(TestDetailSerializer(data).data)
+        return Response(LearnerTestDetailSerializer(data).data)
