@@ -1,7 +1,7 @@
 """OpenAPI documentation of the catalogue API: the learner-facing views
 (``catalogue.api.views``, applied there as ``@schema.<name>``) and the staff API
 (``catalogue.api.manage``, whose serializers live in that module: documented from here by
-``document_staff``, which ``catalogue.api.urls_manage`` calls). Error responses are
+``document_staff``, which ``catalogue.api.urls`` calls). Error responses are
 declared with the errors each operation raises (core.api.schema.error_responses)."""
 
 from __future__ import annotations
@@ -437,7 +437,7 @@ staff_product_image = [
 
 def document_staff() -> None:
     """Attach the documentation above to the staff viewsets, whose serializers live in
-    their own module (so it cannot import this one). Called by ``catalogue.api.urls_manage``."""
+    their own module (so it cannot import this one). Called by ``catalogue.api.urls``."""
     extend_schema_view(
         list=staff_category_list,
         retrieve=staff_category_detail,

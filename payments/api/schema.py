@@ -1,7 +1,7 @@
 """OpenAPI documentation of the payments API: orders, coupon preview and the Razorpay
 webhook (``payments.api.views``, applied there as ``@schema.<name>``) and the invoice
 downloads (``payments.api.invoices``, whose media types live in that module: documented
-from here by ``document_invoices``, which ``payments.api.urls_invoices`` calls). Error
+from here by ``document_invoices``, which ``payments.api.urls`` calls). Error
 responses are declared with the errors each operation raises
 (core.api.schema.error_responses)."""
 
@@ -291,6 +291,6 @@ invoice_html = extend_schema(
 def document_invoices() -> None:
     """Attach the documentation above to the invoice views, whose media types live in
     their own module (so it cannot import this one). Called by
-    ``payments.api.urls_invoices``."""
+    ``payments.api.urls``."""
     extend_schema_view(get=invoice_pdf)(invoices.InvoicePdfView)
     extend_schema_view(get=invoice_html)(invoices.InvoiceHtmlView)

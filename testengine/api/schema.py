@@ -1,7 +1,7 @@
 """OpenAPI documentation of the test engine's staff API: topics, questions and tests
 (``testengine.api.views``, applied there as ``@schema.<name>``) and question import and
 export (``testengine.api.importexport``, whose serializers live in that module: documented
-from here by ``document_import_export``, which ``testengine.api.urls_importexport`` calls).
+from here by ``document_import_export``, which ``testengine.api.urls`` calls).
 Error responses are declared with the errors each operation raises
 (core.api.schema.error_responses)."""
 
@@ -565,6 +565,6 @@ question_export = extend_schema(
 def document_import_export() -> None:
     """Attach the documentation above to the import and export views, whose serializers
     live in their own module (so it cannot import this one). Called by
-    ``testengine.api.urls_importexport``."""
+    ``testengine.api.urls``."""
     extend_schema_view(post=question_import)(importexport.QuestionImportView)
     extend_schema_view(get=question_export)(importexport.QuestionExportView)
