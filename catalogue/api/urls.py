@@ -5,7 +5,7 @@
 from django.urls import URLPattern, include, path
 from rest_framework.routers import SimpleRouter
 
-from catalogue.api import manage, schema, views
+from catalogue.api import schema, staff, views
 
 schema.document_staff()
 
@@ -14,8 +14,8 @@ router.register("categories", views.CategoryViewSet, basename="category")
 router.register("products", views.ProductViewSet, basename="product")
 
 staff_router = SimpleRouter()
-staff_router.register("categories", manage.StaffCategoryViewSet, basename="manage-category")
-staff_router.register("products", manage.StaffProductViewSet, basename="manage-product")
+staff_router.register("categories", staff.StaffCategoryViewSet, basename="manage-category")
+staff_router.register("products", staff.StaffProductViewSet, basename="manage-product")
 
 me_router = SimpleRouter()
 me_router.register("enrollments", views.MyEnrollmentViewSet, basename="my-enrollment")
