@@ -7,7 +7,7 @@ to ~15 % (≈ 300 responses: fitted as Rasch items, below ``RASCH_BELOW``); 20 "
 to ~5 % (≈ 100 responses: below ``MIN_RESPONSES``, so they keep their priors, as the
 service does). Everything else is missing, not wrong.
 
-Then ``testengine.calibration.fit_items`` fits every item with enough responses and the
+Then ``testengine.irt_fit.fit_items`` fits every item with enough responses and the
 script prints the correlation of fitted with true b (goal ≥ 0.9: PASS/MISSED) and of a,
 the RMSE of both, and the fit time. Exit status 1 when the goal is missed.
 
@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from testengine.calibration import ResponseData, fit_items  # noqa: E402
+from testengine.irt_fit import ResponseData, fit_items  # noqa: E402
 
 SEED = 20261122
 SITTINGS, ITEMS = 2_000, 200

@@ -1,5 +1,5 @@
 """Print figures on the shape of the code: how much of the HTTP layer is schema documentation,
-and the largest modules.
+the largest modules, and the function arguments left without a type annotation.
 
     .venv/bin/python scripts/code_figures.py            # the tree this script is in
     .venv/bin/python scripts/code_figures.py --top 15   # more rows
@@ -15,6 +15,9 @@ Schema documentation in an ``api/`` module is counted by line, each line once:
   construction;
 - module-level constants used only by the lines above (examples, tag lists, prebuilt
   error responses), found to a fixed point.
+
+An argument without an annotation is any parameter of a function or method (``*args`` and
+``**kwargs`` included) with none, leaving out a method's own ``self``/``cls``.
 
 An app's ``api/schema.py`` is documentation as a whole and counted apart, as a
 "schema module"; so is ``core/api/schema.py``, the helpers every app shares.
@@ -197,7 +200,40 @@ def main(argv: list[str] | None = None) -> int:
     out(f"\nLargest modules in app code (top {args.top}; migrations excluded)\n")
     for path, lines in sorted(everything, key=lambda item: -item[1])[: args.top]:
         out(f"  {path.relative_to(root)!s:44s} {lines:6d}\n")
+
+    bare: dict[str, int] = {}
+    for path in _python_files(root):
+        app = path.relative_to(root).parts[0]
+        bare[app] = bare.get(app, 0) + unannotated_arguments(path.read_text())
+    out(f"\nArguments without an annotation: {sum(bare.values())}\n")
+    for app, count in sorted(bare.items()):
+        if count:
+            out(f"  {app:44s} {count:6d}\n")
     return 0
+
+
+def unannotated_arguments(source: str) -> int:
+    """How many parameters in ``source`` have no annotation (a method's self/cls aside)."""
+    tree = ast.parse(source)
+    methods = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        for child in node.body
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+        and not any(_name(d) == "staticmethod" for d in child.decorator_list)
+    }
+    count = 0
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        spec = node.args
+        params = [*spec.posonlyargs, *spec.args]
+        if id(node) in methods and params and params[0].arg in {"self", "cls"}:
+            params = params[1:]
+        params += [*spec.kwonlyargs, *(a for a in (spec.vararg, spec.kwarg) if a)]
+        count += sum(1 for param in params if param.annotation is None)
+    return count
 
 
 def _pct(part: int, whole: int) -> str:

@@ -134,7 +134,7 @@ class Question(TimeStampedModel):
     irt_c = models.FloatField(
         default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(0.99)]
     )
-    # Where a, b came from (testengine.calibration; docs/testengine.md, "Calibration").
+    # Where a, b came from (testengine.irt_fit; docs/testengine.md, "Calibration").
     irt_source = models.CharField(
         "IRT source", max_length=10, choices=IrtSource.choices, default=IrtSource.PRIOR
     )

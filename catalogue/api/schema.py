@@ -1,7 +1,7 @@
 """OpenAPI documentation of the catalogue API: the learner-facing views
 (``catalogue.api.views``, applied there as ``@schema.<name>``) and the staff API
-(``catalogue.api.manage``, whose serializers live in that module: documented from here by
-``document_staff``, which ``catalogue.api.urls_manage`` calls). Error responses are
+(``catalogue.api.staff``, whose serializers live in that module: documented from here by
+``document_staff``, which ``catalogue.api.urls`` calls). Error responses are
 declared with the errors each operation raises (core.api.schema.error_responses)."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from drf_spectacular.utils import (
 from rest_framework.exceptions import UnsupportedMediaType, ValidationError
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from catalogue.api import manage
 from catalogue.api import serializers as s
+from catalogue.api import staff
 from catalogue.errors import (
     CatalogueInvalid,
     CategoryInUse,
@@ -169,7 +169,7 @@ my_enrollments = extend_schema(
 )
 
 
-# --- the staff API (catalogue.api.manage) ---------------------------------------------------
+# --- the staff API (catalogue.api.staff) ---------------------------------------------------
 
 STAFF_TAG = ["catalogue-staff"]
 
@@ -230,20 +230,20 @@ _STAFF_PRODUCT_EXAMPLE = {
 staff_category_list = extend_schema(
     tags=STAFF_TAG,
     summary="List categories",
-    responses={200: manage.StaffCategorySerializer, **_staff()},
+    responses={200: staff.StaffCategorySerializer, **_staff()},
 )
 
 staff_category_detail = extend_schema(
     tags=STAFF_TAG,
     summary="Get a category",
-    responses={200: manage.StaffCategorySerializer, **_staff(404)},
+    responses={200: staff.StaffCategorySerializer, **_staff(404)},
 )
 
 staff_category_create = extend_schema(
     tags=STAFF_TAG,
     summary="Create a category",
-    request=manage.StaffCategoryInputSerializer,
-    responses={201: manage.StaffCategorySerializer, **_staff(*_CATEGORY_INVALID)},
+    request=staff.StaffCategoryInputSerializer,
+    responses={201: staff.StaffCategorySerializer, **_staff(*_CATEGORY_INVALID)},
     examples=[
         OpenApiExample(
             "Create",
@@ -262,9 +262,9 @@ staff_category_create = extend_schema(
 staff_category_update = extend_schema(
     tags=STAFF_TAG,
     summary="Change a category",
-    request=manage.StaffCategoryInputSerializer,
+    request=staff.StaffCategoryInputSerializer,
     responses={
-        200: manage.StaffCategorySerializer,
+        200: staff.StaffCategorySerializer,
         **_staff(*_CATEGORY_INVALID, 404),
     },
     examples=[
@@ -288,9 +288,9 @@ staff_category_delete = extend_schema(
 staff_product_list = extend_schema(
     tags=STAFF_TAG,
     summary="List products (drafts included)",
-    parameters=[manage.StaffProductFilterSerializer],
+    parameters=[staff.StaffProductFilterSerializer],
     responses={
-        200: manage.StaffProductSerializer,
+        200: staff.StaffProductSerializer,
         **_staff(ValidationError({"kind": ['"ebook" is not a valid choice.']})),
     },
 )
@@ -298,7 +298,7 @@ staff_product_list = extend_schema(
 staff_product_detail = extend_schema(
     tags=STAFF_TAG,
     summary="Get a product with all its plans and tests",
-    responses={200: manage.StaffProductSerializer, **_staff(404)},
+    responses={200: staff.StaffProductSerializer, **_staff(404)},
 )
 
 staff_product_create = extend_schema(
@@ -310,9 +310,9 @@ staff_product_create = extend_schema(
         "the plan free), a list price of at least the price, and either `validity_days` "
         "or `is_lifetime`. A refused product writes nothing."
     ),
-    request=manage.StaffProductInputSerializer,
+    request=staff.StaffProductInputSerializer,
     responses={
-        201: manage.StaffProductSerializer,
+        201: staff.StaffProductSerializer,
         **_staff(*_PRODUCT_INVALID, _CHANGED_MEANWHILE),
     },
     examples=[OpenApiExample("Program", value=_STAFF_PRODUCT_EXAMPLE, request_only=True)],
@@ -327,9 +327,9 @@ staff_product_update = extend_schema(
         "deactivated when learners enrolled through it. `tests`, when sent, replaces "
         "the tests. A published product must keep an active plan (409 otherwise)."
     ),
-    request=manage.StaffProductInputSerializer,
+    request=staff.StaffProductInputSerializer,
     responses={
-        200: manage.StaffProductSerializer,
+        200: staff.StaffProductSerializer,
         **_staff(
             *_PRODUCT_INVALID,
             404,
@@ -380,7 +380,7 @@ staff_product_publish = extend_schema(
     description="Refused without an active plan. Publishing again changes nothing.",
     request=None,
     responses={
-        200: manage.StaffProductSerializer,
+        200: staff.StaffProductSerializer,
         **_staff(404, NotPublishable),
     },
 )
@@ -390,7 +390,7 @@ staff_product_unpublish = extend_schema(
     summary="Unpublish a product",
     description="Hides it from the catalogue; enrolled learners keep their access.",
     request=None,
-    responses={200: manage.StaffProductSerializer, **_staff(404)},
+    responses={200: staff.StaffProductSerializer, **_staff(404)},
 )
 
 # Applied in this order: the DELETE operation, then the POST one.
@@ -400,7 +400,7 @@ staff_product_image = [
         summary="Remove the cover image",
         methods=["DELETE"],
         request=None,
-        responses={200: manage.StaffProductSerializer, **_staff(404)},
+        responses={200: staff.StaffProductSerializer, **_staff(404)},
     ),
     extend_schema(
         tags=STAFF_TAG,
@@ -411,9 +411,9 @@ staff_product_image = [
             "current image."
         ),
         methods=["POST"],
-        request={"multipart/form-data": manage.StaffImageInputSerializer},
+        request={"multipart/form-data": staff.StaffImageInputSerializer},
         responses={
-            200: manage.StaffProductSerializer,
+            200: staff.StaffProductSerializer,
             **_staff(
                 ValidationError(
                     {
@@ -434,14 +434,14 @@ staff_product_image = [
 
 def document_staff() -> None:
     """Attach the documentation above to the staff viewsets, whose serializers live in
-    their own module (so it cannot import this one). Called by ``catalogue.api.urls_manage``."""
+    their own module (so it cannot import this one). Called by ``catalogue.api.urls``."""
     extend_schema_view(
         list=staff_category_list,
         retrieve=staff_category_detail,
         create=staff_category_create,
         partial_update=staff_category_update,
         destroy=staff_category_delete,
-    )(manage.StaffCategoryViewSet)
+    )(staff.StaffCategoryViewSet)
     extend_schema_view(
         list=staff_product_list,
         retrieve=staff_product_detail,
@@ -451,4 +451,4 @@ def document_staff() -> None:
         publish=staff_product_publish,
         unpublish=staff_product_unpublish,
         image=staff_product_image,
-    )(manage.StaffProductViewSet)
+    )(staff.StaffProductViewSet)

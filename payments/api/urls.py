@@ -1,9 +1,10 @@
-"""The payments API, at the /api/v1/ root: ``orders/``, ``coupons/preview/`` and
+"""The payments API, at the /api/v1/ root: ``orders/``, the learner's tax invoice
+(``orders/{id}/invoice/`` as PDF, ``orders/{id}/invoice/html/``), ``coupons/preview/`` and
 ``payments/razorpay/webhook/``."""
 
-from django.urls import include, path
+from django.urls import path
 
-from payments.api import views
+from payments.api import invoices, views
 
 orders = views.OrderViewSet
 
@@ -17,5 +18,10 @@ urlpatterns = [
         views.RazorpayWebhookView.as_view(),
         name="razorpay-webhook",
     ),
-    path("", include("payments.api.urls_invoices")),
+    path("orders/<uuid:pk>/invoice/", invoices.InvoicePdfView.as_view(), name="order-invoice"),
+    path(
+        "orders/<uuid:pk>/invoice/html/",
+        invoices.InvoiceHtmlView.as_view(),
+        name="order-invoice-html",
+    ),
 ]

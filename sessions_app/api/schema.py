@@ -1,7 +1,7 @@
 """OpenAPI documentation of the sessions API: the sitting (``sitting``: decorators applied
 on the views as ``@schema.<name>``), and the learner's tests and results (``learner_tests``,
 ``results``: their serializers live in those modules, so their views are documented from
-here by ``document_results_and_tests``, which ``sessions_app.api.urls_results`` calls).
+here by ``document_results_and_tests``, which ``sessions_app.api.urls`` calls).
 Error responses are declared with the errors each operation raises
 (core.api.schema.error_responses)."""
 

@@ -5,7 +5,7 @@ paper as right (outcome "correct") or not (wrong, partial, or left unanswered: t
 saw it); a question a sitting was not given is missing, not wrong. A learner's later
 sittings that repeat a question do not count it again (they may have read the solution):
 only each learner's first scored answer to each question is used. The fit is
-``testengine.calibration.fit_items``; storing is ``testengine.services
+``testengine.irt_fit.fit_items``; storing is ``testengine.services
 .question_calibration_store``. testengine never reads sittings (docs/architecture.md), so the
 gathering lives here, as the item statistics do.
 
@@ -25,9 +25,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from sessions_app.models import ExamSession, SessionResponse
-from testengine.calibration import ResponseData, fit_items
+from testengine.irt_fit import ResponseData, fit_items
 from testengine.models import Question
-from testengine.services.calibration import ItemFit, question_calibration_store
+from testengine.services import ItemFit, question_calibration_store
 
 LOCK_NAME = "sessions_app.calibrate_items"
 _FETCH = 50_000

@@ -1,6 +1,6 @@
 """Every write of the test engine. Split by entity; import from here."""
 
-from testengine.services.calibration import (
+from testengine.services.item_parameters import (
     CalibrationStored,
     ItemFit,
     question_calibration_store,

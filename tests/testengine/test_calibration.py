@@ -16,7 +16,7 @@ from sessions_app import services as session_services
 from sessions_app import tasks as session_tasks
 from sessions_app.services import LOCK_NAME, calibrate_items
 from testengine import services
-from testengine.calibration import ResponseData, fit_items, responses_from_matrix
+from testengine.irt_fit import ResponseData, fit_items, responses_from_matrix
 from testengine.models import Question
 from testengine.paper import Paper
 from tests.accounts.factories import UserFactory

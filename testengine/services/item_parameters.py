@@ -1,4 +1,4 @@
-"""Storing fitted IRT parameters (the fitting itself is ``testengine.calibration``; the
+"""Storing fitted IRT parameters (the fitting itself is ``testengine.irt_fit``; the
 exam-session app gathers the responses and calls this)."""
 
 from __future__ import annotations

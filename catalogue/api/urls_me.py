@@ -1,8 +1,0 @@
-from rest_framework.routers import SimpleRouter
-
-from catalogue.api import views
-
-router = SimpleRouter()
-router.register("enrollments", views.MyEnrollmentViewSet, basename="my-enrollment")
-
-urlpatterns = router.urls
