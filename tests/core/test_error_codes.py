@@ -33,10 +33,21 @@ def _local_app_files() -> list[tuple[str, Path]]:
 
 
 def _imported_names(tree: ast.Module, module: str) -> dict[str, object]:
-    """What each name the module imports (at the top or inside a function) refers to."""
+    """What each name the module imports (at the top or inside a function) refers to.
+    Imports under ``if TYPE_CHECKING:`` name types only (some exist only in stubs) and are
+    never raised, so they are left out."""
     package = module.rpartition(".")[0]
     names: dict[str, object] = {}
+    typing_only = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and _name_of(node.test) == "TYPE_CHECKING"
+        for statement in node.body
+        for child in ast.walk(statement)
+    }
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.ImportFrom):
             source = importlib.import_module(
                 "." * node.level + (node.module or ""), package if node.level else None
@@ -54,6 +65,14 @@ def _imported_names(tree: ast.Module, module: str) -> dict[str, object]:
                     top = alias.name.partition(".")[0]
                     names[top] = importlib.import_module(top)
     return names
+
+
+def _name_of(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr  # typing.TYPE_CHECKING
+    return None
 
 
 def _resolve(func: ast.expr, names: dict[str, object]) -> object:
