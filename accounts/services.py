@@ -375,7 +375,7 @@ def contact_change_verify(*, user: User, destination: OTPDestination, code: str)
     hold the address."""
 
     def move(now: datetime) -> User:
-        me = lock_user(user.pk)
+        me: User = lock_user(user.pk)  # core's lock_user cannot name accounts.User
         if destination.channel == OTPChallenge.Channel.EMAIL:
             if User.objects.filter(email=destination.value).exclude(pk=me.pk).exists():
                 raise ContactInUse()

@@ -50,6 +50,7 @@ def lock_user_sql() -> str:
     """``lock_user`` as one statement reading only the key (parameter: the user's pk), for
     hot paths that batch it with their reads on a prepared cursor."""
     table = get_user_model()._meta.db_table
-    column = get_user_model()._meta.pk.column
+    # Field.column is None only for fields without one (many-to-many); never for a key.
+    column: str = get_user_model()._meta.pk.column  # type: ignore[assignment]
     quote = connection.ops.quote_name
     return f"SELECT 1 FROM {quote(table)} WHERE {quote(column)} = %s FOR UPDATE"  # noqa: S608 — our names

@@ -23,7 +23,7 @@ def _grouped(whole: int) -> str:
     """``1234567`` → ``12,34,567``: the last three digits, then pairs."""
     digits = str(whole)
     head, tail = digits[:-3], digits[-3:]
-    groups = []
+    groups: list[str] = []
     while head:
         groups.insert(0, head[-2:])
         head = head[:-2]

@@ -27,7 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from core.request_context import bind_log_context
-from payments import invoices, services
+from payments import invoices, selectors, services
 from payments.errors import OrderNotFound, PaymentNotVerified, SignatureInvalid
 from payments.gateways import GatewayError, gateway_for
 from payments.models import Order
@@ -95,7 +95,7 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     order.refresh_from_db()
-    invoice = getattr(order, "invoice", None) if order.status in services.PAID_STATES else None
+    invoice = getattr(order, "invoice", None) if order.status in selectors.PAID_STATES else None
     context: dict[str, Any] = {
         "order": order,
         "token": token,

@@ -5,6 +5,7 @@ serializer that documents it, and not in a views module another app would have t
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -89,8 +90,8 @@ def _skeleton(session: ExamSession) -> dict[str, Any]:
 
 
 def _sections(
-    session: ExamSession, now, skeleton: dict[str, Any]
-) -> tuple[list[dict[str, Any]], Any]:
+    session: ExamSession, now: datetime, skeleton: dict[str, Any]
+) -> tuple[list[dict[str, Any]], timing.SectionClock | None]:
     """Each section's state for the palette, and the current section's clock (None when
     the test is not sectionally timed: every section is then ``open``)."""
     clock = None
@@ -111,22 +112,22 @@ def _sections(
                 if index == clock.index
                 else "upcoming"
             )
-        current = state == "current"
+        deadline = clock.deadline_at if clock is not None and state == "current" else None
         sections.append(
             {
                 "id": section["id"],
                 "title": section["title"],
                 "duration_seconds": section["duration_seconds"],
                 "state": state,
-                "deadline_at": clock.deadline_at if current else None,
-                "remaining_seconds": _remaining(clock.deadline_at, now) if current else None,
+                "deadline_at": deadline,
+                "remaining_seconds": None if deadline is None else _remaining(deadline, now),
                 "timed": timed,
             }
         )
     return sections, clock
 
 
-def _remaining(deadline, now) -> int:
+def _remaining(deadline: datetime, now: datetime) -> int:
     return max(0, int((deadline - now).total_seconds()))
 
 

@@ -267,7 +267,7 @@ def visible_questions(
             return
 
 
-def paper_questions(paper: dict[str, Any]) -> Iterator[tuple[dict, dict, int]]:
+def paper_questions(paper: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any], int]]:
     """(section json, question json, 1-based number) in paper order."""
     number = 0
     for section in paper["sections"]:

@@ -33,14 +33,14 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from catalogue.models import Plan, ProductTest
-from catalogue.selectors import live_enrollments
+from catalogue.selectors import Learner, live_enrollments
 from core.sql import Compiled, compile_query, prepared_cursor
 from testengine.models import Test
 
 # --- the access rule -------------------------------------------------------------------------
 
 
-def accessible_tests(*, user, now: datetime | None = None) -> QuerySet[Test]:
+def accessible_tests(*, user: Learner | None, now: datetime | None = None) -> QuerySet[Test]:
     """The access rule, written once: published tests (never a learner's practice test)
     that ``user`` may sit at ``now``. A test is open to a learner when a product containing
     it grants it — the learner holds a live enrollment of that product, or the product is
@@ -53,7 +53,7 @@ def accessible_tests(*, user, now: datetime | None = None) -> QuerySet[Test]:
     paid_plan = Plan.objects.filter(
         product_id=OuterRef("product_id"), is_active=True, price_paise__gt=0
     )
-    grant = Q(product__is_published=True, product__is_free=True) & ~Exists(paid_plan)
+    grant = Q(product__is_published=True, product__is_free=True) & Q(~Exists(paid_plan))
     if user is not None and user.is_authenticated:
         owned = live_enrollments(user=user, at=now).filter(product_id=OuterRef("product_id"))
         grant |= Q(Exists(owned))

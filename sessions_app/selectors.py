@@ -35,7 +35,21 @@ from sessions_app.policy_sql import accessible_tests, status_filter
 from testengine.models import Test
 
 if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from django_stubs_ext import WithAnnotations
+
     from accounts.models import User
+
+    class _Standing(TypedDict):
+        attempts_used: int
+        extra_attempts: int
+        last_ended_at: datetime | None
+        open_session: UUID | None
+        has_submitted: bool
+
+    # A test as learner_tests() annotates it with the learner's standing.
+    LearnerTest = WithAnnotations[Test, _Standing]
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -44,7 +58,7 @@ ZERO = Decimal("0")
 # --- the facts of the sitting rules ----------------------------------------------------------
 
 
-def learner_tests(*, user, now: datetime, status: str | None = None) -> QuerySet[Test]:
+def learner_tests(*, user: User, now: datetime, status: str | None = None) -> QuerySet[LearnerTest]:
     """The tests ``user`` may sit (``policy_sql.accessible_tests``), newest first, each
     annotated with the facts of the start rule (:func:`sitting_facts` reads them): one
     query, however many enrollments. ``status`` keeps the tests ``policy.in_status``
@@ -79,7 +93,7 @@ def learner_tests(*, user, now: datetime, status: str | None = None) -> QuerySet
     return tests
 
 
-def sitting_facts(test: Test) -> policy.SittingFacts:
+def sitting_facts(test: LearnerTest) -> policy.SittingFacts:
     """The start rule's facts of a row of :func:`learner_tests`."""
     return policy.SittingFacts(
         attempts_used=test.attempts_used,

@@ -53,6 +53,8 @@ from testengine.services.questions import MAX_CHOICES
 from testengine.tasks import schedule_prepare_papers
 
 if TYPE_CHECKING:
+    from testengine.models import TestQuerySet
+
     # What the admin hands save_related: the inline formsets of the page.
     _Formsets = list[BaseInlineFormSet[Any, Any, Any]]
 
@@ -607,7 +609,9 @@ class TestAdmin(FillableTestMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Test]:
         # Learners' personal practice tests are theirs, not content: staff never list,
         # publish or add them to a product (autocompletes read this queryset too).
-        return super().get_queryset(request).curated().annotate(_sections=Count("sections"))
+        # ModelAdmin's stubs type its queryset a plain QuerySet, not the manager's.
+        queryset: TestQuerySet = super().get_queryset(request)  # type: ignore[assignment]
+        return queryset.curated().annotate(_sections=Count("sections"))
 
     @admin.display(description="Duration", ordering="duration_seconds")
     def duration(self, obj: Test) -> str:

@@ -222,7 +222,7 @@ class Choice(models.Model):
         return self.body_md[:60]
 
 
-class TestQuerySet(models.QuerySet):
+class TestQuerySet(models.QuerySet["Test"]):
     def curated(self) -> TestQuerySet:
         """Tests staff write: never a learner's personal practice test
         (``Test.practice_owner``), which is its owner's alone. Every query that lists or

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -105,7 +106,7 @@ class LogoutView(PublicAuthView):
 
 class LogoutAllView(APIView):
     @schema.logout_all
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         services.auth_logout_all(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -142,11 +143,11 @@ class OTPVerifyView(PublicAuthView):
 
 class MeView(APIView):
     @schema.me
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(UserSerializer(request.user).data)
 
     @schema.me_update
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         data = _validated(ProfileUpdateInputSerializer, request, partial=True)
         user = services.user_update_profile(user=request.user, **data)
         return Response(UserSerializer(user).data)
@@ -160,7 +161,7 @@ class ContactChangeView(APIView):
     ]
 
     @schema.contact_change
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _validated(ContactChangeInputSerializer, request)
         destination = services.otp_destination(email=data.get("email"), phone=data.get("phone"))
         services.contact_change_request(
@@ -176,7 +177,7 @@ class ContactVerifyView(APIView):
     throttle_classes = [throttles.OTPVerifyIPThrottle, throttles.OTPVerifyDestinationThrottle]
 
     @schema.contact_verify
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _validated(ContactVerifyInputSerializer, request)
         destination = services.otp_destination(email=data.get("email"), phone=data.get("phone"))
         user = services.contact_change_verify(
@@ -189,7 +190,7 @@ class PasswordChangeView(APIView):
     throttle_classes = [throttles.PasswordChangeThrottle]
 
     @schema.password_change
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _validated(PasswordChangeInputSerializer, request)
         services.user_change_password(
             user=request.user,
@@ -204,13 +205,14 @@ class DeviceViewSet(mixins.ListModelMixin, OwnedViewSet):
     """The user's live device sessions."""
 
     serializer_class = DeviceSerializer
+    request: AuthenticatedRequest  # IsAuthenticated
 
-    def get_owned_queryset(self):
+    def get_owned_queryset(self) -> QuerySet[Device]:
         if getattr(self, "swagger_fake_view", False):
             return Device.objects.none()
-        return selectors.device_list_live(user=self.request.user)  # type: ignore[arg-type]  # IsAuthenticated
+        return selectors.device_list_live(user=self.request.user)
 
-    def get_serializer_context(self) -> dict:
+    def get_serializer_context(self) -> dict[str, Any]:
         return {
             **super().get_serializer_context(),
             "current_device_id": _current_device_id(self.request),
@@ -222,8 +224,8 @@ class DeviceViewSet(mixins.ListModelMixin, OwnedViewSet):
 
     @schema.device_revoke
     @action(detail=True, methods=["post"])
-    def revoke(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
-        device = services.device_revoke(user=request.user, device_id=pk)  # type: ignore[arg-type]  # the URL's
+    def revoke(self, request: AuthenticatedRequest, pk: str) -> Response:
+        device = services.device_revoke(user=request.user, device_id=pk)
         return Response(self.get_serializer(device).data)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -20,6 +20,9 @@ from learning.models import TopicMastery
 from learning.recommenders import get_recommender
 from sessions_app.detail import session_detail_payload
 from sessions_app.models import ExamSession
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 
 class PracticeThrottle(UserRateThrottle):
@@ -61,7 +64,7 @@ class RecommendationsView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @schema.recommendations
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         query = s.RecommendationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = list(selectors.mastery_of(user=request.user))
@@ -101,7 +104,7 @@ class PracticeView(APIView):
     throttle_classes = [PracticeThrottle]
 
     @schema.practice_start
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = s.PracticeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

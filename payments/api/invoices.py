@@ -70,7 +70,7 @@ class _InvoiceView(APIView):
 
 class InvoicePdfView(_InvoiceView):
     @schema.invoice_pdf
-    def get(self, request: Request, pk: UUID) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, pk: UUID) -> HttpResponse:
         invoice = self._invoice(request, pk)
         response = HttpResponse(render_invoice_pdf(invoice), content_type=pdf_media_type(request))
         response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
@@ -79,7 +79,7 @@ class InvoicePdfView(_InvoiceView):
 
 class InvoiceHtmlView(_InvoiceView):
     @schema.invoice_html
-    def get(self, request: Request, pk: UUID) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, pk: UUID) -> HttpResponse:
         invoice = self._invoice(request, pk)
         response = HttpResponse(
             render_invoice_html(invoice), content_type="text/html; charset=utf-8"

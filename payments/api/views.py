@@ -99,7 +99,7 @@ class OrderViewSet(mixins.ListModelMixin, OwnedViewSet):
         return Response(data, status=code)
 
     @schema.order_create
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = s.OrderInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         key = (request.headers.get("Idempotency-Key") or "").strip()
@@ -140,7 +140,7 @@ class CouponPreviewView(APIView):
     throttle_classes = [CouponPreviewThrottle]
 
     @schema.coupon_preview
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = s.CouponPreviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         quote = services.coupon_preview(

@@ -3,7 +3,7 @@ public verification of a certificate."""
 
 from __future__ import annotations
 
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,9 @@ from programs.errors import (
     ProgramNotFound,
 )
 from programs.models import Certificate
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 
 class CertificateVerifyThrottle(ScopedIPThrottle):
@@ -195,7 +198,7 @@ class MyProgramsView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @schema.my_programs
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         now = timezone.now()
         rows = [
             summary_payload(selectors.progress(enrollment=enrollment, now=now), request)
@@ -208,7 +211,7 @@ class MyProgramView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @schema.my_program
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         enrollment = selectors.enrollment_for(user=request.user, product_slug=slug)
         if enrollment is None:
             raise ProgramNotFound()
@@ -221,7 +224,7 @@ class SubmissionCreateView(APIView):
     throttle_classes = [ProjectSubmitThrottle]
 
     @schema.submission_create
-    def post(self, request: Request, slug: str, milestone_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str, milestone_id: int) -> Response:
         data = s.SubmissionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         submission = services.submission_create(

@@ -35,7 +35,9 @@ from testengine.errors import PaperUnavailable
 from testengine.models import Section, SectionQuestion, SectionRule, Test
 
 if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
     from accounts.models import User
+    from sessions_app.selectors import LearnerTest
 
 
 _DEC: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
@@ -73,7 +75,9 @@ def results_of(*, user: User, test_ids: list[int]) -> dict[int, dict[str, dict[s
     return found
 
 
-def _row(test: Test, *, now: datetime, results: dict[str, Any], count: int) -> dict[str, Any]:
+def _row(
+    test: LearnerTest, *, now: datetime, results: dict[str, Any], count: int
+) -> dict[str, Any]:
     return {
         "slug": test.slug,
         "title": test.title,
@@ -230,17 +234,18 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = LearnerTestSerializer
     lookup_field = "slug"
+    request: AuthenticatedRequest  # IsAuthenticated
 
-    def get_queryset(self) -> QuerySet[Test]:
+    def get_queryset(self) -> QuerySet[LearnerTest]:
         if getattr(self, "swagger_fake_view", False):
-            return Test.objects.none()
+            return Test.objects.none()  # type: ignore[return-value]  # the schema's, never read
         return selectors.learner_tests(user=self.request.user, now=self.now)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.now = timezone.now()  # one clock for the access check and every row's state
         super().initial(request, *args, **kwargs)
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedRequest) -> Response:
         query = LearnerTestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         tests = selectors.learner_tests(
@@ -256,7 +261,7 @@ class LearnerTestViewSet(viewsets.GenericViewSet):
         ]
         return self.get_paginated_response(LearnerTestSerializer(rows, many=True).data)
 
-    def retrieve(self, request: Request, slug: str) -> Response:
+    def retrieve(self, request: AuthenticatedRequest, slug: str) -> Response:
         test = self.get_queryset().filter(slug=slug).first()
         if test is None:
             raise TestNotFound()

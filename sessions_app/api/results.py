@@ -7,7 +7,6 @@ from uuid import UUID
 
 from django.utils import timezone
 from rest_framework import permissions, serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -257,7 +256,7 @@ class _SessionView(APIView):
 
 
 class SessionResultView(_SessionView):
-    def get(self, request: Request, pk) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: UUID) -> Response:
         session = self._submitted(request, pk)
         visible = policy.solutions_visible(session, now=timezone.now())
         result = selectors.session_result(session=session, solutions_visible=visible)
@@ -265,7 +264,7 @@ class SessionResultView(_SessionView):
 
 
 class SessionReviewView(_SessionView):
-    def get(self, request: Request, pk) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: UUID) -> Response:
         session = self._submitted(request, pk)
         test = session.test
         if not policy.solutions_visible(session, now=timezone.now()):
@@ -278,7 +277,7 @@ class SessionReviewView(_SessionView):
 class LeaderboardView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         query = LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         test = Test.objects.curated().filter(slug=slug, is_published=True).first()

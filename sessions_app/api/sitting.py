@@ -139,7 +139,7 @@ class SessionStartView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @schema.session_start
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         session, created = services.session_start(user=request.user, test_slug=slug)
         bind_log_context(exam_session_id=session.pk)
         # The service's row carries its test and every stored value: no re-read. A new
@@ -190,7 +190,7 @@ class SessionViewSet(mixins.ListModelMixin, OwnedViewSet):
         return Response(_paper(session))
 
     @schema.response_save
-    def save_response(self, request: Request, pk: UUID, question_id: int) -> Response:
+    def save_response(self, request: AuthenticatedRequest, pk: UUID, question_id: int) -> Response:
         values = _SAVE_INPUT.run_validation(request.data)
         result = services.response_save(
             user=request.user, session_id=pk, question_id=int(question_id), **values

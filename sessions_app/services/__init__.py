@@ -7,20 +7,21 @@
 - ``calibration``: gathering the response matrix and running testengine's IRT fit.
 """
 
-from sessions_app.services.calibration import (  # noqa: F401
+# The grace after a deadline, for callers that compare a session's deadline themselves.
+from sessions_app.policy import grace
+from sessions_app.services.calibration import (
     LOCK_NAME,
     CalibrationReport,
     calibrate_items,
 )
-from sessions_app.services.finalize import (  # noqa: F401
+from sessions_app.services.finalize import (
     SweepResult,
     finalize_expired_sessions,
     sweep_expired,
 )
-from sessions_app.services.item_statistics import update_item_statistics  # noqa: F401
-from sessions_app.services.sittings import (  # noqa: F401
+from sessions_app.services.item_statistics import update_item_statistics
+from sessions_app.services.sittings import (
     SaveResult,
-    grace,
     practice_start,
     response_save,
     responses_save,
@@ -31,3 +32,24 @@ from sessions_app.services.sittings import (  # noqa: F401
     sittings_access_restored,
     sittings_access_withdrawn,
 )
+
+__all__ = [
+    "LOCK_NAME",
+    "CalibrationReport",
+    "SaveResult",
+    "SweepResult",
+    "calibrate_items",
+    "finalize_expired_sessions",
+    "grace",
+    "practice_start",
+    "response_save",
+    "responses_save",
+    "section_advance",
+    "session_finalize_if_expired",
+    "session_start",
+    "session_submit",
+    "sittings_access_restored",
+    "sittings_access_withdrawn",
+    "sweep_expired",
+    "update_item_statistics",
+]

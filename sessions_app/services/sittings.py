@@ -37,7 +37,7 @@ from sessions_app.errors import (
 )
 from sessions_app.models import AttemptOverride, ExamSession, SessionResponse
 from sessions_app.policy import grace
-from sessions_app.policy_sql import accessible_tests
+from sessions_app.policy_sql import accessible_tests, learner
 from sessions_app.signals import session_scored
 from sessions_app.tasks import schedule_item_statistics
 from testengine import pool
@@ -469,12 +469,14 @@ def response_save(
     raise SessionExpired()
 
 
-def responses_save(*, user, session_id, items: list[dict[str, Any]]) -> list[SaveResult]:
+def responses_save(
+    *, user: User, session_id: UUID | str, items: list[dict[str, Any]]
+) -> list[SaveResult]:
     """Save a batch of answers (an offline client syncing), in order, each by the rules of
     :func:`response_save`. All or nothing: a refused item saves none, and its error names
     it (``responses.3.answer``). A batch that finds the time up finalizes the session and
     is refused (410), as a single save is."""
-    results = []
+    results: list[SaveResult] = []
     try:
         with transaction.atomic():
             for index, item in enumerate(items):
@@ -759,7 +761,7 @@ def sittings_access_withdrawn(*, user_id: int, product_id: int) -> int:
     now = timezone.now()
     tests = _tests_of_product(product_id)
     still = set(
-        accessible_tests(user=policy.learner(user_id), now=now)
+        accessible_tests(user=learner(user_id), now=now)
         .filter(pk__in=tests)
         .values_list("pk", flat=True)
     )
@@ -794,7 +796,7 @@ def sittings_access_restored(*, user_id: int, product_id: int) -> int:
     that they may sit now count again (results, review, rankings). A sitting closed by the
     withdrawal stays closed. Returns the number of sittings restored."""
     tests = _tests_of_product(product_id)
-    regained = accessible_tests(user=policy.learner(user_id)).filter(pk__in=tests)
+    regained = accessible_tests(user=learner(user_id)).filter(pk__in=tests)
     return ExamSession.objects.filter(
         user_id=user_id, test_id__in=regained.values("pk"), access_ended_at__isnull=False
     ).update(access_ended_at=None)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.http import HttpResponse
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer
@@ -31,6 +32,9 @@ from testengine.models import Question
 from testengine.selectors import topic_subtree_ids
 from testengine.services.questions import normalise_tags
 
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
+
 
 class _FormatIsNotARenderer(DefaultContentNegotiation):
     """Here ``?format=`` names the file to export, not a DRF renderer: answer in JSON
@@ -48,7 +52,8 @@ class QuestionImportView(APIView):
     queryset = Question.objects.none()  # the model whose permissions apply
 
     @schema.question_import
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
+        serializer: serializers.Serializer
         if request.content_type.startswith("multipart/"):
             serializer = s.ImportUploadSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)

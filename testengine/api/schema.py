@@ -487,7 +487,7 @@ question_import = extend_schema(
         **_import_export(
             ImportRejected(
                 "The file has 4 errors in 3 rows; nothing was imported.",
-                fields={"rows": _ROWS_EXAMPLE},
+                fields={"rows": _ROWS_EXAMPLE},  # type: ignore[dict-item]  # row dicts
             ),
             ValidationError(
                 {"format": ["Give the format (csv or json): the file name does not tell."]}

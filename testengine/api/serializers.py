@@ -440,9 +440,12 @@ class ImportQuestionSerializer(serializers.Serializer):
     )
     status = serializers.ChoiceField(choices=Question.Status.choices, default=Question.Status.DRAFT)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), default=list)
-    marks = serializers.DecimalField(max_digits=6, decimal_places=2, default="1")
+    marks = serializers.DecimalField(max_digits=6, decimal_places=2, default=Decimal("1"))
     negative_marks = serializers.DecimalField(
-        max_digits=6, decimal_places=2, default="0", help_text="A positive penalty; 0 for none."
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="A positive penalty; 0 for none.",
     )
     choices = ImportChoiceSerializer(
         many=True, default=list, help_text="Single, multiple and true/false questions only."
@@ -450,7 +453,9 @@ class ImportQuestionSerializer(serializers.Serializer):
     numeric_answer = serializers.DecimalField(
         max_digits=20, decimal_places=6, allow_null=True, default=None
     )
-    numeric_tolerance = serializers.DecimalField(max_digits=20, decimal_places=6, default="0")
+    numeric_tolerance = serializers.DecimalField(
+        max_digits=20, decimal_places=6, default=Decimal("0")
+    )
     tolerance_kind = serializers.ChoiceField(
         choices=Question.Tolerance.choices, default=Question.Tolerance.ABSOLUTE
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Count, QuerySet
@@ -23,6 +23,9 @@ from testengine.models import Question, Test, Topic
 from testengine.paper import generate_paper
 from testengine.selectors import topic_subtree_ids
 from testengine.services.questions import ChoiceData, QuestionData, question_data_from
+
+if TYPE_CHECKING:
+    from accounts.authentication import AuthenticatedRequest
 
 # Retiring a question, or moving it out of what a published test draws from, is refused
 # while it would leave that test unable to build a paper.
@@ -145,7 +148,7 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return queryset
 
     @schema.question_create
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         values = _validated(s.QuestionInputSerializer, request)
         question = services.question_create(data=_question_data(values), by=request.user)
         return Response(self._out(question), status=status.HTTP_201_CREATED)
@@ -234,7 +237,7 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return staff_tests.prefetch_related("sections__rules", "sections__fixed_questions")
 
     @schema.test_create
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         values = dict(_validated(s.TestInputSerializer, request))
         sections = _sections(values.pop("sections", []))
         test = services.test_create(values=values, sections=sections or [], by=request.user)
