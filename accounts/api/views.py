@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from rest_framework import mixins, permissions, serializers, status
+from rest_framework import mixins, permissions, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +33,7 @@ from accounts.api.serializers import (
 from accounts.models import Device
 from accounts.tokens import DEVICE_CLAIM
 from core.api.client import ClientInfo
+from core.api.serializers import validated_input
 from core.api.views import OwnedViewSet
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class RegisterView(PublicAuthView):
 
     @schema.register
     def post(self, request: Request) -> Response:
-        data = _validated(RegisterInputSerializer, request)
+        data = validated_input(RegisterInputSerializer, request)
         result = services.user_register(
             email=data["email"],
             password=data["password"],
@@ -77,7 +78,7 @@ class LoginView(PublicAuthView):
 
     @schema.login
     def post(self, request: Request) -> Response:
-        data = _validated(LoginInputSerializer, request)
+        data = validated_input(LoginInputSerializer, request)
         result = services.auth_login(
             email=data["email"], password=data["password"], client=ClientInfo.from_request(request)
         )
@@ -89,7 +90,7 @@ class RefreshView(PublicAuthView):
 
     @schema.refresh
     def post(self, request: Request) -> Response:
-        data = _validated(RefreshInputSerializer, request)
+        data = validated_input(RefreshInputSerializer, request)
         tokens = services.token_refresh(refresh=data["refresh"])
         return Response(TokenPairSerializer(tokens).data)
 
@@ -99,7 +100,7 @@ class LogoutView(PublicAuthView):
 
     @schema.logout
     def post(self, request: Request) -> Response:
-        data = _validated(RefreshInputSerializer, request)
+        data = validated_input(RefreshInputSerializer, request)
         services.auth_logout(refresh=data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -116,7 +117,7 @@ class OTPRequestView(PublicAuthView):
 
     @schema.otp_request
     def post(self, request: Request) -> Response:
-        data = _validated(OTPCodeInputSerializer, request)
+        data = validated_input(OTPCodeInputSerializer, request)
         destination = services.otp_destination(email=data.get("email"), phone=data.get("phone"))
         services.otp_request(destination=destination, client=ClientInfo.from_request(request))
         return Response(
@@ -133,7 +134,7 @@ class OTPVerifyView(PublicAuthView):
 
     @schema.otp_verify
     def post(self, request: Request) -> Response:
-        data = _validated(OTPVerifyInputSerializer, request)
+        data = validated_input(OTPVerifyInputSerializer, request)
         destination = services.otp_destination(email=data.get("email"), phone=data.get("phone"))
         result = services.otp_verify(
             destination=destination, code=data["code"], client=ClientInfo.from_request(request)
@@ -148,7 +149,7 @@ class MeView(APIView):
 
     @schema.me_update
     def patch(self, request: AuthenticatedRequest) -> Response:
-        data = _validated(ProfileUpdateInputSerializer, request, partial=True)
+        data = validated_input(ProfileUpdateInputSerializer, request, partial=True)
         user = services.user_update_profile(user=request.user, **data)
         return Response(UserSerializer(user).data)
 
@@ -162,7 +163,7 @@ class ContactChangeView(APIView):
 
     @schema.contact_change
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = _validated(ContactChangeInputSerializer, request)
+        data = validated_input(ContactChangeInputSerializer, request)
         destination = services.otp_destination(email=data.get("email"), phone=data.get("phone"))
         services.contact_change_request(
             user=request.user, destination=destination, client=ClientInfo.from_request(request)
@@ -178,7 +179,7 @@ class ContactVerifyView(APIView):
 
     @schema.contact_verify
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = _validated(ContactVerifyInputSerializer, request)
+        data = validated_input(ContactVerifyInputSerializer, request)
         destination = services.otp_destination(email=data.get("email"), phone=data.get("phone"))
         user = services.contact_change_verify(
             user=request.user, destination=destination, code=data["code"]
@@ -191,7 +192,7 @@ class PasswordChangeView(APIView):
 
     @schema.password_change
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = _validated(PasswordChangeInputSerializer, request)
+        data = validated_input(PasswordChangeInputSerializer, request)
         services.user_change_password(
             user=request.user,
             old_password=data["old_password"],
@@ -227,14 +228,6 @@ class DeviceViewSet(mixins.ListModelMixin, OwnedViewSet):
     def revoke(self, request: AuthenticatedRequest, pk: str) -> Response:
         device = services.device_revoke(user=request.user, device_id=pk)
         return Response(self.get_serializer(device).data)
-
-
-def _validated(
-    serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any
-) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _current_device_id(request: Request) -> str | None:

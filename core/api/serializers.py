@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.request import Request
 
 
 # Refuses fields it does not know instead of ignoring them: a client sending ``emial`` or
@@ -54,3 +55,14 @@ class NoneAsNullChoiceField(serializers.ChoiceField):
 
     def to_representation(self, value: Any) -> Any:
         return None if value in ("", None) else super().to_representation(value)
+
+
+def validated_input(
+    serializer_class: type[serializers.Serializer[Any]], request: Request, **kwargs: Any
+) -> dict[str, Any]:
+    """The request body validated by ``serializer_class`` (a 400 in the one error shape
+    when it does not fit); ``kwargs`` go to the serializer (``partial``, ``patch``)."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    data: dict[str, Any] = serializer.validated_data
+    return data

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Count, QuerySet
 from django.db.models.deletion import ProtectedError
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.permissions import StaffModelPermissions
+from core.api.serializers import validated_input
 from testengine import services
 from testengine.api import schema
 from testengine.api import serializers as s
@@ -29,14 +30,6 @@ if TYPE_CHECKING:
 
 # Retiring a question, or moving it out of what a published test draws from, is refused
 # while it would leave that test unable to build a paper.
-
-
-def _validated(
-    serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any
-) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 # --- topics -----------------------------------------------------------------------------------
@@ -57,20 +50,20 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @schema.topic_create
     def create(self, request: Request) -> Response:
-        data = _validated(s.TopicInputSerializer, request)
+        data = validated_input(s.TopicInputSerializer, request)
         topic = services.topic_create(**data)
         return Response(self._out(topic), status=status.HTTP_201_CREATED)
 
     @schema.topic_update
     def update(self, request: Request, pk: str) -> Response:
         topic = self.get_object()
-        data = _validated(s.TopicInputSerializer, request)
+        data = validated_input(s.TopicInputSerializer, request)
         return Response(self._out(services.topic_update(topic=topic, **data)))
 
     @schema.topic_partial_update
     def partial_update(self, request: Request, pk: str) -> Response:
         topic = self.get_object()
-        data = _validated(s.TopicInputSerializer, request, partial=True)
+        data = validated_input(s.TopicInputSerializer, request, partial=True)
         return Response(self._out(services.topic_update(topic=topic, **data)))
 
     @schema.topic_delete
@@ -149,14 +142,14 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @schema.question_create
     def create(self, request: AuthenticatedRequest) -> Response:
-        values = _validated(s.QuestionInputSerializer, request)
+        values = validated_input(s.QuestionInputSerializer, request)
         question = services.question_create(data=_question_data(values), by=request.user)
         return Response(self._out(question), status=status.HTTP_201_CREATED)
 
     @schema.question_update
     def update(self, request: Request, pk: str) -> Response:
         question = self.get_object()
-        values = _validated(s.QuestionInputSerializer, request)
+        values = validated_input(s.QuestionInputSerializer, request)
         question = services.question_update(question=question, data=_question_data(values))
         return Response(self._out(question))
 
@@ -238,7 +231,7 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @schema.test_create
     def create(self, request: AuthenticatedRequest) -> Response:
-        values = dict(_validated(s.TestInputSerializer, request))
+        values = dict(validated_input(s.TestInputSerializer, request))
         sections = _sections(values.pop("sections", []))
         test = services.test_create(values=values, sections=sections or [], by=request.user)
         return Response(self._out(test), status=status.HTTP_201_CREATED)
@@ -246,7 +239,7 @@ class TestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @schema.test_update
     def partial_update(self, request: Request, slug: str) -> Response:
         test = self.get_object()
-        values = dict(_validated(s.TestInputSerializer, request, patch=True))
+        values = dict(validated_input(s.TestInputSerializer, request, patch=True))
         sections = _sections(values.pop("sections", None))
         return Response(
             self._out(services.test_update(test=test, values=values, sections=sections))
