@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from catalogue import services as catalogue_services
@@ -671,15 +671,25 @@ def _apply_refund_event(
 def orders_reconcile(*, limit: int = 200) -> dict[str, int]:
     """Orders left ``created`` longer than ``ORDER_RECONCILE_AFTER_MINUTES`` are looked up at
     the gateway: a successful payment fulfils them (the learner closed the browser, the
-    webhook never came); past ``ORDER_EXPIRE_AFTER_MINUTES`` with none, they expire. Then
-    payments of paid orders still only *authorized* that long (a capture that failed, on an
-    account that does not auto-capture) are looked up and captured."""
+    webhook never came); past ``ORDER_EXPIRE_AFTER_MINUTES`` with none, they expire. Orders
+    marked ``failed`` are looked up the same way while their gateway order can still take
+    a payment (until ``ORDER_EXPIRE_AFTER_MINUTES``, plus one reconciliation delay so the
+    last minutes are seen): Checkout lets the learner retry on the same gateway order, and
+    a retry that succeeds with neither verify nor webhook arriving must still be paid for;
+    a failed order with no payment stays failed. Then payments of paid orders still only
+    *authorized* that long (a capture that failed, on an account that does not
+    auto-capture) are looked up and captured."""
     now = timezone.now()
     cutoff = now - timedelta(minutes=settings.ORDER_RECONCILE_AFTER_MINUTES)
+    retry_window = now - timedelta(
+        minutes=settings.ORDER_EXPIRE_AFTER_MINUTES + settings.ORDER_RECONCILE_AFTER_MINUTES
+    )
     counts = {"checked": 0, "paid": 0, "expired": 0, "captured": 0}
-    stale = Order.objects.filter(status=Order.Status.CREATED, created_at__lt=cutoff).order_by(
-        "created_at"
-    )[:limit]
+    stale = Order.objects.filter(
+        Q(status=Order.Status.CREATED)
+        | Q(status=Order.Status.FAILED, created_at__gte=retry_window),
+        created_at__lt=cutoff,
+    ).order_by("created_at")[:limit]
     for order in stale:
         counts["checked"] += 1
         gateway = gateway_for(order.gateway)
@@ -699,15 +709,17 @@ def orders_reconcile(*, limit: int = 200) -> dict[str, int]:
         ]
         with transaction.atomic():
             locked = Order.objects.select_for_update(skip_locked=True).filter(pk=order.pk).first()
-            if locked is None or locked.status != Order.Status.CREATED:
-                continue
+            if locked is None or locked.status != order.status:
+                continue  # settled meanwhile (verify, a webhook, another run)
             if good:
                 for entity in good:
                     _record_payment(locked, entity)
                 captured = [p for p in good if p.get("status") == "captured"] or good
                 _fulfil(locked, payment=Payment.objects.get(gateway_payment_id=captured[0]["id"]))
                 counts["paid"] += locked.status == Order.Status.PAID
-            elif locked.created_at < now - timedelta(minutes=settings.ORDER_EXPIRE_AFTER_MINUTES):
+            elif locked.status == Order.Status.CREATED and locked.created_at < now - timedelta(
+                minutes=settings.ORDER_EXPIRE_AFTER_MINUTES
+            ):
                 for entity in payments:
                     _record_payment(locked, entity)
                 locked.status = Order.Status.EXPIRED

@@ -544,6 +544,59 @@ def test_reconciliation_captures_an_authorized_only_payment_of_an_abandoned_orde
     assert Payment.objects.get(order=order).status == "captured"
 
 
+def _failed_then_retried(*, minutes_ago: int, retry_succeeds: bool) -> Order:
+    """An order whose first payment failed (the webhook said so), then a Checkout retry on
+    the same gateway order, whose verify and webhooks never arrived."""
+    plan = paid_plan()
+    with time_machine.travel(timezone.now() - timedelta(minutes=minutes_ago)):
+        order, _ = services.order_create(user=UserFactory(), plan_id=plan.id)
+        SimulatedGateway().simulate_checkout(order.gateway_order_id, succeed=False)
+        failed = _event(
+            "payment.failed", order=order, payment_id="pay_Firsttryfailed", status="failed"
+        )
+        assert _deliver(failed, event_id=f"evt_fail_{order.pk}").status_code == 200
+        order.refresh_from_db()
+        assert order.status == "failed"
+        SimulatedGateway().simulate_checkout(order.gateway_order_id, succeed=retry_succeeds)
+    return order
+
+
+def test_reconciliation_settles_a_failed_order_paid_by_a_checkout_retry():
+    order = _failed_then_retried(minutes_ago=30, retry_succeeds=True)
+
+    counts = services.orders_reconcile()
+
+    order.refresh_from_db()
+    assert (counts["checked"], counts["paid"]) == (1, 1)
+    assert order.status == "paid"
+    assert Enrollment.objects.filter(user=order.user, product=order.product).count() == 1
+    assert services.orders_reconcile()["checked"] == 0  # paid: never looked up again
+
+
+def test_reconciliation_leaves_a_failed_order_without_a_retry_failed():
+    order = _failed_then_retried(minutes_ago=70, retry_succeeds=False)
+
+    counts = services.orders_reconcile()
+
+    order.refresh_from_db()
+    assert (counts["checked"], counts["paid"], counts["expired"]) == (1, 0, 0)
+    assert order.status == "failed"  # not expired: it failed, and says so
+    assert not Enrollment.objects.filter(user=order.user).exists()
+
+
+def test_reconciliation_stops_looking_up_a_failed_order_once_it_could_take_no_payment(settings):
+    order = _failed_then_retried(
+        minutes_ago=settings.ORDER_EXPIRE_AFTER_MINUTES
+        + settings.ORDER_RECONCILE_AFTER_MINUTES
+        + 1,
+        retry_succeeds=False,
+    )
+
+    assert services.orders_reconcile()["checked"] == 0
+    order.refresh_from_db()
+    assert order.status == "failed"
+
+
 def test_reconciliation_keeps_a_young_unpaid_order_open():
     plan = paid_plan()
     with time_machine.travel(timezone.now() - timedelta(minutes=20)):
