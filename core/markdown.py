@@ -220,6 +220,8 @@ def _code_ranges(text: str) -> list[tuple[int, int]]:
 
 def _math_spans(text: str) -> Iterator[_Math]:
     """The math in ``text``, in order, by Pandoc's ``tex_math_dollars`` rules."""
+    if "$" not in text:
+        return
     code = _code_ranges(text)
     index = 0
     while (index := text.find("$", index)) != -1:
