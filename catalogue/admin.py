@@ -31,7 +31,7 @@ from catalogue.selectors import category_descendant_ids
 from catalogue.services import plans_validate
 from core.admin import ServiceErrorsMixin
 from core.images import ImageValidator
-from core.markdown import unsafe_markup
+from core.markdown import math_errors, unsafe_markup
 from core.money import rupees
 from core.spreadsheets import formula_neutralised
 
@@ -129,6 +129,8 @@ class ProductAdminForm(forms.ModelForm):
         found = unsafe_markup(text)
         if found:
             raise forms.ValidationError(f"Remove the HTML that could run code ({found!r}).")
+        if math := math_errors(text):
+            raise forms.ValidationError(math)
         return text
 
 

@@ -90,6 +90,7 @@ DJANGO_QUIZ = "django-fundamentals-quiz"
 PG_DIAGNOSTIC = "postgresql-diagnostic"
 SECURITY_DRILL = "security-drill"
 ADAPTIVE_PLACEMENT = "adaptive-placement-test"
+SCIENCE_SAMPLER = "science-sampler"
 
 PROGRAM = "backend-engineering-internship-program"
 FREE_DIAGNOSTIC = "backend-diagnostic"
@@ -210,7 +211,7 @@ PRODUCTS: tuple[DemoProduct, ...] = (
             ),
         },
         plans=[{"name": "Free", "price_paise": 0, "is_lifetime": True}],
-        tests=(PG_DIAGNOSTIC, ADAPTIVE_PLACEMENT),
+        tests=(PG_DIAGNOSTIC, ADAPTIVE_PLACEMENT, SCIENCE_SAMPLER),
     ),
     DemoProduct(
         values={

@@ -30,7 +30,7 @@ from catalogue.models import Category, Enrollment, Plan, Product, ProductTest
 from catalogue.signals import enrollment_changed, enrollment_ended
 from core.errors import Conflict
 from core.locks import lock_user
-from core.markdown import render_markdown, unsafe_markup
+from core.markdown import math_errors, render_markdown, unsafe_markup
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -142,6 +142,8 @@ def _save_product(
     found = unsafe_markup(values.get("description_md", ""))
     if found:
         errors["description_md"] = [f"Remove the HTML that could run code ({found!r})."]
+    if math := math_errors(values.get("description_md", "")):
+        errors.setdefault("description_md", []).extend(math)
     if plans is not None:
         errors |= plans_validate(plans)
     if tests is not None:

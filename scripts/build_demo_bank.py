@@ -144,6 +144,23 @@ TOPIC_TREE: tuple = (
             ),
         ),
     ),
+    (
+        "Science & mathematics",
+        "science",
+        (
+            ("Physics", "physics", (("Kinematics", "phys-kinematics"),)),
+            (
+                "Mathematics",
+                "mathematics",
+                (("Algebra", "math-algebra"), ("Calculus", "math-calculus")),
+            ),
+            (
+                "Chemistry",
+                "chemistry",
+                (("Stoichiometry", "chem-stoichiometry"), ("Equilibrium", "chem-equilibrium")),
+            ),
+        ),
+    ),
 )
 
 
@@ -3591,7 +3608,296 @@ LIFECYCLE = (
     ),
 )
 
-HAND = HTTP + REST + SQL + PYTHON + DJANGO + SECURITY + SYSTEM_DESIGN + LIFECYCLE
+# --- Physics, mathematics and chemistry: TeX in bodies, choices and explanations -------------
+
+SCIENCE = (
+    numeric(
+        "sci-kin-0001",
+        "phys-kinematics",
+        E,
+        r"""
+        A car starts from rest and accelerates uniformly at $a = 2\ \mathrm{m\,s^{-2}}$ for
+        $t = 5\ \mathrm{s}$. How far does it travel, in metres?
+        """,
+        25,
+        r"""
+        With $u = 0$:
+
+        $$s = ut + \frac{1}{2}at^2 = \frac{1}{2} \times 2 \times 5^2 = 25\ \mathrm{m}$$
+        """,
+    ),
+    single(
+        "sci-kin-0002",
+        "phys-kinematics",
+        M,
+        r"""
+        A ball is thrown straight up at $u = 20\ \mathrm{m\,s^{-1}}$. Taking
+        $g = 10\ \mathrm{m\,s^{-2}}$ and ignoring air resistance, how high does it rise?
+        """,
+        [r"* $20\ \mathrm{m}$", r"$40\ \mathrm{m}$", r"$10\ \mathrm{m}$", r"$2\ \mathrm{m}$"],
+        r"""
+        At the top $v = 0$, so $v^2 = u^2 - 2gh$ gives
+
+        $$h = \frac{u^2}{2g} = \frac{20^2}{2 \times 10} = 20\ \mathrm{m}$$
+        """,
+    ),
+    numeric(
+        "sci-kin-0003",
+        "phys-kinematics",
+        E,
+        r"""
+        A stone is dropped from rest. What is its speed after $t = 3\ \mathrm{s}$, in
+        $\mathrm{m\,s^{-1}}$? Take $g = 9.8\ \mathrm{m\,s^{-2}}$.
+        """,
+        Decimal("29.4"),
+        r"$v = u + gt = 0 + 9.8 \times 3 = 29.4\ \mathrm{m\,s^{-1}}$.",
+        tolerance="0.1",
+    ),
+    multiple(
+        "sci-kin-0004",
+        "phys-kinematics",
+        M,
+        r"""
+        Which equations hold for motion in a straight line with constant acceleration $a$,
+        initial velocity $u$, final velocity $v$ and displacement $s$ after time $t$?
+        """,
+        [
+            r"* $v = u + at$",
+            r"* $v^2 = u^2 + 2as$",
+            r"* $s = ut + \frac{1}{2}at^2$",
+            r"$s = vt^2$",
+        ],
+        r"""
+        The first three are the equations of uniformly accelerated motion (the third
+        integrates the first; the second eliminates $t$). $s = vt^2$ is not even
+        dimensionally right: $[\mathrm{m\,s^{-1}}] \times [\mathrm{s^2}] = [\mathrm{m\,s}]$.
+        """,
+    ),
+    numeric(
+        "sci-kin-0005",
+        "phys-kinematics",
+        H,
+        r"""
+        A projectile is launched from level ground at $u = 20\ \mathrm{m\,s^{-1}}$, at
+        $\theta = 30^\circ$ above the horizontal. With $g = 10\ \mathrm{m\,s^{-2}}$, what is
+        its range, in metres?
+        """,
+        round(20**2 * math.sin(math.radians(60)) / 10, 3),
+        r"""
+        $$R = \frac{u^2 \sin 2\theta}{g} = \frac{400 \times \sin 60^\circ}{10}
+        = 40 \times \frac{\sqrt{3}}{2} \approx 34.64\ \mathrm{m}$$
+        """,
+        tolerance="0.05",
+    ),
+    single(
+        "sci-alg-0001",
+        "math-algebra",
+        E,
+        r"What are the roots of $x^2 - 5x + 6 = 0$?",
+        [
+            r"* $x = 2$ and $x = 3$",
+            r"$x = -2$ and $x = -3$",
+            r"$x = 1$ and $x = 6$",
+            r"$x = -1$ and $x = 6$",
+        ],
+        r"$x^2 - 5x + 6 = (x - 2)(x - 3)$, which is zero at $x = 2$ and $x = 3$.",
+    ),
+    numeric(
+        "sci-alg-0002",
+        "math-algebra",
+        M,
+        r"""
+        An arithmetic series has first term $a_1 = 3$ and common difference $d = 4$. What
+        is the sum of its first $n = 20$ terms?
+        """,
+        20 * (2 * 3 + 19 * 4) // 2,
+        r"""
+        $$S_n = \frac{n}{2}\left(2a_1 + (n - 1)d\right)
+        = \frac{20}{2}\left(6 + 19 \times 4\right) = 820$$
+        """,
+    ),
+    true_false(
+        "sci-alg-0003",
+        "math-algebra",
+        E,
+        r"A quadratic $ax^2 + bx + c = 0$ with $b^2 - 4ac < 0$ has no real roots.",
+        True,
+        r"""
+        The roots are $x = \frac{-b \pm \sqrt{b^2 - 4ac}}{2a}$: a negative discriminant has
+        no real square root, so the two roots are complex conjugates.
+        """,
+    ),
+    single(
+        "sci-calc-0001",
+        "math-calculus",
+        M,
+        r"What is the derivative of $f(x) = x^3 \sin x$?",
+        [
+            r"* $3x^2 \sin x + x^3 \cos x$",
+            r"$3x^2 \cos x$",
+            r"$3x^2 \sin x - x^3 \cos x$",
+            r"$x^3 \cos x$",
+        ],
+        r"""
+        By the product rule $(uv)' = u'v + uv'$ with $u = x^3$ and $v = \sin x$:
+        $f'(x) = 3x^2 \sin x + x^3 \cos x$.
+        """,
+    ),
+    numeric(
+        "sci-calc-0002",
+        "math-calculus",
+        E,
+        r"""
+        Evaluate
+
+        $$\int_0^2 3x^2\,dx$$
+        """,
+        8,
+        r"$$\int_0^2 3x^2\,dx = \left[x^3\right]_0^2 = 8 - 0 = 8$$",
+    ),
+    numeric(
+        "sci-calc-0003",
+        "math-calculus",
+        M,
+        r"What is $\lim_{x \to 0} \frac{\sin 3x}{x}$?",
+        3,
+        r"""
+        $$\lim_{x \to 0} \frac{\sin 3x}{x} = 3 \lim_{x \to 0} \frac{\sin 3x}{3x} = 3 \times 1
+        = 3$$
+        """,
+    ),
+    numeric(
+        "sci-chem-0001",
+        "chem-stoichiometry",
+        E,
+        r"""
+        Hydrogen burns in oxygen:
+
+        $$2\mathrm{H_2} + \mathrm{O_2} \rightarrow 2\mathrm{H_2O}$$
+
+        How many moles of $\mathrm{H_2O}$ form when $4\ \mathrm{mol}$ of $\mathrm{H_2}$ burn
+        completely?
+        """,
+        4,
+        r"""
+        The equation gives $n(\mathrm{H_2O}) : n(\mathrm{H_2}) = 2 : 2$, so 4 mol of
+        $\mathrm{H_2}$ give 4 mol of water (and use 2 mol of $\mathrm{O_2}$).
+        """,
+    ),
+    numeric(
+        "sci-chem-0002",
+        "chem-stoichiometry",
+        M,
+        r"""
+        What mass of $\mathrm{CO_2}$, in grams, forms when $16\ \mathrm{g}$ of methane burn
+        completely? Take $M(\mathrm{C}) = 12$, $M(\mathrm{H}) = 1$ and
+        $M(\mathrm{O}) = 16\ \mathrm{g\,mol^{-1}}$.
+
+        $$\mathrm{CH_4} + 2\mathrm{O_2} \rightarrow \mathrm{CO_2} + 2\mathrm{H_2O}$$
+        """,
+        44,
+        r"""
+        $n(\mathrm{CH_4}) = \frac{16}{16} = 1\ \mathrm{mol}$, which gives 1 mol of
+        $\mathrm{CO_2}$: $1 \times 44 = 44\ \mathrm{g}$.
+        """,
+        tolerance="0.5",
+    ),
+    single(
+        "sci-chem-0003",
+        "chem-stoichiometry",
+        E,
+        r"""
+        What is the molar mass of sulfuric acid, $\mathrm{H_2SO_4}$? ($M(\mathrm{H}) = 1$,
+        $M(\mathrm{S}) = 32$, $M(\mathrm{O}) = 16\ \mathrm{g\,mol^{-1}}$.)
+        """,
+        [
+            r"* $98\ \mathrm{g\,mol^{-1}}$",
+            r"$96\ \mathrm{g\,mol^{-1}}$",
+            r"$49\ \mathrm{g\,mol^{-1}}$",
+            r"$194\ \mathrm{g\,mol^{-1}}$",
+        ],
+        r"$2 \times 1 + 32 + 4 \times 16 = 98\ \mathrm{g\,mol^{-1}}$.",
+    ),
+    short(
+        "sci-chem-0004",
+        "chem-stoichiometry",
+        M,
+        r"""
+        Limestone decomposes on heating:
+
+        $$\mathrm{CaCO_3} \xrightarrow{\Delta} \mathrm{CaO} + \mathrm{X}$$
+
+        Give the formula of the gas $\mathrm{X}$ (plain text, e.g. `NO2`).
+        """,
+        ["CO2", "carbon dioxide"],
+        r"""
+        Atoms balance: $\mathrm{CaCO_3} - \mathrm{CaO}$ leaves one C and two O, so
+        $\mathrm{X} = \mathrm{CO_2}$.
+        """,
+    ),
+    single(
+        "sci-eq-0001",
+        "chem-equilibrium",
+        E,
+        r"What is the equilibrium constant $K_c$ of "
+        r"$\mathrm{N_2O_4} \rightleftharpoons 2\mathrm{NO_2}$?",
+        [
+            r"* $K_c = \frac{[\mathrm{NO_2}]^2}{[\mathrm{N_2O_4}]}$",
+            r"$K_c = \frac{[\mathrm{N_2O_4}]}{[\mathrm{NO_2}]^2}$",
+            r"$K_c = \frac{2[\mathrm{NO_2}]}{[\mathrm{N_2O_4}]}$",
+            r"$K_c = [\mathrm{NO_2}]^2[\mathrm{N_2O_4}]$",
+        ],
+        r"""
+        Products over reactants, each concentration raised to its stoichiometric
+        coefficient: the 2 in $2\mathrm{NO_2}$ becomes the exponent.
+        """,
+    ),
+    single(
+        "sci-eq-0002",
+        "chem-equilibrium",
+        M,
+        r"""
+        The Haber process:
+
+        $$\mathrm{N_2} + 3\mathrm{H_2} \rightleftharpoons 2\mathrm{NH_3}
+        \qquad \Delta H^\circ = -92\ \mathrm{kJ\,mol^{-1}}$$
+
+        What does raising the temperature do?
+        """,
+        [
+            r"* Shifts the equilibrium to the left and lowers $K_c$",
+            r"Shifts the equilibrium to the right and raises $K_c$",
+            r"Shifts the equilibrium to the right; $K_c$ is unchanged",
+            r"Nothing: a catalyst is needed to move the equilibrium",
+        ],
+        r"""
+        The forward reaction is exothermic ($\Delta H^\circ < 0$). Le Chatelier: heating
+        favours the endothermic (reverse) direction, and by van 't Hoff
+        $\frac{d \ln K}{dT} = \frac{\Delta H^\circ}{RT^2} < 0$, so $K_c$ falls. (A catalyst
+        only speeds both directions.)
+        """,
+    ),
+    numeric(
+        "sci-eq-0003",
+        "chem-equilibrium",
+        H,
+        r"""
+        Acetic acid, $\mathrm{CH_3COOH} \rightleftharpoons \mathrm{CH_3COO^-} + \mathrm{H^+}$,
+        has $K_a = 1.8 \times 10^{-5}$. What is the pH of a $0.1\ \mathrm{mol\,L^{-1}}$
+        solution? (Assume $[\mathrm{H^+}] \ll 0.1$.)
+        """,
+        round(-math.log10(math.sqrt(1.8e-5 * 0.1)), 2),
+        r"""
+        $$[\mathrm{H^+}] \approx \sqrt{K_a c} = \sqrt{1.8 \times 10^{-5} \times 0.1}
+        \approx 1.34 \times 10^{-3}\ \mathrm{mol\,L^{-1}}$$
+
+        $\mathrm{pH} = -\log_{10} [\mathrm{H^+}] \approx 2.87$.
+        """,
+        tolerance="0.02",
+    ),
+)
+
+HAND = HTTP + REST + SQL + PYTHON + DJANGO + SECURITY + SYSTEM_DESIGN + LIFECYCLE + SCIENCE
 
 
 # === Generated drills =========================================================================

@@ -105,7 +105,7 @@ def test_specs(topics: dict[str, Topic]) -> list[tuple[dict[str, Any], list[dict
     fixed_quiz = {
         q.external_id: q
         for q in Question.objects.filter(
-            external_id__in=[EXTERNAL_PREFIX + key for key in DJANGO_QUIZ]
+            external_id__in=[EXTERNAL_PREFIX + key for key in (*DJANGO_QUIZ, *SCIENCE_QUIZ)]
         )
     }
     return [
@@ -272,6 +272,33 @@ def test_specs(topics: dict[str, Topic]) -> list[tuple[dict[str, Any], list[dict
         ),
         (
             {
+                "title": "Physics, mathematics and chemistry",
+                "slug": "science-sampler",
+                "instructions_md": (
+                    "Eighteen questions in three sections — kinematics, algebra and calculus, "
+                    "stoichiometry and equilibrium — written with formulas such as "
+                    "$v^2 = u^2 + 2as$, $\\int_0^2 3x^2\\,dx$ and "
+                    "$\\mathrm{N_2} + 3\\mathrm{H_2} \\rightleftharpoons 2\\mathrm{NH_3}$.\n\n"
+                    "Give numeric answers as plain numbers (`29.4`). Worked solutions are "
+                    "shown after you submit."
+                ),
+                "mode": Test.Mode.FIXED,
+                "duration_seconds": 30 * 60,
+                "navigation": Test.Navigation.FREE,
+                "solution_policy": Test.SolutionPolicy.AFTER_SUBMIT,
+                "shuffle_choices": True,
+            },
+            [
+                {
+                    "title": title,
+                    "questions": [{"question": fixed_quiz[EXTERNAL_PREFIX + key]} for key in keys],
+                }
+                for title, keys in SCIENCE_SECTIONS
+            ],
+            True,
+        ),
+        (
+            {
                 "title": "Adaptive placement test",
                 "slug": "adaptive-placement-test",
                 "instructions_md": (
@@ -302,6 +329,7 @@ DEMO_TESTS = (
     "postgresql-diagnostic",
     "security-drill",
     "adaptive-placement-test",
+    "science-sampler",
 )
 DJANGO_QUIZ = (
     "dj-0001",
@@ -315,6 +343,20 @@ DJANGO_QUIZ = (
     "dj-0030",
     "dj-0040",
 )
+
+# Every question of the bank's science subject (``demo-sci-…``), by section, in the order sat.
+SCIENCE_SECTIONS = (
+    ("Physics", tuple(f"sci-kin-{n:04d}" for n in range(1, 6))),
+    (
+        "Mathematics",
+        (*(f"sci-alg-{n:04d}" for n in range(1, 4)), *(f"sci-calc-{n:04d}" for n in range(1, 4))),
+    ),
+    (
+        "Chemistry",
+        (*(f"sci-chem-{n:04d}" for n in range(1, 5)), *(f"sci-eq-{n:04d}" for n in range(1, 4))),
+    ),
+)
+SCIENCE_QUIZ = tuple(key for _, keys in SCIENCE_SECTIONS for key in keys)
 
 
 def ensure_tests(topics: dict[str, Topic], out: TextIO) -> tuple[int, int]:

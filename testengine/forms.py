@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.forms.models import BaseInlineFormSet
 
-from core.markdown import unsafe_markup
+from core.markdown import math_errors, unsafe_markup
 from testengine import services
 from testengine.models import Question, Section, SectionRule, Test, Topic
 from testengine.services.tests import TEST_FIELDS
@@ -232,6 +232,8 @@ class TestAdminForm(forms.ModelForm):
         found = unsafe_markup(cleaned.get("instructions_md") or "")
         if found:
             self.add_error("instructions_md", f"Remove the HTML that could run code ({found!r}).")
+        for message in math_errors(cleaned.get("instructions_md") or ""):
+            self.add_error("instructions_md", message)
         duration = cleaned.get("duration_seconds")
         if duration is not None and duration <= 0:
             self.add_error("duration_seconds", "The test needs a positive duration.")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from core.markdown import render_markdown, unsafe_markup
+from core.markdown import math_errors, render_markdown, unsafe_markup
 from testengine.errors import PublishedTestsBroken, QuestionInvalid
 from testengine.models import Choice, Question, QuestionStatistics, Topic
 
@@ -120,6 +120,8 @@ def _check_texts(data: QuestionData, add: Add) -> None:
         found = unsafe_markup(text)
         if found:
             add(name, f"Remove the HTML that could run code ({found!r}); use Markdown.")
+        for message in math_errors(text):
+            add(name, message)
     if any(len(tag) > TAG_MAX for tag in data.tags):
         add("tags", f"Tags are at most {TAG_MAX} characters.")
     if data.marks < 0:
@@ -219,6 +221,9 @@ def _check_choice_texts(data: QuestionData, add: Add) -> None:
         add("choices", f"A choice is at most {CHOICE_MAX} characters.")
     if any(unsafe_markup(choice.body_md) for choice in choices):
         add("choices", "Remove the HTML that could run code from the choices.")
+    for number, choice in enumerate(choices, start=1):
+        for message in math_errors(choice.body_md):
+            add("choices", f"Choice {number}: {message}")
     texts = [" ".join(choice.body_md.split()).casefold() for choice in choices]
     if len(set(texts)) != len(texts):
         add("choices", "Two choices have the same text.")

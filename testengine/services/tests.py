@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from core.markdown import render_markdown, unsafe_markup
+from core.markdown import math_errors, render_markdown, unsafe_markup
 from testengine.errors import PracticeNotPublishable, RulesUnfillable, TestInvalid
 from testengine.models import Question, Section, SectionQuestion, SectionRule, Test, Topic
 from testengine.paper import Shortfall, load_blueprint, pick_question_ids
@@ -197,6 +197,8 @@ def _validate_test(values: dict[str, Any], sections: list[dict[str, Any]]) -> di
     found = unsafe_markup(values.get("instructions_md", ""))
     if found:
         errors["instructions_md"] = [f"Remove the HTML that could run code ({found!r})."]
+    if math := math_errors(values.get("instructions_md", "")):
+        errors.setdefault("instructions_md", []).extend(math)
     start, end = values.get("available_from"), values.get("available_until")
     if start and end and end <= start:
         errors["available_until"] = ["The window must close after it opens."]

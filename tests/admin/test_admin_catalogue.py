@@ -433,6 +433,11 @@ def test_the_add_page_saves_a_product_with_two_plans_and_two_tests(admin_client)
             "description_md",
             "Remove the HTML that could run code ('<script').",
         ),
+        (
+            {"description_md": "Covers\n$v = \\fracc{d}{t}$"},
+            "description_md",
+            "Line 2, column 6: unknown command \\fracc.",
+        ),
     ],
     ids=[
         "duplicate-slug",
@@ -442,6 +447,7 @@ def test_the_add_page_saves_a_product_with_two_plans_and_two_tests(admin_client)
         "lifetime-with-validity",
         "zero-validity",
         "script-in-description",
+        "invalid-tex-in-description",
     ],
 )
 def test_a_wrong_product_is_shown_again_with_the_error_and_nothing_is_saved(

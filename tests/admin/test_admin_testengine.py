@@ -262,6 +262,29 @@ def test_change_pages_render(admin_client, topic):
     assert "<th>Facility</th><td>0.25</td>" in question_page
 
 
+def test_the_question_preview_shows_tex_as_mathml(admin_client, topic):
+    question = make_question(topic=topic, body="Solve $x^2 = 4$.", explanation_md="$$x = \\pm 2$$")
+
+    page = admin_client.get(_change_url(question)).content.decode()
+
+    assert (
+        '<div class="question-preview"><p>Solve '
+        '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline"><mrow><msup>'
+    ) in page
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in page
+
+
+def test_the_add_page_refuses_invalid_tex_with_its_position(admin_client, topic):
+    response = admin_client.post(
+        QUESTION_ADD,
+        _question_post(topic=topic, body="Solve\n$\\fracc{1}{2}$", choices=FOUR_CHOICES),
+    )
+
+    assert response.status_code == 200
+    assert _form_errors(response)["body_md"] == ["Line 2, column 2: unknown command \\fracc."]
+    assert Question.objects.count() == 0
+
+
 # --- questions: saving through the service -------------------------------------------------
 
 

@@ -255,6 +255,15 @@ def _plan(**overrides):
             {"description_md": "<script>alert(1)</script>"},
             {"description_md": ["Remove the HTML that could run code ('<script')."]},
         ),
+        (
+            {"description_md": "Covers $\\frac{1}{2$ and $\\fracc{a}{b}$."},
+            {
+                "description_md": [
+                    "Line 1, column 17: this { is not closed.",
+                    "Line 1, column 26: unknown command \\fracc.",
+                ]
+            },
+        ),
     ],
 )
 def test_create_refuses_bad_input_and_writes_nothing(staff_client, overrides, fields):
@@ -264,6 +273,19 @@ def test_create_refuses_bad_input_and_writes_nothing(staff_client, overrides, fi
     assert response.json()["code"] == "invalid"
     assert response.json()["fields"] == fields
     assert _counts() == (0, 0, 0)
+
+
+def test_a_description_with_tex_is_served_as_mathml(staff_client):
+    response = staff_client.post(
+        P, _body(description_md="Kinematics: $v = u + at$, for ₹499 or $6."), format="json"
+    )
+
+    assert response.status_code == 201, response.json()
+    html = response.json()["description_html"]
+    assert html.startswith(
+        '<p>Kinematics: <math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">'
+    )
+    assert html.endswith("</math>, for ₹499 or $6.</p>")
 
 
 def test_create_refuses_a_test_listed_twice(staff_client):

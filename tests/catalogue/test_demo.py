@@ -113,6 +113,7 @@ def test_published_demo_products_contain_only_published_demo_tests(seeded):
         "postgresql-diagnostic",
         "security-drill",
         "adaptive-placement-test",
+        "science-sampler",
     }
     assert all(test.is_published for test in tests)
 
@@ -144,6 +145,7 @@ def test_the_free_diagnostic_is_free_for_life(seeded):
     assert list(product.product_tests.values_list("test__slug", flat=True)) == [
         "postgresql-diagnostic",
         "adaptive-placement-test",
+        "science-sampler",
     ]
 
 
@@ -167,6 +169,7 @@ def test_the_learner_may_sit_what_the_enrollments_grant_and_nothing_else(learner
     assert has_access(learner, tests["backend-engineering-mock-test"]) is True  # the grant
     assert has_access(learner, tests["security-drill"]) is False
     assert has_access(None, tests["postgresql-diagnostic"]) is True  # free for anyone
+    assert has_access(None, tests["science-sampler"]) is True  # in the free diagnostic
 
 
 def test_a_lapsed_grant_is_renewed_but_a_live_one_never_extended(learner):

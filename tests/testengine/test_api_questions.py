@@ -48,6 +48,48 @@ def test_create_a_question_with_choices(staff_client):
     assert Question.objects.get().created_by == staff_client.user
 
 
+def test_invalid_tex_is_refused_with_its_field_and_position_and_writes_nothing(staff_client):
+    topic = TopicFactory()
+    body = _body(
+        topic,
+        body_md="A ball falls.\nIts speed is $v = \\fracc{d}{t}$.",
+        choices=[
+            {"body_md": "$x^$", "is_correct": False},
+            {"body_md": "$2$", "is_correct": True},
+        ],
+    )
+
+    response = staff_client.post(Q, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "detail": response.json()["detail"],
+        "fields": {
+            "body_md": ["Line 2, column 19: unknown command \\fracc."],
+            "choices": ["Choice 1: Line 1, column 2: ^ or _ needs something after it."],
+        },
+    }
+    assert Question.objects.count() == 0
+    assert Choice.objects.count() == 0
+
+
+def test_tex_is_stored_as_written_and_served_as_mathml(staff_client):
+    topic = TopicFactory()
+
+    response = staff_client.post(
+        Q, _body(topic, body_md="Balance $H_2 + O_2 \\rightarrow H_2O$ for $5."), format="json"
+    )
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["body_md"] == "Balance $H_2 + O_2 \\rightarrow H_2O$ for $5."
+    assert body["body_html"].startswith(
+        '<p>Balance <math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">'
+    )
+    assert body["body_html"].endswith("</math> for $5.</p>")
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [

@@ -130,6 +130,7 @@ def test_fixed_mode_test_with_hand_picked_questions(staff_client):
             "available_until",
         ),
         ({"instructions_md": "<iframe src=x>"}, "instructions_md"),
+        ({"instructions_md": "Use $g = 9.8$ and $x^$."}, "instructions_md"),
         ({"unknown": 1}, "unknown"),
     ],
 )
@@ -142,6 +143,38 @@ def test_create_refuses_bad_tests_and_writes_nothing(staff_client, overrides, fi
     assert field in response.json()["fields"]
     assert Test.objects.count() == 0
     assert Section.objects.count() == 0
+
+
+def test_invalid_tex_in_the_instructions_is_refused_with_its_position(staff_client):
+    topic = TopicFactory()
+
+    response = staff_client.post(
+        T, _random_body(topic, instructions_md="Take $g = 9.8$.\n\nSee $\\sqrt$."), format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "instructions_md": [
+            "Line 3, column 6: the formula ends before a command has all its arguments."
+        ]
+    }
+    assert Test.objects.count() == 0
+
+
+def test_instructions_with_tex_are_rendered_to_mathml(staff_client):
+    topic = TopicFactory()
+
+    response = staff_client.post(
+        T,
+        _random_body(topic, instructions_md="Take $g = 9.8\\ \\mathrm{m\\,s^{-2}}$."),
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    test = Test.objects.get()
+    assert test.instructions_html.startswith(
+        '<p>Take <math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">'
+    )
 
 
 def test_section_errors_name_the_section(staff_client):

@@ -193,6 +193,30 @@ def test_the_other_demo_tests_have_their_settings(seeded):
     }
 
 
+def test_the_science_sampler_carries_the_banks_tex_as_written_and_shows_mathml(seeded):
+    test = Test.objects.get(slug="science-sampler")
+    rows = {row["external_id"]: row for row in demo.bank_rows()}
+    paper = generate_paper(test, 1)
+
+    assert test.mode == Test.Mode.FIXED
+    assert [(s.title, len(s.questions)) for s in paper.sections] == [
+        ("Physics", 5),
+        ("Mathematics", 6),
+        ("Chemistry", 7),
+    ]
+    assert "<math" in test.instructions_html
+    questions = Question.objects.filter(external_id__startswith="demo-sci-")
+    assert questions.count() == len(demo.SCIENCE_QUIZ) == 18
+    assert set(Question.Type.values) == set(questions.values_list("type", flat=True))
+    for question in questions.prefetch_related("choices"):
+        row = rows[question.external_id]
+        assert question.body_md == row["body"]  # the import keeps TeX as written
+        assert question.explanation_md == row["explanation"]
+        assert "$" in question.body_md + question.explanation_md
+        assert "<math" in question.body_html + question.explanation_html, question.external_id
+        assert "$" not in question.body_html, question.external_id
+
+
 def test_a_third_of_the_bank_is_free_practice_and_every_rule_keeps_its_spare(seeded):
     demo_questions = Question.objects.filter(external_id__startswith="demo-")
     free = demo_questions.filter(free_practice=True)

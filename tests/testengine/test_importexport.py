@@ -447,6 +447,28 @@ def test_a_backslash_before_another_character_is_kept_as_written():
     assert split_cell("\\*not emphasis\\*|b") == ["\\*not emphasis\\*", "b"]
 
 
+def test_tex_is_imported_as_written_and_rendered_to_mathml(topics):
+    body = "A car goes from rest to $v = 20\\ \\mathrm{m\\,s^{-1}}$ in $t = 4$ s. Find $a$."
+    explanation = "$$a = \\frac{v - u}{t} = \\frac{20}{4} = 5$$\n\nPrices like $5 stay text."
+    content = _csv(
+        {**SINGLE, "body": body, "explanation": explanation, "choices": "$5$|$H_2O$|$x^2$"}
+    )
+
+    questions_import(content=content, fmt="csv")
+
+    question = Question.objects.get()
+    assert question.body_md == body
+    assert question.explanation_md == explanation
+    assert question.body_html.count("<math ") == 3
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in (
+        question.explanation_html
+    )
+    assert "Prices like $5 stay text." in question.explanation_html
+    choices = list(question.choices.order_by("order"))
+    assert [c.body_md for c in choices] == ["$5$", "$H_2O$", "$x^2$"]
+    assert all(c.body_html.startswith("<p><math ") for c in choices)
+
+
 # --- bad input: every row reported, nothing written ------------------------------------------
 
 
@@ -505,6 +527,21 @@ def test_every_bad_row_is_reported_and_nothing_is_written(topics):
             {"choices": "3|<iframe src=x>|5"},
             "choices",
             "Remove the HTML that could run code from the choices.",
+        ),
+        (
+            {"body": "Speed is\n$v = \\fracc{d}{t}$"},
+            "body",
+            "Line 2, column 6: unknown command \\fracc.",
+        ),
+        (
+            {"explanation": "$$x^$$"},
+            "explanation",
+            "Line 1, column 3: ^ or _ needs something after it.",
+        ),
+        (
+            {"choices": "3|$\\sqrt{4$|5"},
+            "choices",
+            "Choice 2: Line 1, column 7: this { is not closed.",
         ),
         (
             {"correct": "1|2"},
